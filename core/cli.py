@@ -1,0 +1,91 @@
+"""Command-line interface: ``python -m core --help``.
+
+Every command takes ``--db URL`` (default: ``DATABASE_URL``, then ``.streamlit/secrets.toml``, then the
+embedded SQLite file). Errors are one readable line on stderr and exit code 2; never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+import time
+from collections.abc import Sequence
+
+from core.bulk import NotEmptyError
+from core.db import DatabaseError, check_connection, head_revision, make_engine, mask_url, open_database, schema_revision, upgrade
+from core.settings import load_settings
+
+
+def _db_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--db", metavar="URL", default=argparse.SUPPRESS, help="database URL (SQLAlchemy form)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m core", description="车商客户分级看板 — dealer customer-tiering dashboard")
+    parser.add_argument("--db", metavar="URL", default=None, help="database URL (SQLAlchemy form)")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    demo = sub.add_parser("demo", help="write deterministic demo data into an empty database")
+    demo.add_argument("--customers", type=int, default=5000, help="number of customers (default 5000)")
+    demo.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
+    demo.add_argument("--as-of", type=dt.date.fromisoformat, default=None, metavar="YYYY-MM-DD",
+                      help="last day of the generated history (default today)")
+    _db_option(demo)
+
+    db = sub.add_parser("db", help="database schema: upgrade, status")
+    dbsub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    for name, text in (("upgrade", "upgrade the schema to the newest version"), ("status", "show the schema version")):
+        _db_option(dbsub.add_parser(name, help=text))
+    return parser
+
+
+def _cmd_demo(url: str, args: argparse.Namespace) -> int:
+    if args.customers < 1:
+        print("error: --customers must be at least 1", file=sys.stderr)
+        return 2
+    from core.demo import generate
+
+    engine = open_database(url)
+    t0 = time.perf_counter()
+    last = [-1]
+
+    def progress(fraction: float, what: str) -> None:
+        pct = int(fraction * 100)
+        if pct // 10 != last[0] // 10:
+            print(f"  {pct:3d}%  {what}", file=sys.stderr)
+            last[0] = pct
+
+    summary = generate(engine, customers=args.customers, seed=args.seed, as_of=args.as_of, progress=progress)
+    rows = ", ".join(f"{k} {v:,}" for k, v in summary.rows.items())
+    print(f"demo data written to {mask_url(url)} in {time.perf_counter() - t0:.1f} s (seed {args.seed}, as of {summary.as_of}): {rows}")
+    return 0
+
+
+def _cmd_db(url: str, args: argparse.Namespace) -> int:
+    engine = make_engine(url)
+    check_connection(engine)
+    if args.db_command == "upgrade":
+        before, after = upgrade(engine)
+        print(f"schema of {mask_url(url)}: {before or 'empty'} -> {after}")
+    else:
+        current, head = schema_revision(engine), head_revision()
+        state = "up to date" if current == head else "needs `python -m core db upgrade`"
+        print(f"schema of {mask_url(url)}: {current or 'empty'} (newest {head}): {state}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    url = load_settings(cli_db=args.db).database_url
+    try:
+        if args.command == "demo":
+            return _cmd_demo(url, args)
+        return _cmd_db(url, args)
+    except DatabaseError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except NotEmptyError as exc:
+        print(f"error: the database already holds data ({exc}); demo data goes only into an empty database. "
+              "Use another --db, or delete the file.", file=sys.stderr)
+        return 2

@@ -1,0 +1,158 @@
+"""Engines, connection checks and schema upgrades, with errors a person can act on."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, SQLAlchemyError
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+
+@dataclass
+class DatabaseError(Exception):
+    """The database could not be used. ``kind`` says why, ``tried`` what was tried (password masked).
+
+    kinds: ``bad_url`` (not a database URL), ``driver_missing`` (no driver installed for it),
+    ``unreachable`` (server down, wrong host/port, file cannot be opened), ``denied`` (login refused).
+    """
+
+    kind: str
+    tried: str
+    detail: str
+
+    def __str__(self) -> str:
+        return f"{HINTS[self.kind]} Tried: {self.tried}. ({self.detail})"
+
+
+HINTS = {
+    "bad_url": "The database URL is not valid; use e.g. sqlite:///data/dashboard.sqlite or "
+    "postgresql+psycopg://user@host:5432/db.",
+    "driver_missing": "No driver is installed for this database; install the project (pip install -e .) "
+    "or use postgresql+psycopg:// or mysql+pymysql://.",
+    "unreachable": "Cannot connect to the database; check that the server runs and the host, port, "
+    "database name or file path are right.",
+    "denied": "The database refused the login; check the user name and password.",
+}
+
+
+def mask_url(url: str) -> str:
+    """The URL with any password replaced by ***.
+
+    Examples
+    --------
+    >>> mask_url("postgresql+psycopg://bob:s3cret@db:5432/crm")
+    'postgresql+psycopg://bob:***@db:5432/crm'
+    >>> mask_url("not a url")
+    'not a url'
+    """
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return re.sub(r"://([^:/@]+):[^@]*@", r"://\1:***@", url)
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=10000")
+    cur.close()
+
+
+def make_engine(url: str) -> Engine:
+    """Create an engine (no connection yet). SQLite gets WAL mode, foreign keys and a busy timeout.
+
+    Raises
+    ------
+    DatabaseError
+        ``bad_url`` or ``driver_missing``.
+    """
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise DatabaseError("bad_url", mask_url(url), str(exc)) from None
+    try:
+        if parsed.get_backend_name() == "sqlite":
+            database = parsed.database
+            if database and database != ":memory:" and not database.startswith("file:"):
+                try:
+                    Path(database).parent.mkdir(parents=True, exist_ok=True)
+                except OSError as exc:  # e.g. a parent is a file, or the folder may not be created
+                    raise DatabaseError("unreachable", mask_url(url), str(exc)) from None
+            engine = sa.create_engine(parsed, connect_args={"timeout": 30})
+            event.listen(engine, "connect", _sqlite_pragmas)
+        else:
+            engine = sa.create_engine(parsed, pool_pre_ping=True)
+    except NoSuchModuleError as exc:
+        raise DatabaseError("bad_url", mask_url(url), str(exc)) from None
+    except (ImportError, ModuleNotFoundError) as exc:
+        raise DatabaseError("driver_missing", mask_url(url), str(exc)) from None
+    except ArgumentError as exc:
+        raise DatabaseError("bad_url", mask_url(url), str(exc)) from None
+    return engine
+
+
+def check_connection(engine: Engine) -> None:
+    """Open one connection, or raise ``DatabaseError`` saying what to fix."""
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+    except OperationalError as exc:
+        text = str(exc.orig).lower()
+        refused = "access denied" in text or "authentication" in text or "password" in text
+        unknown_role = 'role "' in text and "does not exist" in text  # PostgreSQL without password checks
+        kind = "denied" if refused or unknown_role else "unreachable"
+        raise DatabaseError(kind, mask_url(engine.url.render_as_string()), str(exc.orig).strip()) from None
+    except SQLAlchemyError as exc:
+        raise DatabaseError("unreachable", mask_url(engine.url.render_as_string()), str(exc).strip()) from None
+
+
+def _alembic_config(engine: Engine):
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.attributes["engine"] = engine
+    return cfg
+
+
+def schema_revision(engine: Engine) -> str | None:
+    """The database's Alembic revision, or None for an empty database."""
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
+    cfg = _alembic_config(None)  # type: ignore[arg-type]
+    head = ScriptDirectory.from_config(cfg).get_current_head()
+    assert head is not None
+    return head
+
+
+def upgrade(engine: Engine) -> tuple[str | None, str]:
+    """Bring the schema to the newest migration. Returns (revision before, revision after)."""
+    from alembic import command
+
+    before = schema_revision(engine)
+    command.upgrade(_alembic_config(engine), "head")
+    return before, head_revision()
+
+
+def open_database(url: str, *, auto_upgrade: bool = True) -> Engine:
+    """Engine for ``url``, connection checked and schema upgraded to head (unless ``auto_upgrade`` is off)."""
+    engine = make_engine(url)
+    check_connection(engine)
+    if auto_upgrade and schema_revision(engine) != head_revision():
+        upgrade(engine)
+    return engine

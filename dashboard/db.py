@@ -1,0 +1,130 @@
+"""The engine for this app process, and cached reads keyed on an explicit data version."""
+
+from __future__ import annotations
+
+import os
+import pandas as pd
+import sqlalchemy as sa
+import streamlit as st
+from sqlalchemy.engine import Engine
+
+from core import overview as ov
+from core import tier_report
+from core.db import DatabaseError, mask_url, open_database
+from core.models import Channel, Meta, Region, Store
+from core.settings import SECRETS_PATH, Settings, load_settings
+from dashboard.i18n import t
+
+
+def _secrets_url() -> str | None:
+    # st.secrets covers .streamlit/secrets.toml beside the working directory and AppTest's at.secrets
+    try:
+        value = st.secrets.get("database_url")
+        if value is None and "database" in st.secrets:
+            value = st.secrets["database"].get("url")
+        return str(value) if value else None
+    except (FileNotFoundError, KeyError, AttributeError, st.errors.StreamlitSecretNotFoundError):
+        return None
+
+
+def settings() -> Settings:
+    """DATABASE_URL, else database_url from the secrets (Streamlit's or the project's file), else the default."""
+    if os.environ.get("DATABASE_URL"):
+        return Settings(os.environ["DATABASE_URL"], "env")
+    secret = _secrets_url()
+    if secret:
+        return Settings(secret, "secrets")
+    return load_settings(environ={}, secrets_path=SECRETS_PATH)
+
+
+@st.cache_resource(show_spinner=False)
+def _engine(url: str) -> Engine:
+    return open_database(url)
+
+
+def get_engine() -> Engine:
+    """The app's engine; on failure, a clear message on screen and the page stops (no traceback)."""
+    s = settings()
+    try:
+        return _engine(s.database_url)
+    except DatabaseError as exc:
+        st.error(f"**{t('db.error.title')}**\n\n{t('db.error.' + exc.kind)}")
+        st.caption(t("db.error.tried", url=mask_url(s.database_url), source=t("db.source." + s.source)))
+        st.caption(t("db.error.detail", detail=exc.detail[:500]))
+        st.info(t("db.error.howto"))
+        st.stop()
+        raise  # unreachable: st.stop() raises
+
+
+def data_version(engine: Engine) -> str:
+    """Changes whenever data is written: used as the key of every cached read."""
+    return str(st.session_state.get("_data_version", 0)) + "|" + str(id(engine))
+
+
+def bump_data_version() -> None:
+    st.session_state["_data_version"] = st.session_state.get("_data_version", 0) + 1
+    st.cache_data.clear()
+
+
+@st.cache_data(show_spinner=False, ttl=600)
+def reference(_engine: Engine, version: str) -> dict[str, pd.DataFrame]:
+    """Regions, stores and channels (id, code, name, name_en)."""
+    with _engine.connect() as conn:
+        return {
+            "regions": pd.read_sql(sa.select(Region.id, Region.code, Region.name, Region.name_en).order_by(Region.id), conn),
+            "stores": pd.read_sql(sa.select(Store.id, Store.code, Store.name, Store.name_en).order_by(Store.id), conn),
+            "channels": pd.read_sql(sa.select(Channel.id, Channel.code, Channel.name, Channel.name_en).order_by(Channel.id), conn),
+        }
+
+
+@st.cache_data(show_spinner=False, ttl=600)
+def customer_count(_engine: Engine, version: str) -> int:
+    with _engine.connect() as conn:
+        return ov.customer_count(conn=conn)
+
+
+@st.cache_data(show_spinner=False, ttl=600)
+def data_extent(_engine: Engine, version: str):
+    with _engine.connect() as conn:
+        return ov.data_extent(conn=conn)
+
+
+@st.cache_data(show_spinner=False, ttl=600)
+def overview(_engine: Engine, version: str, filters: ov.Filters, latest_day) -> dict:
+    with _engine.connect() as conn:
+        return ov.overview(conn=conn, filters=filters, latest_day=latest_day)
+
+
+@st.cache_data(show_spinner=False, ttl=600)
+def meta(_engine: Engine, version: str) -> dict[str, str]:
+    with _engine.connect() as conn:
+        return {row[0]: row[1] for row in conn.execute(sa.select(Meta.key, Meta.value))}
+
+
+@st.cache_data(show_spinner=False, ttl=600)
+def published_scheme(_engine: Engine, version: str, population: str = "owners") -> dict | None:
+    with _engine.connect() as conn:
+        return ov.published_scheme(conn=conn, population=population)
+
+
+@st.cache_data(show_spinner=False, ttl=600)
+def tiers_by_region(_engine: Engine, version: str, filters: ov.Filters) -> pd.DataFrame:
+    with _engine.connect() as conn:
+        return tier_report.tiers_by_region(conn=conn, filters=filters)
+
+
+@st.cache_data(show_spinner=False, ttl=600)
+def tier_members(_engine: Engine, version: str, filters: ov.Filters, tier: str | None) -> pd.DataFrame:
+    with _engine.connect() as conn:
+        return tier_report.tier_members(conn=conn, filters=filters, tier=tier)
+
+
+@st.cache_data(show_spinner=False, ttl=600)
+def table_counts(_engine: Engine, version: str) -> pd.DataFrame:
+    from core.models import Base
+
+    rows = []
+    with _engine.connect() as conn:
+        for table in Base.metadata.sorted_tables:
+            rows.append((table.name, int(conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one())))
+    return pd.DataFrame(rows, columns=["table", "rows"])

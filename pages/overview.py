@@ -1,0 +1,63 @@
+"""总览 Overview: the morning figures with the change against the previous period."""
+
+import streamlit as st
+
+from dashboard import db, demo_widget, filters
+from dashboard.charts import tier_bar
+from dashboard.i18n import t
+from dashboard.widgets import metric, pct, tier_label
+
+st.title(t("overview.title"))
+engine = db.get_engine()
+version = db.data_version(engine)
+if not db.customer_count(engine, version):
+    demo_widget.show(engine)
+    st.stop()
+
+f = filters.current()
+if f is None:
+    st.stop()
+prev = f.previous()
+st.caption(t("overview.caption", start=f.start, end=f.end, pstart=prev.start, pend=prev.end))
+data = db.overview(engine, version, f, filters.latest_day(engine))
+cur, old = data["current"], data["previous"]
+tiers, tiers_prev = data["tiers"], data["tiers_previous"]
+
+if cur["leads"] == 0 and int(tiers["customers"].sum()) == 0:
+    st.info(t("overview.nothing"))
+    st.stop()
+
+c1, c2, c3, c4, c5 = st.columns(5)
+with c1:
+    metric(t("kpi.leads"), cur["leads"], old["leads"], fmt=lambda v: f"{v:,}", help=t("kpi.leads.help"))
+with c2:
+    metric(t("kpi.conversion"), cur["conversion"], old["conversion"], fmt=pct, help=t("kpi.conversion.help"))
+with c3:
+    metric(t("kpi.defeat_rate"), cur["defeat_rate"], old["defeat_rate"], fmt=pct, help=t("kpi.defeat_rate.help"), lower_is_better=True)
+with c4:
+    metric(t("kpi.overdue"), cur["overdue"], old["overdue"], fmt=lambda v: f"{v:,}", help=t("kpi.overdue.help"), lower_is_better=True)
+with c5:
+    metric(t("kpi.customers_tiered"), int(tiers["customers"].sum()), int(tiers_prev["customers"].sum()), fmt=lambda v: f"{v:,}", help=t("overview.tiers"))
+
+st.subheader(t("overview.tiers"))
+scheme = db.published_scheme(engine, version)
+if scheme is None:
+    st.info(t("overview.tiers.none"))
+    st.stop()
+st.caption(t("overview.tiers.scheme", name=scheme["name"], version=scheme["version"]))
+shown = tiers.assign(
+    tier=tiers["tier"].map(tier_label),
+    previous=tiers_prev.set_index("tier")["customers"].reindex(tiers["tier"]).fillna(0).astype(int).to_numpy(),
+)
+shown["change"] = shown["customers"] - shown["previous"]
+left, right = st.columns([3, 2])
+with left:
+    st.plotly_chart(tier_bar(shown, label_col="tier", value_col="customers", x_title=t("col.tier"), y_title=t("col.customers")), key="tier_chart")
+with right:
+    st.dataframe(
+        shown.rename(columns={"tier": t("col.tier"), "customers": t("col.customers"), "share": t("col.share"),
+                              "previous": t("col.previous"), "change": t("col.change")}),
+        hide_index=True,
+        column_config={t("col.share"): st.column_config.NumberColumn(format="percent")},
+        key="tier_table",
+    )

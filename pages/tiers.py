@@ -1,0 +1,57 @@
+"""分级结果 Tier assignments: the scheme in force, tiers by region, and the customers of a tier."""
+
+import streamlit as st
+
+from dashboard import db, demo_widget, filters
+from dashboard.charts import tier_colour_map
+from dashboard.i18n import language, t
+from dashboard.widgets import tier_label
+
+st.title(t("tiers.title"))
+engine = db.get_engine()
+version = db.data_version(engine)
+if not db.customer_count(engine, version):
+    demo_widget.show(engine, key="demo_tiers")
+    st.stop()
+f = filters.current()
+if f is None:
+    st.stop()
+scheme = db.published_scheme(engine, version)
+if scheme is None:
+    st.info(t("overview.tiers.none"))
+    st.stop()
+st.caption(t("overview.tiers.scheme", name=scheme["name"], version=scheme["version"]))
+labels = list(scheme["params"].get("labels", []))
+
+by_region = db.tiers_by_region(engine, version, f)
+if by_region.empty:
+    st.info(t("overview.nothing"))
+    st.stop()
+
+st.subheader(t("tiers.by_region"))
+region_col = "region_en" if language() == "en" else "region"
+table = by_region.pivot_table(index=region_col, columns="tier", values="customers", aggfunc="sum", fill_value=0, sort=False)
+table = table.reindex(columns=[x for x in labels if x in table.columns] + [c for c in table.columns if c not in labels])
+colours = tier_colour_map(list(table.columns))
+import plotly.graph_objects as go  # noqa: E402
+
+fig = go.Figure(
+    [go.Bar(name=tier_label(tier), x=table.index.tolist(), y=table[tier].tolist(), marker_color=colours[tier]) for tier in table.columns]
+)
+fig.update_layout(barmode="stack", height=360, margin=dict(l=10, r=10, t=30, b=10), xaxis_title=t("col.region"), yaxis_title=t("col.customers"))
+st.plotly_chart(fig, key="region_chart")
+shown = table.rename(columns=tier_label)
+shown.index.name = t("col.region")
+st.dataframe(shown, key="region_table")
+
+pick = st.selectbox(t("tiers.pick"), options=labels, format_func=tier_label, key="tier_pick")
+members = db.tier_members(engine, version, f, pick)
+st.subheader(t("tiers.list", n=len(members)))
+st.dataframe(
+    members.assign(tier=members["tier"].map(tier_label)).rename(
+        columns={"customer_id": t("col.customer_id"), "name": t("col.name"), "phone": t("col.phone"), "region": t("col.region"),
+                 "store": t("col.store"), "tier": t("col.tier"), "score": t("col.score"), "since": t("col.since")}
+    ),
+    hide_index=True,
+    key="members_table",
+)
