@@ -32,7 +32,9 @@ def main() -> None:
     def progress(_f: float, what: str) -> None:
         marks.append((what, time.perf_counter() - t0))
 
-    summary = generate(engine, customers=args.customers, seed=42, as_of=dt.date(2026, 11, 20), progress=progress)
+    summary = generate(
+        engine, customers=args.customers, seed=42, as_of=dt.date(2026, 11, 20), progress=progress
+    )
     total = time.perf_counter() - t0
     gen_done = next(t for w, t in marks if w == "regions")
     print(f"customers: {args.customers:,}  rows: " + ", ".join(f"{k}={v:,}" for k, v in summary.rows.items()))

@@ -13,7 +13,16 @@ import time
 from collections.abc import Sequence
 
 from core.bulk import NotEmptyError
-from core.db import DatabaseError, check_connection, head_revision, make_engine, mask_url, open_database, schema_revision, upgrade
+from core.db import (
+    DatabaseError,
+    check_connection,
+    head_revision,
+    make_engine,
+    mask_url,
+    open_database,
+    schema_revision,
+    upgrade,
+)
 from core.settings import load_settings
 
 
@@ -22,20 +31,35 @@ def _db_option(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m core", description="车商客户分级看板 — dealer customer-tiering dashboard")
+    parser = argparse.ArgumentParser(
+        prog="python -m core", description="车商客户分级看板 — dealer customer-tiering dashboard"
+    )
     parser.add_argument("--db", metavar="URL", default=None, help="database URL (SQLAlchemy form)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     demo = sub.add_parser("demo", help="write deterministic demo data into an empty database")
     demo.add_argument("--customers", type=int, default=5000, help="number of customers (default 5000)")
     demo.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
-    demo.add_argument("--as-of", type=dt.date.fromisoformat, default=None, metavar="YYYY-MM-DD",
-                      help="last day of the generated history (default today)")
+    demo.add_argument(
+        "--as-of",
+        type=dt.date.fromisoformat,
+        default=None,
+        metavar="YYYY-MM-DD",
+        help="last day of the generated history (default today)",
+    )
+    demo.add_argument(
+        "--if-empty",
+        action="store_true",
+        help="do nothing (exit 0) when the database already holds customers, instead of refusing",
+    )
     _db_option(demo)
 
     db = sub.add_parser("db", help="database schema: upgrade, status")
     dbsub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
-    for name, text in (("upgrade", "upgrade the schema to the newest version"), ("status", "show the schema version")):
+    for name, text in (
+        ("upgrade", "upgrade the schema to the newest version"),
+        ("status", "show the schema version"),
+    ):
         _db_option(dbsub.add_parser(name, help=text))
     return parser
 
@@ -47,6 +71,14 @@ def _cmd_demo(url: str, args: argparse.Namespace) -> int:
     from core.demo import generate
 
     engine = open_database(url)
+    if args.if_empty:
+        from core.overview import customer_count
+
+        with engine.connect() as conn:
+            existing = customer_count(conn=conn)
+        if existing:
+            print(f"{mask_url(url)} already holds {existing:,} customers; no demo data written")
+            return 0
     t0 = time.perf_counter()
     last = [-1]
 
@@ -58,7 +90,9 @@ def _cmd_demo(url: str, args: argparse.Namespace) -> int:
 
     summary = generate(engine, customers=args.customers, seed=args.seed, as_of=args.as_of, progress=progress)
     rows = ", ".join(f"{k} {v:,}" for k, v in summary.rows.items())
-    print(f"demo data written to {mask_url(url)} in {time.perf_counter() - t0:.1f} s (seed {args.seed}, as of {summary.as_of}): {rows}")
+    print(
+        f"demo data written to {mask_url(url)} in {time.perf_counter() - t0:.1f} s (seed {args.seed}, as of {summary.as_of}): {rows}"
+    )
     return 0
 
 
@@ -86,6 +120,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except NotEmptyError as exc:
-        print(f"error: the database already holds data ({exc}); demo data goes only into an empty database. "
-              "Use another --db, or delete the file.", file=sys.stderr)
+        print(
+            f"error: the database already holds data ({exc}); demo data goes only into an empty database. "
+            "Use another --db, or delete the file.",
+            file=sys.stderr,
+        )
         return 2

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, SQLAlchemyError
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -27,7 +29,8 @@ class DatabaseError(Exception):
     detail: str
 
     def __str__(self) -> str:
-        return f"{HINTS[self.kind]} Tried: {self.tried}. ({self.detail})"
+        detail = " ".join(self.detail.split())  # one line: drivers' messages may span several
+        return f"{HINTS[self.kind]} Tried: {self.tried}. ({detail})"
 
 
 HINTS = {
@@ -58,12 +61,39 @@ def mask_url(url: str) -> str:
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
+    # the driver's own transaction handling is switched off (it would let DDL autocommit); SQLAlchemy's
+    # "begin" event below emits BEGIN, so every transaction, DDL included, is all-or-nothing
+    dbapi_conn.isolation_level = None
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA busy_timeout=10000")
     cur.close()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    # a writer takes the write lock up front (BEGIN IMMEDIATE): a read-then-write transaction under a
+    # deferred BEGIN fails with "database is locked" when another writer got there in between
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get(_WRITE_KEY) else "BEGIN")
+
+
+_WRITE_KEY = "core.db.write"
+
+
+@contextmanager
+def write_transaction(engine: Engine) -> Iterator[Connection]:
+    """A transaction for writing: committed at the end, rolled back on any error.
+
+    On SQLite it starts with BEGIN IMMEDIATE, so concurrent writers wait (busy timeout) instead of failing.
+    """
+    with engine.connect() as conn:
+        conn.info[_WRITE_KEY] = True
+        try:
+            with conn.begin():
+                yield conn
+        finally:
+            conn.info.pop(_WRITE_KEY, None)
 
 
 def make_engine(url: str) -> Engine:
@@ -88,6 +118,7 @@ def make_engine(url: str) -> Engine:
                     raise DatabaseError("unreachable", mask_url(url), str(exc)) from None
             engine = sa.create_engine(parsed, connect_args={"timeout": 30})
             event.listen(engine, "connect", _sqlite_pragmas)
+            event.listen(engine, "begin", _sqlite_begin)
         else:
             engine = sa.create_engine(parsed, pool_pre_ping=True)
     except NoSuchModuleError as exc:
@@ -111,7 +142,9 @@ def check_connection(engine: Engine) -> None:
         kind = "denied" if refused or unknown_role else "unreachable"
         raise DatabaseError(kind, mask_url(engine.url.render_as_string()), str(exc.orig).strip()) from None
     except SQLAlchemyError as exc:
-        raise DatabaseError("unreachable", mask_url(engine.url.render_as_string()), str(exc).strip()) from None
+        raise DatabaseError(
+            "unreachable", mask_url(engine.url.render_as_string()), str(exc).strip()
+        ) from None
 
 
 def _alembic_config(engine: Engine):

@@ -46,7 +46,13 @@ class Filters:
         Filters(start=datetime.date(2026, 1, 29), end=datetime.date(2026, 2, 28), store_ids=(), region_ids=(), channel_ids=())
         """
         days = (self.end - self.start).days + 1
-        return Filters(self.start - dt.timedelta(days), self.start - dt.timedelta(1), self.store_ids, self.region_ids, self.channel_ids)
+        return Filters(
+            self.start - dt.timedelta(days),
+            self.start - dt.timedelta(1),
+            self.store_ids,
+            self.region_ids,
+            self.channel_ids,
+        )
 
     @property
     def start_dt(self) -> dt.datetime:
@@ -70,7 +76,11 @@ def _lead_filters(f: Filters) -> list[sa.ColumnElement[bool]]:
 
 
 def _count_in_period(conn: Connection, column: sa.ColumnElement, filters: Filters) -> int:
-    q = sa.select(sa.func.count()).select_from(Lead).where(column >= filters.start_dt, column < filters.end_dt, *_lead_filters(filters))
+    q = (
+        sa.select(sa.func.count())
+        .select_from(Lead)
+        .where(column >= filters.start_dt, column < filters.end_dt, *_lead_filters(filters))
+    )
     return int(conn.execute(q).scalar_one())
 
 
@@ -112,7 +122,10 @@ def overdue_follow_ups(*, conn: Connection, filters: Filters, current: bool = Tr
     at = filters.end_dt
     if current:
         q = sa.select(sa.func.count()).where(
-            Lead.status == "open", Lead.created_at < at, _overdue_condition(Lead.last_contact_at, at), *_lead_filters(filters)
+            Lead.status == "open",
+            Lead.created_at < at,
+            _overdue_condition(Lead.last_contact_at, at),
+            *_lead_filters(filters),
         )
         return int(conn.execute(q).scalar_one())
     last_fu = (
@@ -143,7 +156,11 @@ def published_scheme(*, conn: Connection, population: str = "owners") -> dict | 
             ScoringScheme.population == population, ScoringScheme.status == "published"
         )
     ).first()
-    return None if row is None else {"id": row.id, "version": row.version, "name": row.name, "params": row.params}
+    return (
+        None
+        if row is None
+        else {"id": row.id, "version": row.version, "name": row.name, "params": row.params}
+    )
 
 
 def tier_counts(*, conn: Connection, filters: Filters, at: dt.datetime | None = None) -> pd.DataFrame:
@@ -153,7 +170,13 @@ def tier_counts(*, conn: Connection, filters: Filters, at: dt.datetime | None = 
     """
     scheme = published_scheme(conn=conn)
     if scheme is None:
-        return pd.DataFrame({"tier": pd.Series(dtype=object), "customers": pd.Series(dtype="int64"), "share": pd.Series(dtype=float)})
+        return pd.DataFrame(
+            {
+                "tier": pd.Series(dtype=object),
+                "customers": pd.Series(dtype="int64"),
+                "share": pd.Series(dtype=float),
+            }
+        )
     at = at or filters.end_dt
     cond = [
         TierAssignment.effective_from < at,
@@ -173,7 +196,9 @@ def tier_counts(*, conn: Connection, filters: Filters, at: dt.datetime | None = 
         .group_by(TierAssignment.tier)
     )
     got = {row[0]: row[1] for row in conn.execute(q)}
-    labels = list(scheme["params"].get("labels", [])) + sorted(set(got) - set(scheme["params"].get("labels", [])))
+    labels = list(scheme["params"].get("labels", [])) + sorted(
+        set(got) - set(scheme["params"].get("labels", []))
+    )
     counts = [int(got.get(label, 0)) for label in labels]
     total = sum(counts)
     return pd.DataFrame(

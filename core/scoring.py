@@ -74,10 +74,15 @@ class TierScheme:
     def fit(self, features: pd.DataFrame) -> TierScheme:
         self._validate(features)
         self.feature_ranks_ = pd.DataFrame(
-            {d: percentile_rank(features[d].to_numpy(dtype=float)) for d in self.weights}, index=features.index
+            {d: percentile_rank(features[d].to_numpy(dtype=float)) for d in self.weights},
+            index=features.index,
         )
-        w = np.array([self.weights[d] for d in self.weights]) / 100.0
-        self.scores_ = pd.Series(self.feature_ranks_.to_numpy() @ w * 100.0, index=features.index, name="score")
+        # element-wise, not a matrix product: BLAS may round a row differently by its position, and
+        # customers with equal ranks must get bit-equal scores for the tie rule to hold
+        score = np.zeros(len(features))
+        for d, weight in self.weights.items():
+            score = score + self.feature_ranks_[d].to_numpy() * (weight / 100.0)
+        self.scores_ = pd.Series(score * 100.0, index=features.index, name="score")
         s = np.sort(self.scores_.to_numpy())[::-1]
         n = len(s)
         bounds = np.round(np.cumsum(self.cutoffs)[:-1] / 100.0 * n).astype(int)

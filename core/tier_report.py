@@ -48,7 +48,9 @@ def tiers_by_region(*, conn: Connection, filters: Filters) -> pd.DataFrame:
     return out.astype({"customers": "int64"})
 
 
-def tier_members(*, conn: Connection, filters: Filters, tier: str | None, limit: int = 200, show_pii: bool = False) -> pd.DataFrame:
+def tier_members(
+    *, conn: Connection, filters: Filters, tier: str | None, limit: int = 200, show_pii: bool = False
+) -> pd.DataFrame:
     """The customers of a tier (all tiers if None), best score first, personal data masked unless ``show_pii``."""
     q = (
         sa.select(

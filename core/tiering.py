@@ -41,8 +41,14 @@ def publish_initial_scheme(engine: Engine, *, frames: dict[str, pd.DataFrame], a
         ).scalar_one()
         conn.execute(
             sa.insert(AuditLog),
-            {"at": when, "actor": "demo", "action": "scheme.publish", "object_type": "scoring_scheme",
-             "object_id": str(scheme_id), "detail": {"customers": int(len(tiers))}},
+            {
+                "at": when,
+                "actor": "demo",
+                "action": "scheme.publish",
+                "object_type": "scoring_scheme",
+                "object_id": str(scheme_id),
+                "detail": {"customers": int(len(tiers))},
+            },
         )
     assignments = pd.DataFrame(
         {

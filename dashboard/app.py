@@ -12,21 +12,27 @@ from dashboard.i18n import DEFAULT_LANGUAGE, LANGUAGES, t
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = ROOT / "pages"
 
-st.set_page_config(page_title="车商客户分级看板", page_icon="🚗", layout="wide")
+st.set_page_config(page_title="车商客户分级看板", page_icon=":material/directions_car:", layout="wide")
 
 if "lang" not in st.session_state:
     st.session_state["lang"] = DEFAULT_LANGUAGE
 with st.sidebar:
     st.segmented_control(
-        t("app.language"), options=list(LANGUAGES), format_func=LANGUAGES.get, key="lang", selection_mode="single"
+        t("app.language"),
+        options=list(LANGUAGES),
+        format_func=LANGUAGES.get,
+        key="lang",
+        selection_mode="single",
     )
 if st.session_state.get("lang") not in LANGUAGES:  # a click on the selected option clears it
     st.session_state["lang"] = DEFAULT_LANGUAGE
 
 pages = {
-    t("nav.analysis"): [st.Page(PAGES / "overview.py", title=t("page.overview"), icon="📊", url_path="overview", default=True)],
-    t("nav.tiering"): [st.Page(PAGES / "tiers.py", title=t("page.tiers"), icon="🏷️", url_path="tiers")],
-    t("nav.data"): [st.Page(PAGES / "data.py", title=t("page.data"), icon="🗄️", url_path="data")],
+    t("nav.analysis"): [
+        st.Page(PAGES / "overview.py", title=t("page.overview"), icon=":material/insights:", url_path="overview", default=True)
+    ],
+    t("nav.tiering"): [st.Page(PAGES / "tiers.py", title=t("page.tiers"), icon=":material/sell:", url_path="tiers")],
+    t("nav.data"): [st.Page(PAGES / "data.py", title=t("page.data"), icon=":material/storage:", url_path="data")],
 }
 nav = st.navigation(pages)
 engine = db.get_engine()

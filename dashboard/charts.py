@@ -29,13 +29,14 @@ def tier_bar(frame: pd.DataFrame, *, label_col: str, value_col: str, x_title: st
             marker_color=[colours[x] for x in labels],
             text=frame[value_col],
             textposition="outside",
+            cliponaxis=False,
         )
     )
     fig.update_layout(
         font_family=FONT,
         xaxis_title=x_title,
         yaxis_title=y_title,
-        margin=dict(l=10, r=10, t=30, b=10),
+        margin=dict(l=10, r=10, t=40, b=10),
         height=320,
     )
     return fig

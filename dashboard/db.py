@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+
 import pandas as pd
 import sqlalchemy as sa
 import streamlit as st
@@ -71,9 +72,15 @@ def reference(_engine: Engine, version: str) -> dict[str, pd.DataFrame]:
     """Regions, stores and channels (id, code, name, name_en)."""
     with _engine.connect() as conn:
         return {
-            "regions": pd.read_sql(sa.select(Region.id, Region.code, Region.name, Region.name_en).order_by(Region.id), conn),
-            "stores": pd.read_sql(sa.select(Store.id, Store.code, Store.name, Store.name_en).order_by(Store.id), conn),
-            "channels": pd.read_sql(sa.select(Channel.id, Channel.code, Channel.name, Channel.name_en).order_by(Channel.id), conn),
+            "regions": pd.read_sql(
+                sa.select(Region.id, Region.code, Region.name, Region.name_en).order_by(Region.id), conn
+            ),
+            "stores": pd.read_sql(
+                sa.select(Store.id, Store.code, Store.name, Store.name_en).order_by(Store.id), conn
+            ),
+            "channels": pd.read_sql(
+                sa.select(Channel.id, Channel.code, Channel.name, Channel.name_en).order_by(Channel.id), conn
+            ),
         }
 
 
@@ -126,5 +133,7 @@ def table_counts(_engine: Engine, version: str) -> pd.DataFrame:
     rows = []
     with _engine.connect() as conn:
         for table in Base.metadata.sorted_tables:
-            rows.append((table.name, int(conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one())))
+            rows.append(
+                (table.name, int(conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()))
+            )
     return pd.DataFrame(rows, columns=["table", "rows"])

@@ -14,7 +14,9 @@ from dashboard.i18n import t
 def show(engine: Engine, *, key: str = "demo") -> None:
     st.info(f"**{t('empty.title')}**\n\n{t('empty.body')}")
     with st.form(key=f"{key}_form"):
-        customers = st.number_input(t("demo.customers"), min_value=50, max_value=200_000, value=5000, step=500, key=f"{key}_n")
+        customers = st.number_input(
+            t("demo.customers"), min_value=50, max_value=200_000, value=5000, step=500, key=f"{key}_n"
+        )
         seed = st.number_input(t("demo.seed"), min_value=0, max_value=2**31 - 1, value=42, key=f"{key}_seed")
         submitted = st.form_submit_button(t("demo.create"), type="primary")
     if not submitted:

@@ -43,7 +43,9 @@ def show(engine: Engine) -> Filters | None:
 
 def _multiselect(frame, col: str, label_key: str, key: str) -> tuple[int, ...]:
     labels = dict(zip(frame["id"].tolist(), frame[col].tolist(), strict=True))
-    chosen = st.multiselect(t(label_key), options=list(labels), format_func=labels.get, placeholder=t("filters.all"), key=key)
+    chosen = st.multiselect(
+        t(label_key), options=list(labels), format_func=labels.get, placeholder=t("filters.all"), key=key
+    )
     return tuple(int(x) for x in chosen)
 
 

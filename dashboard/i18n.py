@@ -40,7 +40,10 @@ TEXT: dict[str, tuple[str, str]] = {
         "连接不上数据库。请检查数据库服务是否运行，以及主机、端口、库名或文件路径是否正确。",
         "Cannot connect to the database; check that the server runs and the host, port, database name or file path are right.",
     ),
-    "db.error.denied": ("数据库拒绝登录，请检查用户名和密码。", "The database refused the login; check the user name and password."),
+    "db.error.denied": (
+        "数据库拒绝登录，请检查用户名和密码。",
+        "The database refused the login; check the user name and password.",
+    ),
     "db.error.tried": ("尝试连接：{url}（来源：{source}）", "Tried: {url} (from: {source})"),
     "db.error.detail": ("数据库返回：{detail}", "The database said: {detail}"),
     "db.error.howto": (
@@ -61,17 +64,32 @@ TEXT: dict[str, tuple[str, str]] = {
     "demo.seed": ("随机种子", "Random seed"),
     "demo.create": ("生成演示数据", "Create demo data"),
     "demo.progress": ("正在生成：{what}", "Generating: {what}"),
-    "demo.done": ("已生成演示数据：{customers} 位客户，{leads} 条商机。", "Demo data created: {customers} customers, {leads} leads."),
-    "demo.not_empty": ("数据库中已有数据，演示数据只能写入空数据库。", "The database already holds data; demo data goes only into an empty database."),
+    "demo.done": (
+        "已生成演示数据：{customers} 位客户，{leads} 条商机。",
+        "Demo data created: {customers} customers, {leads} leads.",
+    ),
+    "demo.not_empty": (
+        "数据库中已有数据，演示数据只能写入空数据库。",
+        "The database already holds data; demo data goes only into an empty database.",
+    ),
     # overview
     "overview.title": ("总览", "Overview"),
-    "overview.caption": ("{start} 至 {end}，与上一期（{pstart} 至 {pend}）对比", "{start} to {end}, against the previous period ({pstart} to {pend})"),
+    "overview.caption": (
+        "{start} 至 {end}，与上一期（{pstart} 至 {pend}）对比",
+        "{start} to {end}, against the previous period ({pstart} to {pend})",
+    ),
     "kpi.leads": ("新增线索", "New leads"),
     "kpi.leads.help": ("期内新建的线索（商机）数。", "Leads created in the period."),
     "kpi.conversion": ("整体转化率", "Overall conversion"),
-    "kpi.conversion.help": ("期内签约/订车数 ÷ 期内新增线索数（月报口径的成交率）。", "Orders placed in the period ÷ leads created in the period (the monthly report's conversion)."),
+    "kpi.conversion.help": (
+        "期内签约/订车数 ÷ 期内新增线索数（月报口径的成交率）。",
+        "Orders placed in the period ÷ leads created in the period (the monthly report's conversion).",
+    ),
     "kpi.defeat_rate": ("战败率", "Defeat rate"),
-    "kpi.defeat_rate.help": ("期内战败数 ÷（期内战败数 + 期内订车数）。", "Defeats in the period ÷ (defeats + orders in the period)."),
+    "kpi.defeat_rate.help": (
+        "期内战败数 ÷（期内战败数 + 期内订车数）。",
+        "Defeats in the period ÷ (defeats + orders in the period).",
+    ),
     "kpi.overdue": ("逾期未跟进", "Overdue follow-ups"),
     "kpi.overdue.help": (
         "期末仍在跟进的线索中，距上次联系超过其级别跟进周期（H 3天、A 7天、B 15天、C 30天、O 7天）的数量。",
@@ -80,9 +98,15 @@ TEXT: dict[str, tuple[str, str]] = {
     "kpi.customers_tiered": ("已分级客户", "Tiered customers"),
     "kpi.no_previous": ("上一期无数据", "no data in the previous period"),
     "overview.tiers": ("各级别客户数", "Customers per tier"),
-    "overview.tiers.scheme": ("当前方案：{name}（第 {version} 版）", "Scheme in force: {name} (version {version})"),
+    "overview.tiers.scheme": (
+        "当前方案：{name}（第 {version} 版）",
+        "Scheme in force: {name} (version {version})",
+    ),
     "overview.tiers.none": ("还没有已发布的分级方案。", "No scoring scheme has been published yet."),
-    "overview.nothing": ("当前筛选条件下没有数据，请放宽日期范围或门店/区域/渠道筛选。", "Nothing matches these filters; widen the period or the store, region or channel filters."),
+    "overview.nothing": (
+        "当前筛选条件下没有数据，请放宽日期范围或门店/区域/渠道筛选。",
+        "Nothing matches these filters; widen the period or the store, region or channel filters.",
+    ),
     "col.tier": ("级别", "Tier"),
     "col.customers": ("客户数", "Customers"),
     "col.share": ("占比", "Share"),
@@ -110,7 +134,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "data.tables": ("各表行数", "Rows per table"),
     "data.table": ("表", "Table"),
     "data.rows": ("行数", "Rows"),
-    "data.demo_meta": ("演示数据：种子 {seed}，截至 {as_of}，{customers} 位客户", "Demo data: seed {seed}, as of {as_of}, {customers} customers"),
+    "data.demo_meta": (
+        "演示数据：种子 {seed}，截至 {as_of}，{customers} 位客户",
+        "Demo data: seed {seed}, as of {as_of}, {customers} customers",
+    ),
     # code vocabularies shown to users
     "tier_system.value_3": ("高价值/普通/流失风险", "High value / Normal / Churn risk"),
 }

@@ -29,4 +29,11 @@ def metric(label: str, value, previous, *, fmt, help: str, lower_is_better: bool
         delta = f"{(value - previous) * 100:+.1f} pp"
     else:
         delta = f"{value - previous:+,}"
-    st.metric(label, shown, delta=delta, delta_color="inverse" if lower_is_better else "normal", help=help, border=True)
+    st.metric(
+        label,
+        shown,
+        delta=delta,
+        delta_color="inverse" if lower_is_better else "normal",
+        help=help,
+        border=True,
+    )

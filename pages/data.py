@@ -11,14 +11,27 @@ engine = db.get_engine()
 version = db.data_version(engine)
 s = db.settings()
 st.subheader(t("data.database"))
-st.markdown(f"- {t('data.url')}: `{mask_url(s.database_url)}`\n- {t('data.source')}: {t('db.source.' + s.source)}")
+st.markdown(
+    f"- {t('data.url')}: `{mask_url(s.database_url)}`\n- {t('data.source')}: {t('db.source.' + s.source)}"
+)
 rev = schema_revision(engine)
 st.markdown(f"- {t('data.schema')}: {t('data.schema_ok', rev=rev) if rev == head_revision() else rev}")
 meta = db.meta(engine, version)
 if meta.get("demo") == "true":
-    st.caption(t("data.demo_meta", seed=meta.get("demo_seed"), as_of=meta.get("demo_as_of"), customers=meta.get("demo_customers")))
+    st.caption(
+        t(
+            "data.demo_meta",
+            seed=meta.get("demo_seed"),
+            as_of=meta.get("demo_as_of"),
+            customers=meta.get("demo_customers"),
+        )
+    )
 st.subheader(t("data.tables"))
 counts = db.table_counts(engine, version)
-st.dataframe(counts.rename(columns={"table": t("data.table"), "rows": t("data.rows")}), hide_index=True, key="table_counts")
+st.dataframe(
+    counts.rename(columns={"table": t("data.table"), "rows": t("data.rows")}),
+    hide_index=True,
+    key="table_counts",
+)
 if not db.customer_count(engine, version):
     demo_widget.show(engine, key="demo_data")

@@ -33,11 +33,31 @@ with c1:
 with c2:
     metric(t("kpi.conversion"), cur["conversion"], old["conversion"], fmt=pct, help=t("kpi.conversion.help"))
 with c3:
-    metric(t("kpi.defeat_rate"), cur["defeat_rate"], old["defeat_rate"], fmt=pct, help=t("kpi.defeat_rate.help"), lower_is_better=True)
+    metric(
+        t("kpi.defeat_rate"),
+        cur["defeat_rate"],
+        old["defeat_rate"],
+        fmt=pct,
+        help=t("kpi.defeat_rate.help"),
+        lower_is_better=True,
+    )
 with c4:
-    metric(t("kpi.overdue"), cur["overdue"], old["overdue"], fmt=lambda v: f"{v:,}", help=t("kpi.overdue.help"), lower_is_better=True)
+    metric(
+        t("kpi.overdue"),
+        cur["overdue"],
+        old["overdue"],
+        fmt=lambda v: f"{v:,}",
+        help=t("kpi.overdue.help"),
+        lower_is_better=True,
+    )
 with c5:
-    metric(t("kpi.customers_tiered"), int(tiers["customers"].sum()), int(tiers_prev["customers"].sum()), fmt=lambda v: f"{v:,}", help=t("overview.tiers"))
+    metric(
+        t("kpi.customers_tiered"),
+        int(tiers["customers"].sum()),
+        int(tiers_prev["customers"].sum()) or None,  # nothing tiered then: no change to show
+        fmt=lambda v: f"{v:,}",
+        help=t("overview.tiers"),
+    )
 
 st.subheader(t("overview.tiers"))
 scheme = db.published_scheme(engine, version)
@@ -45,19 +65,32 @@ if scheme is None:
     st.info(t("overview.tiers.none"))
     st.stop()
 st.caption(t("overview.tiers.scheme", name=scheme["name"], version=scheme["version"]))
-shown = tiers.assign(
-    tier=tiers["tier"].map(tier_label),
-    previous=tiers_prev.set_index("tier")["customers"].reindex(tiers["tier"]).fillna(0).astype(int).to_numpy(),
-)
-shown["change"] = shown["customers"] - shown["previous"]
-left, right = st.columns([3, 2])
+shown = tiers.assign(tier=tiers["tier"].map(tier_label))
+if int(tiers_prev["customers"].sum()):
+    shown["previous"] = tiers_prev.set_index("tier")["customers"].reindex(tiers["tier"]).fillna(0).astype(int).to_numpy()
+    shown["change"] = shown["customers"] - shown["previous"]
+left, right = st.columns([1, 1])
 with left:
-    st.plotly_chart(tier_bar(shown, label_col="tier", value_col="customers", x_title=t("col.tier"), y_title=t("col.customers")), key="tier_chart")
+    st.plotly_chart(
+        tier_bar(
+            shown, label_col="tier", value_col="customers", x_title=t("col.tier"), y_title=t("col.customers")
+        ),
+        key="tier_chart",
+    )
 with right:
     st.dataframe(
-        shown.rename(columns={"tier": t("col.tier"), "customers": t("col.customers"), "share": t("col.share"),
-                              "previous": t("col.previous"), "change": t("col.change")}),
+        shown.rename(
+            columns={
+                "tier": t("col.tier"),
+                "customers": t("col.customers"),
+                "share": t("col.share"),
+                "previous": t("col.previous"),
+                "change": t("col.change"),
+            }
+        ),
         hide_index=True,
         column_config={t("col.share"): st.column_config.NumberColumn(format="percent")},
         key="tier_table",
     )
+    if "previous" not in shown:
+        st.caption(t("kpi.no_previous"))

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from dashboard import db, demo_widget, filters
-from dashboard.charts import tier_colour_map
+from dashboard.charts import FONT, tier_colour_map
 from dashboard.i18n import language, t
 from dashboard.widgets import tier_label
 
@@ -30,15 +30,31 @@ if by_region.empty:
 
 st.subheader(t("tiers.by_region"))
 region_col = "region_en" if language() == "en" else "region"
-table = by_region.pivot_table(index=region_col, columns="tier", values="customers", aggfunc="sum", fill_value=0, sort=False)
-table = table.reindex(columns=[x for x in labels if x in table.columns] + [c for c in table.columns if c not in labels])
+table = by_region.pivot_table(
+    index=region_col, columns="tier", values="customers", aggfunc="sum", fill_value=0, sort=False
+)
+table = table.reindex(
+    columns=[x for x in labels if x in table.columns] + [c for c in table.columns if c not in labels]
+)
 colours = tier_colour_map(list(table.columns))
 import plotly.graph_objects as go  # noqa: E402
 
 fig = go.Figure(
-    [go.Bar(name=tier_label(tier), x=table.index.tolist(), y=table[tier].tolist(), marker_color=colours[tier]) for tier in table.columns]
+    [
+        go.Bar(
+            name=tier_label(tier), x=table.index.tolist(), y=table[tier].tolist(), marker_color=colours[tier]
+        )
+        for tier in table.columns
+    ]
 )
-fig.update_layout(barmode="stack", height=360, margin=dict(l=10, r=10, t=30, b=10), xaxis_title=t("col.region"), yaxis_title=t("col.customers"))
+fig.update_layout(
+    font_family=FONT,
+    barmode="stack",
+    height=360,
+    margin=dict(l=10, r=10, t=30, b=10),
+    xaxis_title=t("col.region"),
+    yaxis_title=t("col.customers"),
+)
 st.plotly_chart(fig, key="region_chart")
 shown = table.rename(columns=tier_label)
 shown.index.name = t("col.region")
@@ -49,9 +65,18 @@ members = db.tier_members(engine, version, f, pick)
 st.subheader(t("tiers.list", n=len(members)))
 st.dataframe(
     members.assign(tier=members["tier"].map(tier_label)).rename(
-        columns={"customer_id": t("col.customer_id"), "name": t("col.name"), "phone": t("col.phone"), "region": t("col.region"),
-                 "store": t("col.store"), "tier": t("col.tier"), "score": t("col.score"), "since": t("col.since")}
+        columns={
+            "customer_id": t("col.customer_id"),
+            "name": t("col.name"),
+            "phone": t("col.phone"),
+            "region": t("col.region"),
+            "store": t("col.store"),
+            "tier": t("col.tier"),
+            "score": t("col.score"),
+            "since": t("col.since"),
+        }
     ),
     hide_index=True,
+    column_config={t("col.score"): st.column_config.NumberColumn(format="%.1f")},
     key="members_table",
 )

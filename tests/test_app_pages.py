@@ -65,7 +65,13 @@ def test_overview_in_english(demo_db):
     at = make_app(demo_db.url, "en").run()
     assert not at.exception
     assert at.title[0].value == "Overview"
-    assert {"New leads", "Overall conversion", "Defeat rate", "Overdue follow-ups", "Tiered customers"} == set(metrics(at))
+    assert {
+        "New leads",
+        "Overall conversion",
+        "Defeat rate",
+        "Overdue follow-ups",
+        "Tiered customers",
+    } == set(metrics(at))
     assert at.dataframe[0].value["Tier"].tolist() == ["High value", "Normal", "Churn risk"]
 
 
@@ -105,7 +111,9 @@ def test_tiers_page(demo_db):
         tiers = ov.tier_counts(conn=conn, filters=f)
     region_table = at.dataframe[0].value
     assert len(region_table) == 6
-    assert region_table.sum().to_dict() == {k: v for k, v in zip(tiers["tier"], tiers["customers"], strict=True) if v}
+    assert region_table.sum().to_dict() == {
+        k: v for k, v in zip(tiers["tier"], tiers["customers"], strict=True) if v
+    }
     members = at.dataframe[1].value
     assert set(members["级别"]) == {"高价值"}
     assert members["手机号"].str.fullmatch(r"\d{3}\*{4}\d{4}").all()
@@ -120,7 +128,9 @@ def test_data_page_counts_rows(demo_db):
     counts = at.dataframe[0].value.set_index("表")["行数"].to_dict()
     with demo_db.engine.connect() as conn:
         for table in Base.metadata.sorted_tables:
-            assert counts[table.name] == conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
+            assert (
+                counts[table.name] == conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
+            )
 
 
 def test_empty_database_offers_demo_data_and_creates_it(tmp_path):

@@ -19,14 +19,22 @@ def raw(demo_db):
         leads = pd.read_sql("SELECT * FROM leads", conn)
         customers = pd.read_sql("SELECT id, region_id, store_id, first_channel_id FROM customers", conn)
         fus = pd.read_sql("SELECT lead_id, at FROM follow_ups", conn)
-        tiers = pd.read_sql("SELECT customer_id, tier, effective_from, effective_to FROM tier_assignments", conn)
+        tiers = pd.read_sql(
+            "SELECT customer_id, tier, effective_from, effective_to FROM tier_assignments", conn
+        )
     for col in [c for c in leads.columns if c.endswith("_at")]:
         leads[col] = pd.to_datetime(leads[col])
     fus["at"] = pd.to_datetime(fus["at"])
     tiers["effective_from"] = pd.to_datetime(tiers["effective_from"])
     tiers["effective_to"] = pd.to_datetime(tiers["effective_to"])
-    return {"leads": leads.merge(customers[["id", "region_id"]], left_on="customer_id", right_on="id", suffixes=("", "_c")),
-            "customers": customers, "fus": fus, "tiers": tiers}
+    return {
+        "leads": leads.merge(
+            customers[["id", "region_id"]], left_on="customer_id", right_on="id", suffixes=("", "_c")
+        ),
+        "customers": customers,
+        "fus": fus,
+        "tiers": tiers,
+    }
 
 
 def _select(leads: pd.DataFrame, f: ov.Filters) -> pd.DataFrame:
@@ -64,7 +72,10 @@ def expected_overdue(raw, f: ov.Filters) -> int:
     at = pd.Timestamp(f.end + dt.timedelta(days=1))
     sel = _select(raw["leads"], f)
     sel = sel[(sel["created_at"] < at)]
-    sel = sel[(sel["delivery_at"].isna() | (sel["delivery_at"] >= at)) & (sel["defeated_at"].isna() | (sel["defeated_at"] >= at))]
+    sel = sel[
+        (sel["delivery_at"].isna() | (sel["delivery_at"] >= at))
+        & (sel["defeated_at"].isna() | (sel["defeated_at"] >= at))
+    ]
     last_fu = raw["fus"][raw["fus"]["at"] < at].groupby("lead_id")["at"].max()
     first = sel["first_contact_at"].where(sel["first_contact_at"] < at)
     last = sel["id"].map(last_fu).fillna(first)
@@ -81,7 +92,13 @@ PERIODS = [
     (dt.date(2024, 7, 1), dt.date(2025, 6, 30)),
     (dt.date(2020, 1, 1), dt.date(2020, 1, 31)),  # before the data: empty
 ]
-FILTERS = [{}, {"store_ids": (1,)}, {"region_ids": (2, 5)}, {"channel_ids": (1, 7)}, {"store_ids": (2,), "channel_ids": (3,)}]
+FILTERS = [
+    {},
+    {"store_ids": (1,)},
+    {"region_ids": (2, 5)},
+    {"channel_ids": (1, 7)},
+    {"store_ids": (2,), "channel_ids": (3,)},
+]
 
 
 @pytest.mark.parametrize("period", PERIODS, ids=lambda p: f"{p[0]}..{p[1]}")
@@ -106,7 +123,9 @@ def test_current_overdue_agrees_with_history(demo_db, extra):
     """At the data's last day the stored last-contact time and the rebuilt history must agree."""
     f = ov.Filters(demo_db.as_of - dt.timedelta(days=29), demo_db.as_of, **extra)
     with demo_db.engine.connect() as conn:
-        assert ov.overdue_follow_ups(conn=conn, filters=f, current=True) == ov.overdue_follow_ups(conn=conn, filters=f, current=False)
+        assert ov.overdue_follow_ups(conn=conn, filters=f, current=True) == ov.overdue_follow_ups(
+            conn=conn, filters=f, current=False
+        )
         assert ov.overdue_follow_ups(conn=conn, filters=f, current=True) > 0 or extra
 
 
@@ -118,7 +137,11 @@ def test_tier_counts_match_pandas(demo_db, raw, extra):
     t = t[(t["effective_from"] < at) & (t["effective_to"].isna() | (t["effective_to"] >= at))]
     c = raw["customers"].set_index("id").loc[t["customer_id"]]
     keep = pd.Series(True, index=t.index)
-    for key, col in (("store_ids", "store_id"), ("region_ids", "region_id"), ("channel_ids", "first_channel_id")):
+    for key, col in (
+        ("store_ids", "store_id"),
+        ("region_ids", "region_id"),
+        ("channel_ids", "first_channel_id"),
+    ):
         if extra.get(key):
             keep &= c[col].isin(extra[key]).to_numpy()
     expected = t[keep.to_numpy()]["tier"].value_counts()
@@ -126,7 +149,9 @@ def test_tier_counts_match_pandas(demo_db, raw, extra):
         got = ov.tier_counts(conn=conn, filters=f)
         by_region = tier_report.tiers_by_region(conn=conn, filters=f)
     assert got["tier"].tolist() == ["高价值", "普通", "流失风险"]
-    assert dict(zip(got["tier"], got["customers"], strict=True)) == {k: int(expected.get(k, 0)) for k in got["tier"]}
+    assert dict(zip(got["tier"], got["customers"], strict=True)) == {
+        k: int(expected.get(k, 0)) for k in got["tier"]
+    }
     if len(expected):
         assert got["share"].sum() == pytest.approx(1.0)
     assert by_region.groupby("tier")["customers"].sum().to_dict() == {k: int(v) for k, v in expected.items()}

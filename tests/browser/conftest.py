@@ -1,0 +1,176 @@
+"""Real-browser fixtures: a demo database, the app under `streamlit run`, and Debian's chromium via Playwright.
+
+The app is started the way the README starts it (``streamlit run dashboard/app.py`` from the project root, the
+database from ``DATABASE_URL``), on a free port on 127.0.0.1. Playwright cannot download browsers here, so the
+system chromium at /usr/bin/chromium is launched; without it the browser tests skip with the install command.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = PROJECT_ROOT / "tests" / "artifacts"
+DOCS = PROJECT_ROOT / "docs"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+STARTUP_TIMEOUT = 60.0  # seconds until /_stcore/health must say "ok"
+WAIT_MS = 60_000  # generous Playwright waits: a loaded CI machine is slow, a passing run is not
+VIEWPORT = {"width": 1400, "height": 900}
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def run_demo(url: str, *args: str) -> None:
+    """``python -m core demo --if-empty ... --db URL`` from the project root; fails the test with its output."""
+    cmd = [sys.executable, "-m", "core", "demo", *args, "--if-empty", "--db", url]
+    proc = subprocess.run(cmd, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300)
+    if proc.returncode != 0:
+        pytest.fail(
+            f"{' '.join(cmd[1:])} exited {proc.returncode}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
+        )
+
+
+def _get(url: str, timeout: float = 2.0) -> tuple[int, str]:
+    with urllib.request.urlopen(url, timeout=timeout) as resp:
+        return resp.status, resp.read().decode("utf-8", "replace")
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    """Terminate the server and anything it started (it leads its own process group)."""
+    if proc.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+
+
+@contextlib.contextmanager
+def streamlit_app(database_url: str, log_dir: Path) -> Iterator[str]:
+    """Run ``streamlit run dashboard/app.py`` on a free port with DATABASE_URL set; yield its base URL."""
+    port = free_port()
+    cmd = [
+        sys.executable, "-m", "streamlit", "run", "dashboard/app.py",
+        "--server.headless", "true",
+        "--server.port", str(port),
+        "--server.address", "127.0.0.1",
+        "--browser.gatherUsageStats", "false",
+    ]  # fmt: skip
+    env = {**os.environ, "DATABASE_URL": database_url, "PYTHONUNBUFFERED": "1"}
+    log_dir.mkdir(parents=True, exist_ok=True)
+    out_path, err_path = log_dir / f"streamlit-{port}.out", log_dir / f"streamlit-{port}.err"
+    with open(out_path, "wb") as out, open(err_path, "wb") as err:
+        # files, not pipes: a chatty server can never block on a full pipe nobody reads
+        proc = subprocess.Popen(
+            cmd, cwd=PROJECT_ROOT, env=env, stdout=out, stderr=err, start_new_session=True
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        last = "no answer yet"
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(
+                    f"streamlit exited with code {proc.returncode} before answering on {base}/_stcore/health\n"
+                    f"stderr:\n{err_path.read_text(errors='replace')}\nstdout:\n{out_path.read_text(errors='replace')}"
+                )
+            try:
+                status, body = _get(f"{base}/_stcore/health")
+                if status == 200 and body.strip() == "ok":
+                    break
+                last = f"HTTP {status}: {body[:200]!r}"
+            except (urllib.error.URLError, ConnectionError, TimeoutError, OSError) as exc:
+                last = repr(exc)
+            if time.monotonic() > deadline:
+                pytest.fail(
+                    f"streamlit did not answer 'ok' on {base}/_stcore/health within {STARTUP_TIMEOUT:.0f} s "
+                    f"(last: {last})\nstderr:\n{err_path.read_text(errors='replace')}\n"
+                    f"stdout:\n{out_path.read_text(errors='replace')}"
+                )
+            time.sleep(0.25)
+        yield base
+    finally:
+        _stop(proc)
+
+
+@pytest.fixture(scope="session")
+def start_app() -> Callable[[str, Path], contextlib.AbstractContextManager[str]]:
+    """The server starter, for tests that need their own app process: ``with start_app(url, tmp_path) as base:``."""
+    return streamlit_app
+
+
+@pytest.fixture(scope="session")
+def browser_db_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A demo SQLite database (1,500 customers, seed 11, as of 2026-06-30: stable screenshots), made by the CLI."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('browser-db') / 'b.sqlite'}"
+    run_demo(url, "--customers", "1500", "--seed", "11", "--as-of", "2026-06-30")
+    return url
+
+
+@pytest.fixture(scope="session")
+def app_url(browser_db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Base URL of the dashboard served by ``streamlit run`` on the demo database; stopped after the session."""
+    with streamlit_app(browser_db_url, tmp_path_factory.mktemp("streamlit-logs")) as base:
+        yield base
+
+
+@pytest.fixture(scope="session")
+def chromium_browser():
+    """Debian's chromium driven by Playwright's sync API (one browser per session)."""
+    if not CHROMIUM.exists():
+        pytest.skip(
+            "Debian chromium not installed at /usr/bin/chromium: apt-get install chromium (scripts/test.sh does)"
+        )
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(chromium_browser, app_url: str):
+    """A fresh browser context (so a fresh Streamlit session, Chinese UI) with a 1400x900 viewport."""
+    context = chromium_browser.new_context(viewport=VIEWPORT, locale="zh-CN", timezone_id="Asia/Shanghai")
+    context.set_default_timeout(WAIT_MS)
+    pg = context.new_page()
+    yield pg
+    context.close()
+
+
+@pytest.fixture(scope="session")
+def artifacts_dir() -> Path:
+    """tests/artifacts (git-ignored): screenshots for people to look at."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS

@@ -1,0 +1,122 @@
+"""The overview and tiers pages in a real browser (chromium): Chinese first, the language switch, screenshots.
+
+Screenshots land in tests/artifacts/ (git-ignored); the overview's also refresh docs/screenshot.png and
+docs/screenshot-en.png for the README.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from .conftest import DOCS, VIEWPORT, WAIT_MS
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
+
+IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+KPI_ZH = ["新增线索", "整体转化率", "战败率", "逾期未跟进"]
+KPI_EN = ["New leads", "Overall conversion", "Defeat rate", "Overdue follow-ups"]
+
+
+def wait_idle(page: Page) -> None:
+    """Wait until the script run the last action started has finished (the attribute flips only after a moment)."""
+    page.wait_for_timeout(500)
+    page.locator(IDLE).wait_for(state="attached", timeout=WAIT_MS)
+
+
+def wait_charts(page: Page) -> None:
+    """Every Plotly chart on the page has drawn its SVG (for screenshots worth looking at)."""
+    charts = page.get_by_test_id("stPlotlyChart")
+    for i in range(charts.count()):
+        expect(charts.nth(i).locator(".main-svg").first).to_be_visible(timeout=WAIT_MS)
+
+
+def assert_no_error(page: Page) -> None:
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+    expect(page.locator("[data-testid='stAlertContentError']")).to_have_count(0)
+    body = page.locator("body").inner_text()
+    assert "Traceback" not in body
+    assert "Error" not in page.title()
+
+
+def screenshot(page: Page, path: Path) -> None:
+    """The whole page: Streamlit scrolls inside stMain, so grow the viewport to its height for the shot."""
+    height = page.get_by_test_id("stMain").evaluate("e => e.scrollHeight")
+    if height > VIEWPORT["height"]:
+        page.set_viewport_size({"width": VIEWPORT["width"], "height": min(height, 4000)})
+        page.wait_for_timeout(500)  # let Plotly redraw at the new size
+        wait_charts(page)
+    page.screenshot(path=str(path), full_page=True)
+    page.set_viewport_size(VIEWPORT)
+
+
+def heading(page: Page, text: str):
+    """The page's st.title (an h1 in the main area)."""
+    return page.get_by_test_id("stMain").locator("h1", has_text=text)
+
+
+def metric_labels(page: Page) -> list[str]:
+    return [x.strip() for x in page.get_by_test_id("stMetricLabel").all_inner_texts()]
+
+
+def test_overview_in_chinese_then_english(page: Page, app_url: str, artifacts_dir) -> None:
+    page.goto(app_url)
+    expect(page.get_by_test_id("stMetric")).to_have_count(5, timeout=WAIT_MS)
+    wait_idle(page)
+    wait_charts(page)
+
+    expect(heading(page, "总览")).to_be_visible()
+    for label in KPI_ZH:
+        expect(page.get_by_test_id("stMetricLabel").filter(has_text=label)).to_be_visible()
+    assert metric_labels(page)[:4] == KPI_ZH
+    for value in page.get_by_test_id("stMetricValue").all_inner_texts():
+        assert value.strip() not in ("", "—"), f"a KPI shows no figure: {metric_labels(page)}"
+    assert_no_error(page)
+
+    zh = artifacts_dir / "overview-zh.png"
+    screenshot(page, zh)
+    DOCS.mkdir(exist_ok=True)
+    shutil.copyfile(zh, DOCS / "screenshot.png")
+
+    sidebar = page.get_by_test_id("stSidebar")
+    switch = sidebar.get_by_role("radiogroup", name="语言")  # st.segmented_control: radio buttons
+    expect(switch.get_by_role("radio", name="中文", exact=True)).to_be_checked()
+    switch.get_by_role("radio", name="English", exact=True).click()
+    wait_idle(page)
+    expect(heading(page, "Overview")).to_be_visible(timeout=WAIT_MS)
+    for label in ("New leads", "Overall conversion"):
+        expect(page.get_by_test_id("stMetricLabel").filter(has_text=label)).to_be_visible()
+    expect(heading(page, "总览")).to_have_count(0)
+    assert metric_labels(page)[:4] == KPI_EN
+    expect(sidebar.get_by_test_id("stSidebarNavLink").filter(has_text="Overview")).to_be_visible()
+    expect(
+        sidebar.get_by_role("radiogroup", name="Language").get_by_role("radio", name="English")
+    ).to_be_checked()
+    wait_charts(page)
+    assert_no_error(page)
+
+    en = artifacts_dir / "overview-en.png"
+    screenshot(page, en)
+    shutil.copyfile(en, DOCS / "screenshot-en.png")
+
+
+def test_tiers_page_from_the_sidebar(page: Page, app_url: str, artifacts_dir) -> None:
+    page.goto(app_url)
+    expect(page.get_by_test_id("stMetric")).to_have_count(5, timeout=WAIT_MS)
+    wait_idle(page)
+
+    page.get_by_test_id("stSidebarNavLink").filter(has_text="分级结果").click()
+    expect(page).to_have_url(f"{app_url}/tiers", timeout=WAIT_MS)
+    expect(heading(page, "分级结果")).to_be_visible(timeout=WAIT_MS)
+    wait_idle(page)
+    expect(page.get_by_test_id("stMain").get_by_text("各区域级别分布")).to_be_visible()
+    chart = page.get_by_test_id("stPlotlyChart").first
+    expect(chart).to_be_visible()
+    expect(chart.locator(".main-svg").first).to_be_visible()
+    expect(chart.locator(".bars path").first).to_be_attached()  # the stacked bars were drawn
+    expect(heading(page, "总览")).to_have_count(0)
+    assert_no_error(page)
+    screenshot(page, artifacts_dir / "tiers-zh.png")

@@ -1,0 +1,163 @@
+"""Shared fixtures: fresh empty databases on every backend, and one small demo database per session.
+
+``db_url`` runs a test on SQLite, PostgreSQL and MariaDB. The servers are expected at 127.0.0.1 with
+passwordless admin users (``postgres`` and ``root``), as in CI; a server that does not answer within
+3 seconds skips its parameter with the reason, so the suite still runs on a laptop without servers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from hypothesis import settings
+from sqlalchemy.engine import Engine
+
+from core.db import open_database
+from core.demo import DemoSummary, generate
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+DEMO_AS_OF = dt.date(2026, 6, 30)
+
+
+@dataclass(frozen=True)
+class _Server:
+    label: str
+    admin_url: str  # a database that exists, to run CREATE/DROP DATABASE from
+    url_template: str  # {name} is replaced by the fresh database's name
+    create_sql: str
+    drop_sql: str
+    connect_args: dict
+
+
+SERVERS = {
+    "postgresql": _Server(
+        label="PostgreSQL not reachable at 127.0.0.1:5432",
+        admin_url="postgresql+psycopg://postgres@127.0.0.1:5432/test",
+        url_template="postgresql+psycopg://postgres@127.0.0.1:5432/{name}",
+        create_sql="CREATE DATABASE {name}",
+        drop_sql="DROP DATABASE IF EXISTS {name} WITH (FORCE)",
+        connect_args={"connect_timeout": 3},
+    ),
+    "mariadb": _Server(
+        label="MariaDB not reachable at 127.0.0.1:3306",
+        admin_url="mysql+pymysql://root@127.0.0.1:3306/test",
+        url_template="mysql+pymysql://root@127.0.0.1:3306/{name}?charset=utf8mb4",
+        create_sql="CREATE DATABASE {name} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci",
+        drop_sql="DROP DATABASE IF EXISTS {name}",
+        connect_args={"connect_timeout": 3},
+    ),
+}
+
+BACKENDS = [
+    pytest.param("sqlite", id="sqlite"),
+    pytest.param("postgresql", id="postgresql", marks=pytest.mark.server),
+    pytest.param("mariadb", id="mariadb", marks=pytest.mark.server),
+]
+
+
+class _AdminEngines:
+    """One AUTOCOMMIT engine per server, made on first use; remembers a server that did not answer."""
+
+    def __init__(self) -> None:
+        self.engines: dict[str, Engine] = {}
+        self.errors: dict[str, str] = {}
+
+    def get(self, backend: str) -> Engine:
+        server = SERVERS[backend]
+        if backend in self.errors:
+            pytest.skip(f"{server.label}: {self.errors[backend]}")
+        if backend not in self.engines:
+            engine = sa.create_engine(
+                server.admin_url, isolation_level="AUTOCOMMIT", connect_args=server.connect_args
+            )
+            try:
+                with engine.connect() as conn:
+                    conn.execute(sa.text("SELECT 1"))
+            except Exception as exc:  # any failure means: no usable server here
+                engine.dispose()
+                self.errors[backend] = " ".join(str(exc).split())[:300]
+                pytest.skip(f"{server.label}: {self.errors[backend]}")
+            self.engines[backend] = engine
+        return self.engines[backend]
+
+    def dispose(self) -> None:
+        for engine in self.engines.values():
+            engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def admin_engines() -> Iterator[_AdminEngines]:
+    admins = _AdminEngines()
+    yield admins
+    admins.dispose()
+
+
+def _fresh_database(backend: str, tmp_path: Path, admins: _AdminEngines) -> Iterator[str]:
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'test.sqlite'}"
+        return
+    server = SERVERS[backend]
+    admin = admins.get(backend)
+    name = f"t_{uuid.uuid4().hex[:8]}"
+    with admin.connect() as conn:
+        conn.execute(sa.text(server.create_sql.format(name=name)))
+    try:
+        yield server.url_template.format(name=name)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(server.drop_sql.format(name=name)))
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path, admin_engines: _AdminEngines) -> Iterator[str]:
+    """URL of a fresh, empty database (no tables) on each backend; dropped afterwards."""
+    yield from _fresh_database(request.param, tmp_path, admin_engines)
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    """URL of a fresh SQLite file (not created yet)."""
+    return f"sqlite:///{tmp_path / 'test.sqlite'}"
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    """An engine on ``db_url`` with the schema upgraded to head; disposed before the database is dropped."""
+    eng = open_database(db_url)
+    yield eng
+    eng.dispose()
+
+
+@dataclass
+class DemoDatabase:
+    """A generated demo database: where it is, an engine on it, and what was written."""
+
+    url: str
+    engine: Engine
+    as_of: dt.date
+    summary: DemoSummary
+
+
+@pytest.fixture(scope="session")
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoDatabase]:
+    """A small SQLite demo database (300 customers, seed 7, as of 2026-06-30), generated once per session.
+
+    Treat it as read-only: other tests share it.
+    """
+    path = tmp_path_factory.mktemp("demo") / "demo.sqlite"
+    url = f"sqlite:///{path}"
+    eng = open_database(url)
+    summary = generate(eng, customers=300, seed=7, as_of=DEMO_AS_OF)
+    yield DemoDatabase(url=url, engine=eng, as_of=DEMO_AS_OF, summary=summary)
+    eng.dispose()
+
+
+# property tests: no example database written into the project, no deadline on slow CI machines
+settings.register_profile("project", database=None, deadline=None)
+settings.load_profile("project")

@@ -1,0 +1,80 @@
+"""Rules of the project, stated as tests: the domain layer stays free of Streamlit; personal data is marked."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from core.models import Base, Customer, pii_columns
+
+CORE = Path(__file__).resolve().parents[1] / "core"
+CORE_FILES = sorted(CORE.rglob("*.py"))
+
+
+def imported_modules(tree: ast.AST) -> set[str]:
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute | ast.Name)
+            and getattr(node.func, "attr", getattr(node.func, "id", None)) in {"import_module", "__import__"}
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+            and isinstance(node.args[0].value, str)
+        ):
+            found.add(node.args[0].value)
+    return found
+
+
+def test_core_files_are_found():
+    names = {p.relative_to(CORE).as_posix() for p in CORE_FILES}
+    assert {"models.py", "db.py", "scoring.py", "cli.py", "migrations/env.py"} <= names
+
+
+@pytest.mark.parametrize("path", CORE_FILES, ids=lambda p: p.relative_to(CORE).as_posix())
+def test_core_never_imports_streamlit(path):
+    modules = imported_modules(ast.parse(path.read_text(encoding="utf-8"), filename=str(path)))
+    assert not {m for m in modules if m == "streamlit" or m.startswith("streamlit.")}
+
+
+@pytest.mark.parametrize(
+    ("source", "found"),
+    [
+        ("import streamlit as st", True),
+        ("from streamlit import cache_data", True),
+        ("import streamlit.components.v1", True),
+        ("def f():\n    import streamlit\n", True),
+        ("importlib.import_module('streamlit')", True),
+        ("import streamlit_extras_like_name", False),
+        ("import pandas as st", False),
+    ],
+)
+def test_the_import_scan_itself(source, found):
+    modules = imported_modules(ast.parse(source))
+    assert any(m == "streamlit" or m.startswith("streamlit.") for m in modules) is found
+
+
+def test_pii_columns_are_exactly_the_personal_ones():
+    assert pii_columns() == {
+        "advisors": ["name"],
+        "customers": ["name", "phone", "gender", "birth_date"],
+        "follow_ups": ["note"],
+    }
+
+
+def test_customer_phone_and_name_are_marked():
+    assert Customer.__table__.c.phone.info == {"pii": True}
+    assert Customer.__table__.c.name.info == {"pii": True}
+
+
+def test_only_pii_is_flagged_in_column_info():
+    # the flag is the only use of column info, and only ever True
+    flagged = {(t.name, c.name): c.info for t in Base.metadata.sorted_tables for c in t.columns if c.info}
+    assert set(flagged) == {(t, c) for t, cols in pii_columns().items() for c in cols}
+    assert all(info == {"pii": True} for info in flagged.values())
