@@ -170,3 +170,11 @@ def _write_all(
     if meta:
         conn.execute(sa.delete(Meta).where(Meta.key.in_(list(meta))))
         conn.execute(sa.insert(Meta), [{"key": k, "value": v} for k, v in meta.items()])
+
+
+def insert_frame(conn: Connection, table_name: str, frame: pd.DataFrame) -> int:
+    """Insert ``frame`` into ``table_name`` inside the caller's transaction. Returns rows written."""
+    table = Base.metadata.tables[table_name]
+    written = _insert(conn, table, frame)
+    _reset_sequence(conn, table)
+    return written

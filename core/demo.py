@@ -758,9 +758,9 @@ def generate(
         trusted=True,
     )
     if with_tiers:
-        from core.tiering import publish_initial_scheme
+        from core.tiering import publish_initial_schemes
 
         progress(0.92, "tiers")
-        summary.rows["tier_assignments"] = publish_initial_scheme(engine, frames=frames, as_of=as_of)
+        summary.rows["tier_assignments"] = publish_initial_schemes(engine, frames=frames, as_of=as_of)
     progress(1.0, "done")
     return summary

@@ -1,64 +1,34 @@
-"""Schemes and tier assignments in the database: publish a scheme's tiers in one transaction."""
+"""The demo's first published schemes: 高价值/普通/流失风险 for owners, H/A/B/C for open leads."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-import numpy as np
 import pandas as pd
-import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from core.bulk import write_frames
-from core.features import owner_features
-from core.models import AuditLog, ScoringScheme
-from core.scoring import PRESETS, TierScheme
+from core.feature_inputs import FeatureInputs
+from core.features import compute_features
+from core.publishing import assignments_frame, save_draft, write_assignments
+from core.scheme import Scorer, preset
+
+INITIAL_SCHEMES = (
+    ("owners", "value_3", "价值分层（金额40%/次数30%/复购30%）"),
+    ("leads", "leads_habc", "线索意向分级 H/A/B/C（按预计购车时间）"),
+)
 
 
-def publish_initial_scheme(engine: Engine, *, frames: dict[str, pd.DataFrame], as_of: dt.date) -> int:
-    """Publish the preset 高价值/普通/流失风险 scheme (40/30/30) and tier every owner. Returns rows written."""
-    preset = PRESETS["value_3"]
-    customers = frames["customers"]
-    owners = customers.loc[customers["is_owner"].astype(bool), "id"].to_numpy()
-    feats = owner_features(frames["purchases"], owners, as_of=as_of)
-    scheme = TierScheme(preset["weights"], preset["cutoffs"], preset["labels"]).fit(feats)
-    tiers = scheme.predict(feats)
+def publish_initial_schemes(engine: Engine, *, frames: dict[str, pd.DataFrame], as_of: dt.date) -> int:
+    """Publish the preset schemes as version 1 of each population and tier everyone. Returns rows written."""
+    inputs = FeatureInputs.from_frames(frames)
     when = dt.datetime.combine(as_of, dt.time(6, 0))
-    with engine.begin() as conn:
-        scheme_id = conn.execute(
-            sa.insert(ScoringScheme).returning(ScoringScheme.id),
-            {
-                "population": "owners",
-                "version": 1,
-                "name": "价值分层（金额40%/次数30%/复购30%）",
-                "status": "published",
-                "params": {"preset": "value_3", **preset},
-                "created_by": "demo",
-                "created_at": when,
-                "published_by": "demo",
-                "published_at": when,
-            },
-        ).scalar_one()
-        conn.execute(
-            sa.insert(AuditLog),
-            {
-                "at": when,
-                "actor": "demo",
-                "action": "scheme.publish",
-                "object_type": "scoring_scheme",
-                "object_id": str(scheme_id),
-                "detail": {"customers": int(len(tiers))},
-            },
+    written = 0
+    for population, preset_name, name in INITIAL_SCHEMES:
+        spec = preset(preset_name)
+        features = compute_features(inputs, population=population, as_of=as_of)
+        scored = Scorer(spec).fit(features).score()
+        version = save_draft(engine, spec, name=name, actor="demo", now=when)
+        written += write_assignments(
+            engine, version.id, assignments_frame(scored, spec), actor="demo", at=when
         )
-    assignments = pd.DataFrame(
-        {
-            "customer_id": feats.index.to_numpy(),
-            "scheme_id": scheme_id,
-            "tier": tiers.to_numpy(),
-            "score": np.round(scheme.scores_.to_numpy(), 4),
-            "rule": None,
-            "effective_from": np.datetime64(when, "s"),
-            "effective_to": np.datetime64("NaT"),
-        }
-    )
-    return write_frames(engine, [("tier_assignments", assignments)])["tier_assignments"]
+    return written

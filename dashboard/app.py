@@ -29,10 +29,21 @@ if st.session_state.get("lang") not in LANGUAGES:  # a click on the selected opt
 
 pages = {
     t("nav.analysis"): [
-        st.Page(PAGES / "overview.py", title=t("page.overview"), icon=":material/insights:", url_path="overview", default=True)
+        st.Page(
+            PAGES / "overview.py",
+            title=t("page.overview"),
+            icon=":material/insights:",
+            url_path="overview",
+            default=True,
+        )
     ],
-    t("nav.tiering"): [st.Page(PAGES / "tiers.py", title=t("page.tiers"), icon=":material/sell:", url_path="tiers")],
-    t("nav.data"): [st.Page(PAGES / "data.py", title=t("page.data"), icon=":material/storage:", url_path="data")],
+    t("nav.tiering"): [
+        st.Page(PAGES / "tiers.py", title=t("page.tiers"), icon=":material/sell:", url_path="tiers"),
+        st.Page(PAGES / "lab.py", title=t("page.lab"), icon=":material/tune:", url_path="lab"),
+    ],
+    t("nav.data"): [
+        st.Page(PAGES / "data.py", title=t("page.data"), icon=":material/storage:", url_path="data")
+    ],
 }
 nav = st.navigation(pages)
 engine = db.get_engine()

@@ -58,12 +58,20 @@ def get_engine() -> Engine:
 
 
 def data_version(engine: Engine) -> str:
-    """Changes whenever data is written: used as the key of every cached read."""
-    return str(st.session_state.get("_data_version", 0)) + "|" + str(id(engine))
+    """Changes whenever data is written (new rows, a publish, an override): the key of every cached read,
+    shared by all sessions so one person's publish refreshes everyone's view."""
+    with engine.connect() as conn:
+        row = conn.execute(
+            sa.text(
+                "SELECT (SELECT MAX(id) FROM audit_log), (SELECT MAX(id) FROM customers), "
+                "(SELECT MAX(id) FROM leads), (SELECT MAX(id) FROM tier_overrides), (SELECT MAX(id) FROM tier_assignments)"
+            )
+        ).one()
+    return "|".join(str(x) for x in row)
 
 
 def bump_data_version() -> None:
-    st.session_state["_data_version"] = st.session_state.get("_data_version", 0) + 1
+    """After this session wrote data: drop cached reads (the version key changes by itself, too)."""
     st.cache_data.clear()
 
 
@@ -137,3 +145,28 @@ def table_counts(_engine: Engine, version: str) -> pd.DataFrame:
                 (table.name, int(conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()))
             )
     return pd.DataFrame(rows, columns=["table", "rows"])
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _lab_data(url: str, version: str, population: str):
+    from core.lab import load_lab_data
+
+    return load_lab_data(_engine(url), population=population)
+
+
+def lab_data(engine: Engine, version: str, population: str):
+    """The lab's prepared arrays, shared by every session (read-only) until the data changes."""
+    return _lab_data(engine.url.render_as_string(hide_password=False), version, population)
+
+
+@st.cache_data(show_spinner=False, ttl=600)
+def advisors(_engine: Engine, version: str) -> pd.DataFrame:
+    from core.models import Advisor
+
+    with _engine.connect() as conn:
+        return pd.read_sql(
+            sa.select(Advisor.id, Advisor.store_id, Advisor.name, Advisor.capacity_per_week).order_by(
+                Advisor.id
+            ),
+            conn,
+        )

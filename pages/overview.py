@@ -67,7 +67,9 @@ if scheme is None:
 st.caption(t("overview.tiers.scheme", name=scheme["name"], version=scheme["version"]))
 shown = tiers.assign(tier=tiers["tier"].map(tier_label))
 if int(tiers_prev["customers"].sum()):
-    shown["previous"] = tiers_prev.set_index("tier")["customers"].reindex(tiers["tier"]).fillna(0).astype(int).to_numpy()
+    shown["previous"] = (
+        tiers_prev.set_index("tier")["customers"].reindex(tiers["tier"]).fillna(0).astype(int).to_numpy()
+    )
     shown["change"] = shown["customers"] - shown["previous"]
 left, right = st.columns([1, 1])
 with left:

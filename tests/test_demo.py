@@ -78,16 +78,20 @@ def test_generate_writes_every_table_with_the_counts_it_reports(engine):
     assert all(summary.rows[t] > 0 for t in summary.rows)
     assert summary.rows["customers"] == 150
     assert (summary.as_of, summary.seed) == (AS_OF, 7)
-    # the preset scheme is published once and every owner is tiered
+    # the owners' and the leads' preset schemes are saved and published once each (two audit entries each);
+    # every owner and every customer with an open lead is tiered
     assert table_counts(engine, ["scoring_schemes", "audit_log", "tier_overrides"]) == {
-        "scoring_schemes": 1,
-        "audit_log": 1,
+        "scoring_schemes": 2,
+        "audit_log": 4,
         "tier_overrides": 0,
     }
     with engine.connect() as conn:
         owners = conn.execute(sa.select(sa.func.count()).where(Customer.is_owner)).scalar_one()
+        open_lead_customers = conn.execute(
+            sa.text("SELECT COUNT(DISTINCT customer_id) FROM leads WHERE status = 'open'")
+        ).scalar_one()
         meta = dict(conn.execute(sa.select(Meta.key, Meta.value)).all())
-    assert summary.rows["tier_assignments"] == owners
+    assert summary.rows["tier_assignments"] == owners + open_lead_customers
     assert meta == {"demo": "true", "demo_seed": "7", "demo_as_of": "2026-06-30", "demo_customers": "150"}
 
 

@@ -20,7 +20,9 @@ def raw(demo_db):
         customers = pd.read_sql("SELECT id, region_id, store_id, first_channel_id FROM customers", conn)
         fus = pd.read_sql("SELECT lead_id, at FROM follow_ups", conn)
         tiers = pd.read_sql(
-            "SELECT customer_id, tier, effective_from, effective_to FROM tier_assignments", conn
+            "SELECT a.customer_id, a.tier, a.effective_from, a.effective_to FROM tier_assignments a "
+            "JOIN scoring_schemes s ON s.id = a.scheme_id WHERE s.population = 'owners'",
+            conn,
         )
     for col in [c for c in leads.columns if c.endswith("_at")]:
         leads[col] = pd.to_datetime(leads[col])

@@ -1,0 +1,263 @@
+"""Scheme versions in the database: save drafts, publish, roll back, compare, rescore.
+
+Publishing writes every new assignment with the scheme version and effective time in one transaction:
+the old assignments are closed (``effective_to``) and the new ones inserted together, so after an error
+or a crash the database holds the old assignments or the new ones, never a mix.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from core.bulk import insert_frame
+from core.db import write_transaction
+from core.models import AuditLog, ScoringScheme, TierAssignment
+from core.scheme import Problem, SchemeError, Scored, check
+
+
+@dataclass(frozen=True)
+class SchemeVersion:
+    id: int
+    population: str
+    version: int
+    name: str
+    status: str
+    params: dict[str, Any]
+    created_by: str
+    created_at: dt.datetime
+    published_at: dt.datetime | None
+
+
+def _row(r: Any) -> SchemeVersion:
+    return SchemeVersion(
+        r.id, r.population, r.version, r.name, r.status, r.params, r.created_by, r.created_at, r.published_at
+    )
+
+
+_COLS = (
+    ScoringScheme.id,
+    ScoringScheme.population,
+    ScoringScheme.version,
+    ScoringScheme.name,
+    ScoringScheme.status,
+    ScoringScheme.params,
+    ScoringScheme.created_by,
+    ScoringScheme.created_at,
+    ScoringScheme.published_at,
+)
+
+
+def versions(*, conn: Connection, population: str) -> list[SchemeVersion]:
+    """Every version of a population's scheme, newest first."""
+    q = sa.select(*_COLS).where(ScoringScheme.population == population).order_by(ScoringScheme.version.desc())
+    return [_row(r) for r in conn.execute(q)]
+
+
+def get_version(*, conn: Connection, scheme_id: int) -> SchemeVersion:
+    r = conn.execute(sa.select(*_COLS).where(ScoringScheme.id == scheme_id)).first()
+    if r is None:
+        raise LookupError(f"no scoring scheme with id {scheme_id}")
+    return _row(r)
+
+
+def published(*, conn: Connection, population: str) -> SchemeVersion | None:
+    r = conn.execute(
+        sa.select(*_COLS).where(ScoringScheme.population == population, ScoringScheme.status == "published")
+    ).first()
+    return None if r is None else _row(r)
+
+
+def _audit(
+    conn: Connection, actor: str, action: str, scheme_id: int, detail: dict[str, Any], at: dt.datetime
+) -> None:
+    conn.execute(
+        sa.insert(AuditLog),
+        {
+            "at": at,
+            "actor": actor,
+            "action": action,
+            "object_type": "scoring_scheme",
+            "object_id": str(scheme_id),
+            "detail": detail,
+        },
+    )
+
+
+def save_draft(
+    engine: Engine,
+    spec: dict[str, Any],
+    *,
+    name: str,
+    actor: str,
+    available: set[str] | None = None,
+    now: dt.datetime | None = None,
+) -> SchemeVersion:
+    """Validate and store ``spec`` as the population's next version, status draft.
+
+    Raises ``SchemeError`` (nothing saved) when the spec has problems, or when ``name`` is empty.
+    """
+    problems: list[Problem] = []
+    if not name or not name.strip():
+        problems.append(Problem("name", "name_empty"))
+    try:
+        check(spec, available)
+    except SchemeError as exc:
+        problems = exc.problems + problems
+    if problems:
+        raise SchemeError(problems)
+    now = now or dt.datetime.now().replace(microsecond=0)
+    with write_transaction(engine) as conn:
+        latest = conn.execute(
+            sa.select(sa.func.max(ScoringScheme.version)).where(
+                ScoringScheme.population == spec["population"]
+            )
+        ).scalar()
+        new_id = conn.execute(
+            sa.insert(ScoringScheme).returning(ScoringScheme.id),
+            {
+                "population": spec["population"],
+                "version": int(latest or 0) + 1,
+                "name": name.strip(),
+                "status": "draft",
+                "params": spec,
+                "created_by": actor,
+                "created_at": now,
+            },
+        ).scalar_one()
+        _audit(conn, actor, "scheme.save_draft", new_id, {"version": int(latest or 0) + 1}, now)
+        return get_version(conn=conn, scheme_id=new_id)
+
+
+def assignments_frame(scored: Scored, spec: dict[str, Any]) -> pd.DataFrame:
+    """customer_id, tier (label), score (rounded to 4 places), rule (trigger rule name or None)."""
+    rules = np.array([None] + [t["rule"] for t in spec.get("triggers") or []], dtype=object)
+    return pd.DataFrame(
+        {
+            "customer_id": scored.customer_id,
+            "tier": np.array(scored.labels, dtype=object)[scored.tier],
+            "score": np.round(scored.score.astype(np.float64), 4),
+            "rule": rules[scored.rule.astype(np.int64) + 1],
+        }
+    )
+
+
+def _population_schemes(population: str) -> sa.Select:
+    return sa.select(ScoringScheme.id).where(ScoringScheme.population == population)
+
+
+def write_assignments(
+    engine: Engine,
+    scheme_id: int,
+    assignments: pd.DataFrame,
+    *,
+    actor: str,
+    action: str = "scheme.publish",
+    at: dt.datetime | None = None,
+) -> int:
+    """Make ``scheme_id`` the published version of its population and its ``assignments`` the current
+    tiers, all in one transaction. Returns the number of assignments written.
+
+    Used by publish, rollback and the nightly rescore (which re-publishes the published version).
+    """
+    at = at or dt.datetime.now().replace(microsecond=0)
+    with write_transaction(engine) as conn:
+        scheme = get_version(conn=conn, scheme_id=scheme_id)
+        check(scheme.params)
+        conn.execute(
+            sa.update(ScoringScheme)
+            .where(
+                ScoringScheme.population == scheme.population,
+                ScoringScheme.status == "published",
+                ScoringScheme.id != scheme_id,
+            )
+            .values(status="archived")
+        )
+        conn.execute(
+            sa.update(ScoringScheme)
+            .where(ScoringScheme.id == scheme_id)
+            .values(status="published", published_by=actor, published_at=at)
+        )
+        conn.execute(
+            sa.update(TierAssignment)
+            .where(
+                TierAssignment.effective_to.is_(None),
+                TierAssignment.scheme_id.in_(_population_schemes(scheme.population)),
+            )
+            .values(effective_to=at)
+        )
+        frame = assignments.assign(scheme_id=scheme_id, effective_from=at, effective_to=pd.NaT)
+        written = insert_frame(
+            conn,
+            "tier_assignments",
+            frame[["customer_id", "scheme_id", "tier", "score", "rule", "effective_from", "effective_to"]],
+        )
+        _audit(conn, actor, action, scheme_id, {"version": scheme.version, "customers": written}, at)
+    return written
+
+
+def current_assignments(*, conn: Connection, population: str) -> pd.DataFrame:
+    """customer_id, tier, score, rule, scheme_id of the assignments in force now."""
+    q = sa.select(
+        TierAssignment.customer_id,
+        TierAssignment.tier,
+        TierAssignment.score,
+        TierAssignment.rule,
+        TierAssignment.scheme_id,
+    ).where(
+        TierAssignment.effective_to.is_(None), TierAssignment.scheme_id.in_(_population_schemes(population))
+    )
+    return pd.read_sql(q, conn)
+
+
+def last_assignments(*, conn: Connection, scheme_id: int) -> pd.DataFrame:
+    """customer_id, tier, score of the latest assignment each customer got from ``scheme_id``."""
+    latest = (
+        sa.select(TierAssignment.customer_id, sa.func.max(TierAssignment.effective_from).label("at"))
+        .where(TierAssignment.scheme_id == scheme_id)
+        .group_by(TierAssignment.customer_id)
+        .subquery()
+    )
+    q = (
+        sa.select(TierAssignment.customer_id, TierAssignment.tier, TierAssignment.score)
+        .join(
+            latest,
+            sa.and_(
+                latest.c.customer_id == TierAssignment.customer_id,
+                latest.c.at == TierAssignment.effective_from,
+            ),
+        )
+        .where(TierAssignment.scheme_id == scheme_id)
+    )
+    return pd.read_sql(q, conn)
+
+
+def compare(*, conn: Connection, a: int, b: int) -> dict[str, Any]:
+    """Two versions side by side: weights per dimension, tiering, labels, and (where both have been
+    published) how their latest assignments differ, as a transition matrix from a's tier to b's."""
+    va, vb = get_version(conn=conn, scheme_id=a), get_version(conn=conn, scheme_id=b)
+    dims = list(dict.fromkeys([*va.params["dimensions"], *vb.params["dimensions"]]))
+    weights = pd.DataFrame(
+        {
+            "dimension": dims,
+            "a": [float(va.params["dimensions"].get(d, {}).get("weight", 0)) for d in dims],
+            "b": [float(vb.params["dimensions"].get(d, {}).get("weight", 0)) for d in dims],
+        }
+    )
+    weights["change"] = weights["b"] - weights["a"]
+    ta, tb = last_assignments(conn=conn, scheme_id=a), last_assignments(conn=conn, scheme_id=b)
+    transition = None
+    if len(ta) and len(tb):
+        both = ta.merge(tb, on="customer_id", suffixes=("_a", "_b"))
+        transition = pd.crosstab(
+            pd.Categorical(both["tier_a"], categories=va.params["labels"]),
+            pd.Categorical(both["tier_b"], categories=vb.params["labels"]),
+            dropna=False,
+        )
+    return {"a": va, "b": vb, "weights": weights, "transition": transition}

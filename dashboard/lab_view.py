@@ -1,0 +1,463 @@
+"""The lab page's widgets and preview panels (drawn inside the page's fragment)."""
+
+from __future__ import annotations
+
+import copy
+from functools import partial
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from core.features import DIMENSIONS, dimension_names
+from core.lab import backtest, explain_movers, workload
+from core.lab import preview as reclassify
+from core.publishing import assignments_frame, compare, save_draft, write_assignments
+from core.publishing import versions as scheme_versions
+from core.scheme import NORMALISATIONS, PRESETS, TRIGGER_RULES, Problem, SchemeError, preset, validate
+from dashboard import db, lab_state
+from dashboard.charts import FONT
+from dashboard.i18n import coded, language, t
+from dashboard.widgets import tier_label
+
+MOVERS_SHOWN = 200
+
+
+def dim_label(name: str) -> str:
+    d = DIMENSIONS.get(name)
+    if d is None:
+        return name
+    return d.label_en if language() == "en" else d.label_zh
+
+
+def problem_text(p: Problem) -> str:
+    return t(f"problem.{p.code}", **{k: (dim_label(v) if k == "name" else v) for k, v in p.params})
+
+
+def _show_problems(problems: list[Problem], prefix: str) -> None:
+    for p in problems:
+        if p.field == prefix or p.field.startswith(prefix + ":"):
+            st.error(problem_text(p), icon=":material/error:")
+
+
+# ---- controls ---------------------------------------------------------------------------------------
+
+
+def controls(data: Any) -> tuple[dict[str, Any], list[Problem]]:
+    """Preset picker, weight sliders, normalisation, tier rule and triggers; returns (spec, problems)."""
+    pop = data.population
+    k = lambda name: lab_state.key(pop, name)  # noqa: E731
+    options = ["published"] + [n for n, p in PRESETS.items() if p["population"] == pop]
+    c1, c2 = st.columns([3, 2], vertical_alignment="bottom")
+    choice = c1.selectbox(
+        t("lab.preset"),
+        options,
+        format_func=_preset_title,
+        key=k("preset"),
+    )
+
+    def apply() -> None:
+        if choice == "published" and data.published_version is not None:
+            lab_state.load(pop, data.published_version.params)
+        elif choice != "published":
+            lab_state.load(pop, preset(choice))
+
+    c2.button(t("lab.preset.apply"), on_click=apply, key=k("apply"))
+
+    st.markdown(f"**{t('lab.weights')}**")
+    dims = dimension_names(pop)
+    for dim in dims:
+        st.slider(dim_label(dim), 0, 100, step=1, key=k(f"w_{dim}"), help=_definition(dim))
+    spec = lab_state.read(pop)
+    problems = validate(spec, set(data.features.columns))
+    total = sum(float(d["weight"] or 0) for d in spec["dimensions"].values())
+    st.caption(t("lab.weights.total", total=f"{total:g}"))
+    _show_problems(problems, "weights")
+    _show_problems(problems, "dimension")
+
+    with st.expander(t("lab.advanced")):
+        for dim in dims:
+            a, b = st.columns(2)
+            a.selectbox(
+                f"{dim_label(dim)} · {t('lab.normalisation')}",
+                NORMALISATIONS,
+                format_func=partial(coded, "norm"),
+                key=k(f"norm_{dim}"),
+            )
+            b.selectbox(
+                t("lab.direction"),
+                ("higher", "lower"),
+                format_func=partial(coded, "dir"),
+                key=k(f"dir_{dim}"),
+            )
+
+    st.markdown(f"**{t('lab.tiering')}**")
+    st.text_input(t("lab.labels"), key=k("labels"))
+    _show_problems(problems, "labels")
+    method = st.radio(
+        t("lab.method"),
+        ("percentile", "threshold"),
+        format_func=partial(coded, "method"),
+        horizontal=True,
+        key=k("method"),
+    )
+    if method == "percentile":
+        st.text_input(t("lab.cutoffs"), key=k("cutoffs"))
+    else:
+        st.text_input(t("lab.thresholds"), key=k("thresholds"))
+    _show_problems(problems, "tiering")
+    rules = [r for r, (_, pops) in TRIGGER_RULES.items() if pop in pops]
+    st.multiselect(t("lab.triggers"), rules, format_func=partial(coded, "rule"), key=k("triggers"))
+    labels = spec["labels"] or [""]
+    if st.session_state.get(k("trigger_tier")) not in labels:
+        st.session_state[k("trigger_tier")] = labels[-1]
+    st.selectbox(t("lab.trigger_tier"), labels, format_func=tier_label, key=k("trigger_tier"))
+    _show_problems(problems, "trigger")
+    return lab_state.read(pop), problems
+
+
+def _preset_title(name: str) -> str:
+    if name == "published":
+        return t("lab.preset.published")
+    p = PRESETS[name]
+    return " / ".join(p["labels"]) + f" ({'/'.join(str(int(c)) for c in p['tiering']['cutoffs'])})"
+
+
+def _definition(dim: str) -> str:
+    d = DIMENSIONS.get(dim)
+    return "" if d is None else (d.definition_en if language() == "en" else d.definition_zh)
+
+
+# ---- preview -----------------------------------------------------------------------------------------
+
+
+def _scorable(spec: dict[str, Any], problems: list[Problem]) -> dict[str, Any] | None:
+    """The spec to preview: as is when valid; with weights rescaled to 100% when that is the only problem."""
+    if not problems:
+        return spec
+    if all(p.code == "weights_sum" for p in problems):
+        total = sum(float(d["weight"]) for d in spec["dimensions"].values())
+        scaled = copy.deepcopy(spec)
+        for d in scaled["dimensions"].values():
+            d["weight"] = float(d["weight"]) * 100.0 / total
+        st.info(t("lab.preview.scaled"), icon=":material/info:")
+        return scaled
+    return None
+
+
+def preview(data: Any, spec: dict[str, Any], problems: list[Problem]) -> None:
+    st.subheader(t("lab.preview"))
+    scorable = _scorable(spec, problems)
+    if scorable is None:
+        st.warning(" ".join(problem_text(p) for p in problems))
+        return
+    scorer, bt_scorer = data.scorers(scorable)
+    result = reclassify(scorer, scorable, data.published)
+    labels = result.scored.labels
+    c = result.counts
+    st.markdown(
+        t(
+            "lab.moved",
+            up=f"{len(result.moved_up):,}",
+            down=f"{len(result.moved_down):,}",
+            same=f"{result.unchanged:,}",
+        )
+    )
+    n_over = int(data.overrides.sum())
+    if n_over:
+        st.caption(t("lab.overrides", n=f"{n_over:,}"))
+    a, b = st.columns(2)
+    with a:
+        st.markdown(f"**{t('lab.counts')}**")
+        st.dataframe(
+            c.assign(tier=c["tier"].map(tier_label)).rename(
+                columns={"tier": t("col.tier"), "customers": t("col.customers"), "share": t("col.share"),
+                         "published": t("col.published"), "change": t("col.change")}
+            ),
+            hide_index=True,
+            column_config={t("col.share"): st.column_config.NumberColumn(format="percent")},
+            key="lab_counts",
+        )  # fmt: skip
+    with b:
+        st.markdown(f"**{t('lab.transition')}**")
+        st.plotly_chart(_heatmap(result.transition), key="lab_transition")
+
+    tab_movers, tab_work, tab_bt = st.tabs([t("lab.movers"), t("lab.workload"), t("lab.backtest")])
+    with tab_movers:
+        _movers(data, scorer, result, scorable)
+    with tab_work:
+        _workload(data, result, labels)
+    with tab_bt:
+        _backtest(data, bt_scorer, scorable)
+
+
+def _heatmap(transition: pd.DataFrame) -> go.Figure:
+    z = transition.to_numpy()
+    fig = go.Figure(
+        go.Heatmap(
+            z=z,
+            x=[tier_label(x) for x in transition.columns],
+            y=[tier_label(x) for x in transition.index],
+            text=[[f"{v:,}" for v in row] for row in z],
+            texttemplate="%{text}",
+            colorscale="Blues",
+            showscale=False,
+        )
+    )
+    fig.update_layout(
+        font_family=FONT,
+        height=260,
+        margin=dict(l=10, r=10, t=10, b=10),
+        xaxis_title=t("col.to"),
+        yaxis_title=t("col.from"),
+        yaxis_autorange="reversed",
+    )
+    return fig
+
+
+def _movers(data: Any, scorer: Any, result: Any, spec: dict[str, Any]) -> None:
+    ref = db.reference(db.get_engine(), db.data_version(db.get_engine()))
+    name_col = "name_en" if language() == "en" else "name"
+    regions = dict(zip(ref["regions"]["id"], ref["regions"][name_col], strict=True))
+    stores = dict(zip(ref["stores"]["id"], ref["stores"][name_col], strict=True))
+    f1, f2, f3 = st.columns(3)
+    region = f1.multiselect(
+        t("lab.filter.region"), list(regions), format_func=regions.get, key="lab_mv_region"
+    )
+    store = f2.multiselect(t("lab.filter.store"), list(stores), format_func=stores.get, key="lab_mv_store")
+    advisor = f3.multiselect(
+        t("lab.filter.advisor"), sorted(set(data.advisor_id.tolist())), key="lab_mv_advisor"
+    )
+    keep = np.ones(len(data.advisor_id), dtype=bool)
+    if region:
+        keep &= np.isin(data.region_id, region)
+    if store:
+        keep &= np.isin(data.store_id, store)
+    if advisor:
+        keep &= np.isin(data.advisor_id, advisor)
+    up_tab, down_tab = st.tabs([t("lab.movers.up"), t("lab.movers.down")])
+    for tab, positions, key in ((up_tab, result.moved_up, "up"), (down_tab, result.moved_down, "down")):
+        with tab:
+            pos = positions[keep[positions]]
+            if len(pos) == 0:
+                st.info(t("lab.movers.none"))
+                continue
+            shown = pos[:MOVERS_SHOWN]
+            why = explain_movers(scorer, result.scored, spec, data.published, shown)
+            old = np.array(data.published.labels + ["—"], dtype=object)[
+                np.where(data.published.tier[shown] < 0, -1, data.published.tier[shown])
+            ]
+            frame = pd.DataFrame(
+                {
+                    t("col.customer_id"): why["customer_id"],
+                    t("col.from"): [tier_label(x) for x in old],
+                    t("col.to"): [tier_label(result.scored.labels[i]) for i in result.scored.tier[shown]],
+                    t("col.score"): why["score"].round(1),
+                    t("col.reasons"): [
+                        "；".join(f"{dim_label(d)} {v:+.1f}" for d, v in r) for r in why["reasons"]
+                    ],
+                    t("col.rule"): [t(f"rule.{r}") if r else "" for r in why["rule"]],
+                    t("col.override"): ["✓" if o else "" for o in data.overrides[shown]],
+                }
+            )
+            st.caption(t("lab.movers.shown", n=len(shown), total=f"{len(pos):,}"))
+            st.dataframe(frame, hide_index=True, key=f"lab_movers_{key}")
+
+
+def _workload(data: Any, result: Any, labels: list[str]) -> None:
+    draft = workload(result.scored.tier, labels, data.advisor_id)
+    has = data.published.tier >= 0
+    pub = (
+        workload(data.published.tier[has], data.published.labels, data.advisor_id[has])
+        if has.any()
+        else pd.DataFrame({"advisor_id": [], "per_week": []})
+    )
+    adv = db.advisors(db.get_engine(), db.data_version(db.get_engine())).rename(columns={"id": "advisor_id"})
+    table = draft.merge(
+        pub[["advisor_id", "per_week"]].rename(columns={"per_week": "published"}), on="advisor_id", how="left"
+    )
+    table = table.merge(adv[["advisor_id", "name", "capacity_per_week"]], on="advisor_id", how="left")
+    table = table.sort_values("per_week", ascending=False)
+    st.caption(t("lab.workload.help"))
+    st.dataframe(
+        table.rename(
+            columns={"advisor_id": t("col.advisor"), "name": t("col.name"), "customers": t("col.customers"),
+                     "per_week": t("col.per_week"), "published": t("col.per_week_published"), "capacity_per_week": t("col.capacity")}
+        ),
+        hide_index=True,
+        key="lab_workload",
+    )  # fmt: skip
+
+
+def _backtest(data: Any, bt_scorer: Any, spec: dict[str, Any]) -> None:
+    draft = bt_scorer.score(spec)
+    table, auc_draft = backtest(draft.tier, draft.score, draft.labels, data.backtest_outcome)
+    auc_pub = lift_pub = None
+    pub_spec = data.published_version.params if data.published_version is not None else None
+    if pub_spec is not None and set(pub_spec["dimensions"]) <= set(bt_scorer.dimensions_):
+        pub = bt_scorer.score(_reweighted(bt_scorer, pub_spec, spec))
+        pub_table, auc_pub = backtest(pub.tier, pub.score, pub.labels, data.backtest_outcome)
+        lift_pub = float(pub_table["lift"].iloc[0])
+    a, b = st.columns(2)
+    a.metric(t("lab.auc"), f"{auc_draft:.3f}" if auc_draft is not None else "—",
+             delta=None if auc_pub is None or auc_draft is None else f"{auc_draft - auc_pub:+.3f}",
+             help=f"{t('col.published')}: {auc_pub:.3f}" if auc_pub is not None else None)  # fmt: skip
+    b.metric(t("lab.lift"), f"{float(table['lift'].iloc[0]):.2f}",
+             delta=None if lift_pub is None else f"{float(table['lift'].iloc[0]) - lift_pub:+.2f}",
+             help=f"{t('col.published')}: {lift_pub:.2f}" if lift_pub is not None else None)  # fmt: skip
+    st.dataframe(
+        table.assign(tier=table["tier"].map(tier_label)).rename(
+            columns={
+                "tier": t("col.tier"),
+                "customers": t("col.customers"),
+                "rate": t("col.rate"),
+                "lift": t("col.lift"),
+            }
+        ),
+        hide_index=True,
+        column_config={t("col.rate"): st.column_config.NumberColumn(format="percent")},
+        key="lab_backtest",
+    )
+
+
+def _reweighted(scorer: Any, published_spec: dict[str, Any], draft: dict[str, Any]) -> dict[str, Any]:
+    """The published spec expressed over the draft's fitted dimensions (zero weight where it has none)."""
+    spec = copy.deepcopy(published_spec)
+    spec["dimensions"] = {
+        d: {"weight": float(published_spec["dimensions"].get(d, {}).get("weight", 0))}
+        for d in scorer.dimensions_
+    }
+    spec["triggers"] = []  # the backtest compares scores; trigger flags were fitted for the draft's rules
+    return spec
+
+
+# ---- save, publish, versions ----------------------------------------------------------------------------
+
+
+def actions(engine: Any, data: Any, spec: dict[str, Any], problems: list[Problem]) -> None:
+    """Save the draft or publish it (after a confirmation that shows what will change)."""
+    pop = data.population
+    st.divider()
+    a, b, c = st.columns([3, 1, 1], vertical_alignment="bottom")
+    name = a.text_input(t("lab.name"), key=lab_state.key(pop, "name"), max_chars=120)
+    blocked = bool(problems)
+    if b.button(t("lab.save"), disabled=blocked, key=lab_state.key(pop, "save")):
+        try:
+            v = save_draft(engine, spec, name=name, actor=_actor(), available=set(data.features.columns))
+        except SchemeError as exc:
+            for p in exc.problems:
+                st.error(problem_text(p))
+        else:
+            db.bump_data_version()
+            st.success(t("lab.saved", version=v.version))
+    if c.button(t("lab.publish"), type="primary", disabled=blocked, key=lab_state.key(pop, "publish")):
+        if not name.strip():
+            st.error(problem_text(Problem("name", "name_empty")))
+        else:
+            confirm_publish(engine, data, spec, name)
+    if blocked:
+        _show_problems(problems, "population")
+
+
+@st.dialog("确认发布 / Confirm publishing")
+def confirm_publish(engine: Any, data: Any, spec: dict[str, Any], name: str) -> None:
+    scorer, _ = data.scorers(spec)
+    result = reclassify(scorer, spec, data.published)
+    st.markdown(
+        t(
+            "lab.publish.body",
+            n=f"{len(result.scored.tier):,}",
+            up=f"{len(result.moved_up):,}",
+            down=f"{len(result.moved_down):,}",
+        )
+    )
+    st.dataframe(result.counts.assign(tier=result.counts["tier"].map(tier_label)), hide_index=True)
+    if st.button(t("lab.publish.confirm"), type="primary", key="lab_publish_confirm"):
+        try:
+            with st.spinner("…"):
+                v = save_draft(engine, spec, name=name, actor=_actor(), available=set(data.features.columns))
+                n = write_assignments(engine, v.id, assignments_frame(result.scored, spec), actor=_actor())
+        except SchemeError as exc:
+            st.error(t("lab.failed", error="; ".join(problem_text(p) for p in exc.problems)))
+            return
+        except Exception as exc:  # the transaction rolled back; say so instead of showing a traceback
+            st.error(t("lab.failed", error=type(exc).__name__))
+            return
+        db.bump_data_version()
+        st.session_state["lab_flash"] = t("lab.published", version=v.version, n=f"{n:,}")
+        st.rerun()
+
+
+def _actor() -> str:
+    return str(st.session_state.get("user", "analyst"))
+
+
+def versions(engine: Any, data: Any) -> None:
+    """Version history; roll back to any earlier version; compare two versions."""
+    if "lab_flash" in st.session_state:
+        st.success(st.session_state.pop("lab_flash"))
+    pop = data.population
+    with engine.connect() as conn:
+        rows = versions_of(conn, pop)
+    if not rows:
+        return
+    st.subheader(t("lab.versions"))
+    table = pd.DataFrame(
+        {
+            t("col.version"): [v.version for v in rows],
+            t("lab.name"): [v.name for v in rows],
+            t("col.status"): [t(f"status.{v.status}") for v in rows],
+            t("col.created_by"): [v.created_by for v in rows],
+            t("col.created_at"): [v.created_at for v in rows],
+            t("col.published_at"): [v.published_at for v in rows],
+        }
+    )
+    st.dataframe(table, hide_index=True, key=f"lab_versions_{pop}")
+    by_version = {v.version: v for v in rows}
+    a, b = st.columns([3, 1], vertical_alignment="bottom")
+    target = a.selectbox(t("col.version"), list(by_version), key=f"lab_rb_{pop}")
+    if b.button(t("lab.rollback"), key=f"lab_rb_go_{pop}", disabled=by_version[target].status == "published"):
+        v = by_version[target]
+        try:
+            scorer, _ = data.scorers(v.params)
+            n = write_assignments(
+                engine,
+                v.id,
+                assignments_frame(scorer.score(v.params), v.params),
+                actor=_actor(),
+                action="scheme.rollback",
+            )
+        except Exception as exc:  # noqa: BLE001 - rolled back; the message says nothing changed
+            st.error(t("lab.failed", error=type(exc).__name__))
+        else:
+            db.bump_data_version()
+            st.session_state["lab_flash"] = t("lab.rolled_back", version=v.version, n=f"{n:,}")
+            st.rerun()
+    if len(rows) >= 2:
+        with st.expander(t("lab.compare")):
+            c1, c2 = st.columns(2)
+            va = c1.selectbox(t("lab.version_a"), list(by_version), index=1, key=f"lab_cmp_a_{pop}")
+            vb = c2.selectbox(t("lab.version_b"), list(by_version), index=0, key=f"lab_cmp_b_{pop}")
+            with engine.connect() as conn:
+                cmp = compare(conn=conn, a=by_version[va].id, b=by_version[vb].id)
+            w = cmp["weights"]
+            st.dataframe(
+                w.assign(dimension=w["dimension"].map(dim_label)).rename(
+                    columns={
+                        "dimension": t("col.dimension"),
+                        "a": f"{t('lab.version_a')} ({va})",
+                        "b": f"{t('lab.version_b')} ({vb})",
+                        "change": t("col.change"),
+                    }
+                ),
+                hide_index=True,
+                key=f"lab_cmp_w_{pop}",
+            )
+            if cmp["transition"] is not None:
+                st.dataframe(cmp["transition"], key=f"lab_cmp_t_{pop}")
+
+
+def versions_of(conn: Any, population: str) -> list[Any]:
+    return scheme_versions(conn=conn, population=population)

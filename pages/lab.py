@@ -1,0 +1,54 @@
+"""评分实验室 Scoring lab: tune weights and tier rules, preview the reclassification live, save, publish."""
+
+from functools import partial
+
+import streamlit as st
+
+from dashboard import db, demo_widget, lab_state, lab_view
+from dashboard.i18n import coded, t
+
+st.title(t("lab.title"))
+st.caption(t("lab.caption"))
+engine = db.get_engine()
+version = db.data_version(engine)
+if not db.customer_count(engine, version):
+    demo_widget.show(engine, key="demo_lab")
+    st.stop()
+
+population = st.segmented_control(
+    t("lab.population"),
+    options=["owners", "leads"],
+    format_func=partial(coded, "lab.population"),
+    key="lab_population",
+    default="owners",
+)
+population = population or "owners"
+with st.spinner(t("lab.loading")):
+    data = db.lab_data(engine, version, population)
+if len(data.features) == 0:
+    st.info(t("lab.empty"))
+    st.stop()
+st.caption(
+    t(
+        "lab.as_of",
+        as_of=data.as_of,
+        n=f"{len(data.features):,}",
+        bt=data.backtest_as_of,
+        h=(data.as_of - data.backtest_as_of).days,
+    )
+)
+lab_state.ensure(data)
+
+
+@st.fragment
+def lab() -> None:
+    left, right = st.columns([1, 2], gap="large")
+    with left:
+        spec, problems = lab_view.controls(data)
+    with right:
+        lab_view.preview(data, spec, problems)
+    lab_view.actions(engine, data, spec, problems)
+
+
+lab()
+lab_view.versions(engine, data)
