@@ -11,7 +11,9 @@ import datetime as dt
 import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
+from core import cli_features
 from core.bulk import NotEmptyError
 from core.db import (
     DatabaseError,
@@ -61,7 +63,65 @@ def build_parser() -> argparse.ArgumentParser:
         ("status", "show the schema version"),
     ):
         _db_option(dbsub.add_parser(name, help=text))
+
+    rescore = sub.add_parser("rescore", help="recompute tiers with the published scheme (the nightly job)")
+    rescore.add_argument(
+        "--population", choices=("owners", "leads", "all"), default="all", help="default: all"
+    )
+    rescore.add_argument(
+        "--as-of",
+        type=dt.date.fromisoformat,
+        default=None,
+        metavar="YYYY-MM-DD",
+        help="score the data as of this day (default today)",
+    )
+    _db_option(rescore)
+
+    tiers = sub.add_parser("tiers", help="current tier assignments: export")
+    tiers_sub = tiers.add_subparsers(dest="tiers_command", required=True, metavar="ACTION")
+    export = tiers_sub.add_parser(
+        "export", help="write customer id, tier, score and scheme version to a CSV file"
+    )
+    export.add_argument("--out", type=Path, required=True, metavar="FILE.csv")
+    export.add_argument("--population", choices=("owners", "leads"), default=None, help="default: both")
+    _db_option(export)
+
+    cli_features.add_commands(sub)
     return parser
+
+
+def _cmd_rescore(url: str, args: argparse.Namespace) -> int:
+    from core.publishing import rescore
+
+    engine = open_database(url)
+    populations = ["owners", "leads"] if args.population == "all" else [args.population]
+    for population in populations:
+        t0 = time.perf_counter()
+        try:
+            scheme, n = rescore(engine, population=population, as_of=args.as_of)
+        except LookupError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        print(
+            f"{population}: {n:,} customers rescored with version {scheme.version} ({scheme.name}) in {time.perf_counter() - t0:.1f} s"
+        )
+    return 0
+
+
+def _cmd_tiers(url: str, args: argparse.Namespace) -> int:
+    from core.exports import write_csv
+    from core.publishing import export_tiers
+
+    engine = open_database(url)
+    with engine.connect() as conn:
+        frame = export_tiers(conn=conn, population=args.population)
+    try:
+        write_csv(frame, args.out)
+    except OSError as exc:
+        print(f"error: cannot write {args.out}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    print(f"{len(frame):,} assignments written to {args.out}")
+    return 0
 
 
 def _cmd_demo(url: str, args: argparse.Namespace) -> int:
@@ -115,6 +175,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "demo":
             return _cmd_demo(url, args)
+        if args.command == "rescore":
+            return _cmd_rescore(url, args)
+        if args.command == "tiers":
+            return _cmd_tiers(url, args)
+        if args.command == "features":
+            return cli_features.run(url, args)
         return _cmd_db(url, args)
     except DatabaseError as exc:
         print(f"error: {exc}", file=sys.stderr)

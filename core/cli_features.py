@@ -14,7 +14,7 @@ from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from core.features import POPULATIONS, compute_features, flag_names
+from core.models import SCHEME_POPULATIONS  # light import: pandas loads only when the command runs
 
 
 def add_commands(subparsers: argparse._SubParsersAction) -> None:
@@ -25,7 +25,7 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
         "export", help="write every customer's raw dimension values (before normalisation) to a CSV file"
     )
     export.add_argument(
-        "--population", choices=POPULATIONS, default="owners", help="owners (default) or open leads"
+        "--population", choices=SCHEME_POPULATIONS, default="owners", help="owners (default) or open leads"
     )
     export.add_argument(
         "--as-of",
@@ -40,19 +40,35 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     )
 
 
+def _reason(exc: BaseException) -> str:
+    """The driver's own message (pandas wraps SQLAlchemy's error, which wraps the driver's), on one line."""
+    while exc.__cause__ is not None and not hasattr(exc, "orig"):
+        exc = exc.__cause__
+    return " ".join(str(getattr(exc, "orig", exc)).split())[:300]
+
+
 def run(url: str, args: argparse.Namespace) -> int:
     """Run ``features export``; returns the exit code (2 with one ``error:`` line on failure)."""
-    from core.db import mask_url, open_database
+    import pandas as pd
+
+    from core.db import mask_url, open_database, schema_revision
     from core.feature_inputs import load_feature_inputs
+    from core.features import compute_features, flag_names
 
     as_of = args.as_of or dt.date.today()
     engine = open_database(url, auto_upgrade=False)  # an export only reads; DatabaseError goes to main
     try:
+        if schema_revision(engine) is None:
+            print(
+                f"error: {mask_url(url)} has no tables yet; run `python -m core db upgrade` "
+                "(or `python -m core demo`) first",
+                file=sys.stderr,
+            )
+            return 2
         with engine.connect() as conn:
             inputs = load_feature_inputs(conn=conn)
-    except SQLAlchemyError as exc:
-        reason = " ".join(str(getattr(exc, "orig", exc)).split())[:300]
-        print(f"error: cannot read the tables of {mask_url(url)}: {reason}", file=sys.stderr)
+    except (SQLAlchemyError, pd.errors.DatabaseError) as exc:
+        print(f"error: cannot read the tables of {mask_url(url)}: {_reason(exc)}", file=sys.stderr)
         return 2
     finally:
         engine.dispose()

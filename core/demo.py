@@ -482,14 +482,18 @@ class _Generator:
         self.owner_lapse = pd.Series(lapse_day, index=oc)
         for kind, every, p_scale, lo, hi, gm in (
             ("maintenance", 182, 1.0, 300, 1600, 0.45),
-            ("repair", 540, 0.6, 800, 9000, 0.35),
+            ("repair", 540, 0.5, 800, 9000, 0.35),
             ("insurance", 365, 0.9, 3000, 9000, 0.12),
         ):
+            # services come on a schedule (every `every` days, ± a few weeks); a loyal owner keeps more of
+            # the appointments, so the count per year is steady until the owner lapses
             slots = np.floor(tenure / every).astype(int)
-            cnt = rng.binomial(slots, np.clip(p_scale * (0.25 + 0.7 * loyal), 0, 1))
-            idx = np.repeat(np.arange(len(oc)), cnt)
-            at = osince[idx] + (rng.random(len(idx)) * tenure[idx]).astype("timedelta64[D]")
-            keep = (at <= lapse_day[idx]) & (at <= today) & (at > osince[idx])
+            idx = np.repeat(np.arange(len(oc)), slots)
+            k = np.arange(len(idx)) - np.repeat(np.cumsum(slots) - slots, slots) + 1
+            jitter = rng.integers(-20, 21, len(idx))
+            at = osince[idx] + (k * every + jitter).astype("timedelta64[D]")
+            kept = rng.random(len(idx)) < np.clip(p_scale * (0.55 + 0.45 * loyal[idx]), 0, 1)
+            keep = kept & (at <= lapse_day[idx]) & (at <= today) & (at > osince[idx])
             idx, at = idx[keep], at[keep]
             amt = np.round(rng.uniform(lo, hi, len(idx)), -1)
             parts.append(

@@ -192,13 +192,64 @@ def _select(table: str) -> sa.Select:
     return sa.select(*cols)
 
 
+_NULL = np.iinfo(np.int64).min  # how the SQLite path sends NULL; read as datetime64 it is NaT
+SQLITE_CHUNK = 500_000  # rows per query of the SQLite path (bounds the size of its text)
+
+
+def _sqlite_column(table: str, name: str, sql_type: sa.types.TypeEngine) -> sa.ColumnElement:
+    """One column of a chunk as a single comma-separated text of numbers, computed inside SQLite."""
+    col = Base.metadata.tables[table].c[name]
+    if isinstance(sql_type, sa.Numeric):
+        text = sa.func.coalesce(sa.func.printf("%.17g", col), "nan")  # 17 digits: the exact double
+        return sa.func.group_concat(text, ",")
+    if _is_time(sql_type):
+        # seconds since 1970 of the naive time as stored; julianday is a double precise to ~40 µs
+        col = sa.cast(sa.func.round((sa.func.julianday(col) - 2440587.5) * 86400.0), sa.Integer)
+    elif (table, name) in _CATEGORIES:
+        col = sa.case({v: i for i, v in enumerate(_CATEGORIES[(table, name)])}, value=col, else_=-1)
+    return sa.func.group_concat(sa.func.coalesce(col, _NULL), ",")
+
+
+def _read_sqlite(conn: Connection, table: str) -> pd.DataFrame:
+    """The SQLite file's columns without a Python object per value: SQLite writes each column of a chunk
+    as one text of numbers (all columns of a chunk from the same scan, so rows stay aligned) and numpy
+    parses it. Several times faster than fetching rows; times are read to the second."""
+    t = Base.metadata.tables[table]
+    types = _table_types(table)
+    query = sa.select(*[_sqlite_column(table, n, ty) for n, ty in types.items()])
+    dtypes = {n: float if isinstance(ty, sa.Numeric) else np.int64 for n, ty in types.items()}
+    parts: dict[str, list[np.ndarray]] = {n: [] for n in types}
+    low, high = conn.execute(sa.select(sa.func.min(t.c.id), sa.func.max(t.c.id))).one()
+    for start in range(low or 0, (high or -1) + 1, SQLITE_CHUNK):
+        texts = conn.execute(query.where(t.c.id.between(start, start + SQLITE_CHUNK - 1))).one()
+        if texts[0] is None:  # no row in this id range
+            continue
+        for name, text in zip(types, texts, strict=True):
+            parts[name].append(np.fromstring(text, dtype=dtypes[name], sep=","))
+    out: dict[str, object] = {}
+    for name, sql_type in types.items():
+        values = np.concatenate(parts[name]) if parts[name] else np.zeros(0, dtype=dtypes[name])
+        if _is_time(sql_type):
+            out[name] = values.astype("datetime64[s]")
+        elif (table, name) in _CATEGORIES:
+            out[name] = pd.Categorical.from_codes(values, categories=_CATEGORIES[(table, name)])
+        elif dtypes[name] is np.int64 and (values == _NULL).any():
+            missing = values == _NULL
+            out[name] = pd.arrays.IntegerArray(np.where(missing, 0, values), missing)
+        else:
+            out[name] = values
+    return pd.DataFrame(out)
+
+
 def load_feature_inputs(*, conn: Connection) -> FeatureInputs:
     """Read the columns the dimensions need from the database.
 
     Parameters
     ----------
     conn : sqlalchemy Connection
-        Any backend of ``core.db``; only the columns in ``COLUMNS`` are selected.
+        Any backend of ``core.db``; only the columns in ``COLUMNS`` are selected. SQLite takes a fast
+        path (the columns come back as text of numbers, parsed by numpy; times to the second); the
+        servers go through ``pandas.read_sql``.
 
     Returns
     -------
@@ -215,5 +266,9 @@ def load_feature_inputs(*, conn: Connection) -> FeatureInputs:
     >>> list(inputs.follow_ups.columns), len(inputs.customers)
     (['customer_id', 'lead_id', 'at', 'kind', 'responded'], 0)
     """
-    tables = {name: _normalise(name, pd.read_sql(_select(name), conn)) for name in COLUMNS}
+    sqlite = conn.dialect.name == "sqlite"
+    tables = {
+        name: _normalise(name, _read_sqlite(conn, name) if sqlite else pd.read_sql(_select(name), conn))
+        for name in COLUMNS
+    }
     return FeatureInputs(**tables)

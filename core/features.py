@@ -19,10 +19,10 @@ import numpy as np
 import pandas as pd
 
 from core.feature_inputs import FeatureInputs
-from core.models import FOLLOW_UP_KINDS, LEAD_GRADES, PURCHASE_KINDS, SATISFACTION_GRADES
+from core.models import FOLLOW_UP_KINDS, LEAD_GRADES, PURCHASE_KINDS, SATISFACTION_GRADES, SCHEME_POPULATIONS
 
 OWNER_DIMENSIONS = ("amount_12m", "purchases_12m", "repurchase_rate")
-POPULATIONS = ("owners", "leads")
+POPULATIONS = SCHEME_POPULATIONS  # ("owners", "leads")
 DIRECTIONS = ("higher", "lower")
 
 YEAR = 365  # "last 12 months"
@@ -144,8 +144,8 @@ FLAGS: dict[str, Flag] = {
     for f in (
         Flag("flag_no_purchase_6m_no_response", ("owners",), "6个月未消费且未响应",
              "No purchase for 6 months and no response",
-             "近182天内无任何消费，且近182天内无有回应的跟进",
-             "No purchase in the last 182 days and no responded follow-up in the last 182 days"),
+             "近182天内无任何消费，且近182天内有跟进但都没有回应",
+             "No purchase in the last 182 days, and follow-ups in the last 182 days none of which was responded to"),
         Flag("flag_frequency_down_50", ("owners",), "消费频次下降50%以上", "Purchase frequency down 50%+",
              "近365天消费笔数不超过此前365天的一半，且此前至少2笔",
              "Purchases in the last 365 days ≤ half of the 365 days before, which had at least 2"),
@@ -241,9 +241,9 @@ def _day(as_of: dt.date) -> int:
     return int(np.datetime64(as_of, "D").astype(np.int64))
 
 
-def _days(values: pd.Series) -> np.ndarray:
-    """Day numbers (days since 1970-01-01) of a datetime column; a missing date is ``_NEVER``."""
-    days = values.to_numpy(dtype="datetime64[us]").astype("datetime64[D]").view(np.int64).copy()
+def _days(values: pd.Series | np.ndarray) -> np.ndarray:
+    """Day numbers (days since 1970-01-01) of datetimes; a missing date is ``_NEVER``."""
+    days = np.asarray(values, dtype="datetime64[us]").astype("datetime64[D]").view(np.int64).copy()
     days[days == np.iinfo(np.int64).min] = _NEVER
     return days
 
@@ -259,8 +259,16 @@ def _ids(values: pd.Series) -> np.ndarray:
 
 def _codes(values: pd.Series, vocabulary: tuple[str, ...], wanted: tuple[str, ...]) -> np.ndarray:
     """Whether each categorical value is one of ``wanted``."""
-    codes = values.cat.codes.to_numpy()
-    return np.isin(codes, [vocabulary.index(w) for w in wanted])
+    table = np.zeros(len(vocabulary) + 1, dtype=bool)  # the last entry: code -1, an unknown value
+    table[[vocabulary.index(w) for w in wanted]] = True
+    return table[values.cat.codes.to_numpy()]
+
+
+def _unique_ids(values: np.ndarray) -> np.ndarray:
+    """Sorted distinct ids; dense non-negative ids (the database's) are counted rather than sorted."""
+    if len(values) and values.min() >= 0 and values.max() <= 8 * len(values) + 1_000_000:
+        return np.flatnonzero(np.bincount(values)).astype(np.int64)
+    return np.unique(values)
 
 
 def _locate(keys: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -329,7 +337,7 @@ def _asked_competitor(inputs: FeatureInputs, ids: np.ndarray, end: int) -> np.nd
 def _owner_ids(inputs: FeatureInputs, end: int) -> np.ndarray:
     p = inputs.purchases
     new_car = _codes(p["kind"], PURCHASE_KINDS, ("new_car",)) & (_days(p["at"]) <= end)
-    return np.unique(_ids(p["customer_id"])[new_car])
+    return _unique_ids(_ids(p["customer_id"])[new_car])
 
 
 def _lead_rows(inputs: FeatureInputs, end: int) -> tuple[np.ndarray, np.ndarray]:
@@ -357,7 +365,8 @@ def _owner_features(inputs: FeatureInputs, as_of: dt.date) -> pd.DataFrame:
     p_day = _days(p["at"])
     p_pos, p_found = _locate(ids, _ids(p["customer_id"]))
     p_seen = p_found & (p_day <= end)
-    rfm = owner_features(p.loc[p_seen], ids, as_of=as_of)
+    seen = pd.DataFrame({c: p[c].to_numpy()[p_seen] for c in ("customer_id", "at", "amount")})
+    rfm = owner_features(seen, ids, as_of=as_of)
     out["recency_days"] = _days_since(_latest(p_pos, p_seen, p_day, n), _created_days(inputs, ids), end)
     for name in OWNER_DIMENSIONS:
         out[name] = rfm[name].to_numpy(dtype=float)
@@ -379,7 +388,9 @@ def _owner_features(inputs: FeatureInputs, as_of: dt.date) -> pd.DataFrame:
     s = inputs.satisfaction
     s_day = _days(s["at"])
     s_pos, s_found = _locate(ids, _ids(s["customer_id"]))
-    score = np.array([SATISFACTION_SCORE[g] for g in SATISFACTION_GRADES] + [np.nan])[s["grade"].cat.codes]
+    score = np.array([SATISFACTION_SCORE[g] for g in SATISFACTION_GRADES] + [np.nan])[
+        s["grade"].cat.codes.to_numpy()
+    ]
     graded = s_found & _within(s_day, end, TWO_YEARS) & ~np.isnan(score)
     total = np.bincount(s_pos[graded], weights=score[graded], minlength=n)
     surveys = _count(s_pos, graded, n)
@@ -403,9 +414,11 @@ def _owner_features(inputs: FeatureInputs, as_of: dt.date) -> pd.DataFrame:
 
     bought_6m = _count(p_pos, p_seen & (p_day > end - HALF_YEAR), n) > 0
     answered_6m = _count(f_pos, f_found & _within(f_day, end, HALF_YEAR) & f_responded, n) > 0
+    # "no response to outreach" needs outreach: an owner nobody contacted has not ignored anyone
+    reached_6m = _count(f_pos, f_found & _within(f_day, end, HALF_YEAR), n) > 0
     before = _count(p_pos, p_found & _within(p_day, end - YEAR, YEAR), n)
     flags = {
-        "flag_no_purchase_6m_no_response": ~bought_6m & ~answered_6m,
+        "flag_no_purchase_6m_no_response": ~bought_6m & reached_6m & ~answered_6m,
         "flag_frequency_down_50": (before >= 2) & (out["purchases_12m"] <= 0.5 * before),
         "flag_asked_competitor": _asked_competitor(inputs, ids, end),
     }
@@ -423,7 +436,7 @@ def _lead_features(inputs: FeatureInputs, as_of: dt.date) -> pd.DataFrame:
     out: dict[str, np.ndarray] = {}
 
     def day(column: str) -> np.ndarray:
-        return _days(leads[column])[rows]
+        return _days(leads[column].to_numpy()[rows])
 
     ranks = np.array([GRADE_RANK.get(g, 0.0) for g in LEAD_GRADES] + [0.0])  # last: unknown grade
     ordered = day("order_at") <= end
@@ -442,8 +455,9 @@ def _lead_features(inputs: FeatureInputs, as_of: dt.date) -> pd.DataFrame:
     f_seen = f_day <= end
     lead_ids = _ids(leads["id"])[rows]
     by_id = np.argsort(lead_ids, kind="stable")
-    fl_pos, fl_found = _locate(lead_ids[by_id], _ids(f["lead_id"]))
-    fl_pos, fl_found = by_id[fl_pos] if n else fl_pos, fl_found & f_seen
+    fl_pos, fl_found = _locate(lead_ids[by_id], _ids(f["lead_id"]))  # follow-ups of the row leads
+    fl_pos = by_id[fl_pos] if n else fl_pos
+    fl_found &= f_seen
     last = _latest(fl_pos, fl_found, f_day, n)
     for column in ("first_contact_at", "last_contact_at"):
         contact = day(column)

@@ -163,7 +163,7 @@ def explain_movers(
             "customer_id": scorer.customer_id_[positions],
             "score": scored.score[positions],
             "reasons": reasons,
-            "rule": rules,
+            "rule": pd.Series(rules, dtype=object),  # None where no rule fired (pandas 3 would make it NaN)
         }
     )
 
@@ -242,6 +242,12 @@ def backtest(
 # ---- everything the lab needs, prepared once per population and data version ------------------------
 
 BACKTEST_HORIZON_DAYS = {"owners": 180, "leads": 90}
+# stored as today's value only (no history), so at a past date they would leak the outcome: the backtest
+# holds them constant (every customer gets the same normalised value) and the page says so
+NO_HISTORY = {
+    "owners": (),
+    "leads": ("grade_rank", "days_to_expected", "asked_competitor", "flag_asked_competitor"),
+}
 
 
 @dataclass
@@ -323,6 +329,9 @@ def load_lab_data(engine: Any, *, population: str, as_of: Any | None = None) -> 
     horizon = BACKTEST_HORIZON_DAYS[population]
     bt_as_of = as_of - dt.timedelta(days=horizon)
     bt_feats = compute_features(inputs, population=population, as_of=bt_as_of)
+    for col in NO_HISTORY[population]:
+        if col in bt_feats.columns:
+            bt_feats[col] = False if col.startswith("flag_") else 0.0
     bt_out = outcomes(inputs, population=population, as_of=bt_as_of, horizon_days=horizon)
     cust = inputs.customers.set_index("id").reindex(feats.index)
     ids = feats.index.to_numpy()

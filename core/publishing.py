@@ -261,3 +261,48 @@ def compare(*, conn: Connection, a: int, b: int) -> dict[str, Any]:
             dropna=False,
         )
     return {"a": va, "b": vb, "weights": weights, "transition": transition}
+
+
+def rescore(
+    engine: Engine, *, population: str, as_of: dt.date | None = None, actor: str = "rescore"
+) -> tuple[SchemeVersion, int]:
+    """Recompute every tier of a population with its published scheme on today's data (the nightly job).
+
+    Raises ``LookupError`` when the population has no published scheme.
+    """
+    from core.feature_inputs import load_feature_inputs
+    from core.features import compute_features
+    from core.scheme import Scorer
+
+    with engine.connect() as conn:
+        scheme = published(conn=conn, population=population)
+        if scheme is None:
+            raise LookupError(f"no published scheme for {population}; publish one in the scoring lab first")
+        inputs = load_feature_inputs(conn=conn)
+    features = compute_features(inputs, population=population, as_of=as_of or dt.date.today())
+    scored = Scorer(scheme.params).fit(features).score()
+    n = write_assignments(
+        engine, scheme.id, assignments_frame(scored, scheme.params), actor=actor, action="scheme.rescore"
+    )
+    return scheme, n
+
+
+def export_tiers(*, conn: Connection, population: str | None = None) -> pd.DataFrame:
+    """Current assignments: customer_id, population, tier, score, scheme_version, rule, effective_from."""
+    q = (
+        sa.select(
+            TierAssignment.customer_id,
+            ScoringScheme.population,
+            TierAssignment.tier,
+            TierAssignment.score,
+            ScoringScheme.version.label("scheme_version"),
+            TierAssignment.rule,
+            TierAssignment.effective_from,
+        )
+        .join(ScoringScheme, ScoringScheme.id == TierAssignment.scheme_id)
+        .where(TierAssignment.effective_to.is_(None))
+        .order_by(ScoringScheme.population, TierAssignment.customer_id)
+    )
+    if population:
+        q = q.where(ScoringScheme.population == population)
+    return pd.read_sql(q, conn)

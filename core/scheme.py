@@ -420,11 +420,12 @@ class Scorer:
         self.dimensions_ = list(self.spec["dimensions"])
         self.matrix_ = normalised_matrix(features, self.spec["dimensions"])
         self.customer_id_ = features.index.to_numpy()
-        self.flags_ = np.zeros((len(self.spec.get("triggers") or []), len(features)), dtype=bool)
-        for i, trig in enumerate(self.spec.get("triggers") or []):
-            col = TRIGGER_RULES[trig["rule"]][0]
-            if col in features.columns:
-                self.flags_[i] = features[col].to_numpy(dtype=bool)
+        # by rule name, not by position, so that a draft may list other triggers or reorder them
+        self.flags_ = {
+            rule: features[col].to_numpy(dtype=bool)
+            for rule, (col, _) in TRIGGER_RULES.items()
+            if col in features.columns
+        }
         return self
 
     def weights(self, spec: dict[str, Any] | None = None) -> np.ndarray:
@@ -445,9 +446,10 @@ class Scorer:
         rule = np.full(len(scores), -1, dtype=np.int8)
         labels = list(spec["labels"])
         for i, trig in enumerate(spec.get("triggers") or []):
-            if i >= len(self.flags_):
-                break
-            fire = self.flags_[i] & (rule < 0)
+            flag = self.flags_.get(trig["rule"])
+            if flag is None:
+                continue
+            fire = flag & (rule < 0)
             rule[fire] = i
             tier[fire] = labels.index(trig["tier"])
         return Scored(self.customer_id_, scores, tier, rule, thresholds, labels)

@@ -220,6 +220,10 @@ TEXT: dict[str, tuple[str, str]] = {
         "From each tier's follow-up cadence (e.g. H 3 days, A 7, high value 7, churn risk 14).",
     ),
     "lab.backtest": ("回测：各级别后续转化/复购率", "Backtest: later conversion / repurchase per tier"),
+    "lab.backtest.constant": (
+        "回测中这些维度按常数处理（数据库只保存其当前值，用过去日期计算会泄露结果）：{dims}",
+        "In the backtest these dimensions are held constant (only today's value is stored, which would leak the outcome): {dims}",
+    ),
     "lab.auc": ("AUC（草稿 / 当前发布）", "AUC (draft / published)"),
     "lab.lift": ("最高级别提升度（草稿 / 当前发布）", "Top-tier lift (draft / published)"),
     "col.from": ("当前级别", "Current tier"),

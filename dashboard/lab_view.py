@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from core.features import DIMENSIONS, dimension_names
-from core.lab import backtest, explain_movers, workload
+from core.lab import NO_HISTORY, backtest, explain_movers, workload
 from core.lab import preview as reclassify
 from core.publishing import assignments_frame, compare, save_draft, write_assignments
 from core.publishing import versions as scheme_versions
@@ -292,6 +292,9 @@ def _workload(data: Any, result: Any, labels: list[str]) -> None:
 
 
 def _backtest(data: Any, bt_scorer: Any, spec: dict[str, Any]) -> None:
+    constant = [d for d in NO_HISTORY[data.population] if not d.startswith("flag_")]
+    if constant:
+        st.caption(t("lab.backtest.constant", dims="、".join(dim_label(d) for d in constant)))
     draft = bt_scorer.score(spec)
     table, auc_draft = backtest(draft.tier, draft.score, draft.labels, data.backtest_outcome)
     auc_pub = lift_pub = None
@@ -356,12 +359,22 @@ def actions(engine: Any, data: Any, spec: dict[str, Any], problems: list[Problem
         if not name.strip():
             st.error(problem_text(Problem("name", "name_empty")))
         else:
-            confirm_publish(engine, data, spec, name)
+            st.session_state[PUBLISH_OPEN] = pop
+    # the dialog stays open through full reruns (AppTest, a rerun started elsewhere) until confirmed or dismissed
+    if st.session_state.get(PUBLISH_OPEN) == pop and not blocked and name.strip():
+        confirm_publish(engine, data, spec, name)
     if blocked:
         _show_problems(problems, "population")
 
 
-@st.dialog("确认发布 / Confirm publishing")
+PUBLISH_OPEN = "lab_publish_open"
+
+
+def _close_publish() -> None:
+    st.session_state.pop(PUBLISH_OPEN, None)
+
+
+@st.dialog("确认发布 / Confirm publishing", on_dismiss=_close_publish)
 def confirm_publish(engine: Any, data: Any, spec: dict[str, Any], name: str) -> None:
     scorer, _ = data.scorers(spec)
     result = reclassify(scorer, spec, data.published)
@@ -386,6 +399,7 @@ def confirm_publish(engine: Any, data: Any, spec: dict[str, Any], name: str) -> 
             st.error(t("lab.failed", error=type(exc).__name__))
             return
         db.bump_data_version()
+        _close_publish()
         st.session_state["lab_flash"] = t("lab.published", version=v.version, n=f"{n:,}")
         st.rerun()
 

@@ -4,6 +4,7 @@ from functools import partial
 
 import streamlit as st
 
+from core.features import dimension_names
 from dashboard import db, demo_widget, lab_state, lab_view
 from dashboard.i18n import coded, t
 
@@ -14,6 +15,16 @@ version = db.data_version(engine)
 if not db.customer_count(engine, version):
     demo_widget.show(engine, key="demo_lab")
     st.stop()
+
+# Streamlit drops the state of widgets a run does not draw: keep the hidden population's draft alive
+# (else switching owners → leads → owners brings the owners' sliders back at 0 and the text fields empty)
+for _pop in ("owners", "leads"):
+    if _pop != (st.session_state.get("lab_population") or "owners"):
+        _fields = ["preset", "method", "labels", "cutoffs", "thresholds", "triggers", "trigger_tier", "name"]
+        _fields += [f"{x}_{d}" for d in dimension_names(_pop) for x in ("w", "norm", "dir")]
+        for _k in (lab_state.key(_pop, f) for f in _fields):
+            if _k in st.session_state:
+                st.session_state[_k] = st.session_state[_k]
 
 population = st.segmented_control(
     t("lab.population"),

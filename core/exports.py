@@ -1,0 +1,41 @@
+"""Files people open in Excel: UTF-8 with a byte-order mark, and no cell a spreadsheet would run as a formula."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value: object) -> object:
+    """Prefix text that a spreadsheet would treat as a formula with a quote, so it stays text.
+
+    Examples
+    --------
+    >>> neutralise('=HYPERLINK("http://x")')
+    '\\'=HYPERLINK("http://x")'
+    >>> neutralise("王小明"), neutralise(-3)
+    ('王小明', -3)
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy with every text cell neutralised (numbers are left as they are)."""
+    out = frame.copy()
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+            out[col] = out[col].map(neutralise)
+    return out
+
+
+def write_csv(frame: pd.DataFrame, path: Path | str) -> None:
+    """CSV for Excel users: utf-8-sig, text cells neutralised, written to a temporary file then renamed."""
+    path = Path(path)
+    tmp = path.with_name(path.name + ".part")
+    safe_frame(frame).to_csv(tmp, index=False, encoding="utf-8-sig")
+    tmp.replace(path)
