@@ -268,6 +268,9 @@ class LabData:
     backtest_outcome: np.ndarray
     backtest_as_of: Any
     overrides: np.ndarray  # bool per customer: an active override by a person
+    train_features: pd.DataFrame  # a horizon before the backtest: what "suggest weights" learns from
+    train_outcome: np.ndarray
+    train_as_of: Any
 
     def __post_init__(self) -> None:
         self._scorers: dict[str, tuple[Scorer, Scorer]] = {}
@@ -293,6 +296,13 @@ class LabData:
                 self._scorers.clear()
             self._scorers[key] = (Scorer(spec).fit(self.features), Scorer(spec).fit(self.backtest_features))
         return self._scorers[key]
+
+    def train_scorer(self, spec: dict[str, Any]) -> Scorer:
+        """Scorer of the training population (features two horizons ago) for "suggest weights"."""
+        key = "train|" + self._signature(spec)
+        if key not in self._scorers:
+            self._scorers[key] = (Scorer(spec).fit(self.train_features), None)  # type: ignore[assignment]
+        return self._scorers[key][0]
 
 
 def load_lab_data(engine: Any, *, population: str, as_of: Any | None = None) -> LabData:
@@ -328,12 +338,23 @@ def load_lab_data(engine: Any, *, population: str, as_of: Any | None = None) -> 
     feats = compute_features(inputs, population=population, as_of=as_of)
     horizon = BACKTEST_HORIZON_DAYS[population]
     bt_as_of = as_of - dt.timedelta(days=horizon)
-    bt_feats = compute_features(inputs, population=population, as_of=bt_as_of)
-    for col in NO_HISTORY[population]:
-        if col in bt_feats.columns:
-            bt_feats[col] = False if col.startswith("flag_") else 0.0
-    bt_out = outcomes(inputs, population=population, as_of=bt_as_of, horizon_days=horizon)
-    cust = inputs.customers.set_index("id").reindex(feats.index)
+    cust = inputs.customers.set_index("id").reindex(feats.index)[["advisor_id", "store_id", "region_id"]]
+    past: dict[Any, tuple[pd.DataFrame, pd.Series]] = {}
+    for when in (bt_as_of, bt_as_of - dt.timedelta(days=horizon)):
+        f = compute_features(inputs, population=population, as_of=when)
+        for col in NO_HISTORY[population]:
+            if col in f.columns:
+                f[col] = False if col.startswith("flag_") else 0.0
+        past[when] = (
+            f,
+            outcomes(inputs, population=population, as_of=when, horizon_days=horizon)
+            .reindex(f.index)
+            .fillna(0),
+        )
+    del inputs  # the event tables are the bulk of the memory; only features are kept
+    bt_feats, bt_out = past[bt_as_of]
+    tr_as_of = bt_as_of - dt.timedelta(days=horizon)
+    tr_feats, tr_out = past[tr_as_of]
     ids = feats.index.to_numpy()
     return LabData(
         population=population,
@@ -347,7 +368,10 @@ def load_lab_data(engine: Any, *, population: str, as_of: Any | None = None) -> 
         store_id=cust["store_id"].fillna(-1).to_numpy(dtype=np.int64),
         region_id=cust["region_id"].fillna(-1).to_numpy(dtype=np.int64),
         backtest_features=bt_feats,
-        backtest_outcome=bt_out.reindex(bt_feats.index).fillna(0).to_numpy(dtype=np.int8),
+        backtest_outcome=bt_out.to_numpy(dtype=np.int8),
         backtest_as_of=bt_as_of,
         overrides=np.isin(ids, ov["customer_id"].to_numpy()),
+        train_features=tr_feats,
+        train_outcome=tr_out.to_numpy(dtype=np.int8),
+        train_as_of=tr_as_of,
     )

@@ -224,6 +224,17 @@ TEXT: dict[str, tuple[str, str]] = {
         "回测中这些维度按常数处理（数据库只保存其当前值，用过去日期计算会泄露结果）：{dims}",
         "In the backtest these dimensions are held constant (only today's value is stored, which would leak the outcome): {dims}",
     ),
+    "lab.suggest": ("建议权重", "Suggest weights"),
+    "lab.suggest.help": (
+        "用过去的结果拟合非负逻辑回归，按时间留出一段数据检验；只作建议，不会自动采用。",
+        "Fits a non-negative logistic regression to past outcomes, checked on a later time period; only offered, never applied by itself.",
+    ),
+    "lab.suggested": ("建议", "Suggested"),
+    "lab.suggest.auc": (
+        "留出期 AUC：建议 {suggested}，当前草稿 {draft}（用 {train} 的数据拟合，用 {holdout} 的数据检验）",
+        "Hold-out AUC: suggested {suggested}, current draft {draft} (fitted on {train}, checked on {holdout})",
+    ),
+    "lab.suggest.use": ("采用为草稿权重", "Use as the draft's weights"),
     "lab.auc": ("AUC（草稿 / 当前发布）", "AUC (draft / published)"),
     "lab.lift": ("最高级别提升度（草稿 / 当前发布）", "Top-tier lift (draft / published)"),
     "col.from": ("当前级别", "Current tier"),

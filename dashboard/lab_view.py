@@ -17,6 +17,7 @@ from core.lab import preview as reclassify
 from core.publishing import assignments_frame, compare, save_draft, write_assignments
 from core.publishing import versions as scheme_versions
 from core.scheme import NORMALISATIONS, PRESETS, TRIGGER_RULES, Problem, SchemeError, preset, validate
+from core.suggest import suggest_weights
 from dashboard import db, lab_state
 from dashboard.charts import FONT
 from dashboard.i18n import coded, language, t
@@ -191,6 +192,7 @@ def preview(data: Any, spec: dict[str, Any], problems: list[Problem]) -> None:
         _workload(data, result, labels)
     with tab_bt:
         _backtest(data, bt_scorer, scorable)
+        _suggest(data, bt_scorer, scorable)
 
 
 def _heatmap(transition: pd.DataFrame) -> go.Figure:
@@ -475,3 +477,55 @@ def versions(engine: Any, data: Any) -> None:
 
 def versions_of(conn: Any, population: str) -> list[Any]:
     return scheme_versions(conn=conn, population=population)
+
+
+def _suggest(data: Any, bt_scorer: Any, spec: dict[str, Any]) -> None:
+    """Offer weights fitted to past outcomes beside the draft's; a person chooses whether to use them."""
+    pop = data.population
+    state_key = lab_state.key(pop, "suggestion")
+    if st.button(t("lab.suggest"), key=lab_state.key(pop, "suggest"), help=t("lab.suggest.help")):
+        with st.spinner("…"):
+            st.session_state[state_key] = _suggestion_state(
+                suggest_weights(
+                    data.train_scorer(spec), data.train_outcome, bt_scorer, data.backtest_outcome, spec
+                )
+            )
+    got = st.session_state.get(state_key)
+    if not got:
+        return
+    table = pd.DataFrame(
+        {
+            t("col.dimension"): [dim_label(d) for d in got["weights"]],
+            t("col.draft"): [
+                int(round(float(spec["dimensions"].get(d, {}).get("weight", 0)))) for d in got["weights"]
+            ],
+            t("lab.suggested"): list(got["weights"].values()),
+        }
+    )
+    st.dataframe(table, hide_index=True, key=lab_state.key(pop, "suggest_table"))
+    st.caption(
+        t(
+            "lab.suggest.auc",
+            suggested="—" if got["auc_holdout"] is None else f"{got['auc_holdout']:.3f}",
+            draft="—" if got["auc_holdout_current"] is None else f"{got['auc_holdout_current']:.3f}",
+            train=data.train_as_of,
+            holdout=data.backtest_as_of,
+        )
+    )
+
+    def use() -> None:
+        new = copy.deepcopy(spec)
+        for d, w in got["weights"].items():
+            new["dimensions"].setdefault(d, {})["weight"] = w
+        lab_state.load(pop, new)
+        st.session_state.pop(state_key, None)
+
+    st.button(t("lab.suggest.use"), on_click=use, key=lab_state.key(pop, "suggest_use"))
+
+
+def _suggestion_state(s: Any) -> dict[str, Any]:
+    return {
+        "weights": dict(s.weights),
+        "auc_holdout": s.auc_holdout,
+        "auc_holdout_current": s.auc_holdout_current,
+    }
