@@ -37,5 +37,9 @@ def write_csv(frame: pd.DataFrame, path: Path | str) -> None:
     """CSV for Excel users: utf-8-sig, text cells neutralised, written to a temporary file then renamed."""
     path = Path(path)
     tmp = path.with_name(path.name + ".part")
-    safe_frame(frame).to_csv(tmp, index=False, encoding="utf-8-sig")
-    tmp.replace(path)
+    try:
+        safe_frame(frame).to_csv(tmp, index=False, encoding="utf-8-sig")
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)  # no half-written or orphaned temporary file after a failure
+        raise

@@ -15,7 +15,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
-    Float,
+    Double,
     ForeignKey,
     Index,
     Integer,
@@ -279,7 +279,7 @@ class TierAssignment(Base):
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
     scheme_id: Mapped[int] = mapped_column(ForeignKey("scoring_schemes.id"), index=True)
     tier: Mapped[str] = mapped_column(String(32))
-    score: Mapped[float] = mapped_column(Float)
+    score: Mapped[float] = mapped_column(Double)  # double precision everywhere (MariaDB's FLOAT is single)
     rule: Mapped[str | None] = mapped_column(String(64))  # trigger rule that forced the tier, if any
     effective_from: Mapped[dt.datetime] = mapped_column(DateTime)
     effective_to: Mapped[dt.datetime | None] = mapped_column(DateTime)

@@ -23,7 +23,47 @@ def model_tables() -> set[str]:
 
 
 def test_head_is_single_known_revision():
-    assert head_revision() == "0001"
+    assert head_revision() == "0002"
+
+
+def test_upgrade_from_the_first_version_keeps_data_and_gains_precision(empty_engine):
+    """A database made by version 0001 with tiers in it upgrades to head without losing a row, and scores
+    are stored at double precision afterwards (0001's FLOAT is single precision on MariaDB)."""
+    from alembic import command
+
+    from core.db import _alembic_config
+
+    command.upgrade(_alembic_config(empty_engine), "0001")
+    with empty_engine.begin() as conn:
+        conn.execute(
+            sa.text("INSERT INTO regions (id, code, name, name_en) VALUES (1, 'hc', '惠城区', 'Huicheng')")
+        )
+        conn.execute(
+            sa.text(
+                "INSERT INTO customers (id, kind, name, is_owner, created_at) VALUES (1, 'person', '王小明', :yes, '2026-01-01 00:00:00')"
+            ),
+            {"yes": True},
+        )
+        conn.execute(
+            sa.text(
+                "INSERT INTO scoring_schemes (id, population, version, name, status, params, created_by, created_at) "
+                "VALUES (1, 'owners', 1, 's', 'published', '{}', 'me', '2026-01-01 00:00:00')"
+            )
+        )
+        conn.execute(
+            sa.text(
+                "INSERT INTO tier_assignments (id, customer_id, scheme_id, tier, score, effective_from) "
+                "VALUES (1, 1, 1, 'A', 1.0, '2026-01-02 00:00:00')"
+            )
+        )
+    assert upgrade(empty_engine) == ("0001", "0002")
+    with empty_engine.begin() as conn:
+        assert conn.execute(sa.text("SELECT name FROM customers")).scalar_one() == "王小明"
+        assert conn.execute(sa.text("SELECT tier FROM tier_assignments WHERE id = 1")).scalar_one() == "A"
+        conn.execute(sa.text("UPDATE tier_assignments SET score = 33.333333333 WHERE id = 1"))
+        assert conn.execute(
+            sa.text("SELECT score FROM tier_assignments WHERE id = 1")
+        ).scalar_one() == pytest.approx(33.333333333, abs=1e-9)
 
 
 def test_upgrade_from_empty_reaches_head(empty_engine):

@@ -34,7 +34,7 @@ def imported_modules(tree: ast.AST) -> set[str]:
 
 def test_core_files_are_found():
     names = {p.relative_to(CORE).as_posix() for p in CORE_FILES}
-    assert {"models.py", "db.py", "scoring.py", "cli.py", "migrations/env.py"} <= names
+    assert {"models.py", "db.py", "scheme.py", "cli.py", "migrations/env.py"} <= names
 
 
 @pytest.mark.parametrize("path", CORE_FILES, ids=lambda p: p.relative_to(CORE).as_posix())
