@@ -7,7 +7,8 @@ hot path is numpy on arrays prepared once (see ``LabData``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -36,6 +37,17 @@ class Published:
     tier: np.ndarray
     labels: list[str]
     spec: dict[str, Any] | None
+
+    @cached_property
+    def row_codes(self) -> np.ndarray:
+        """int64 row of the transition matrix per customer (no published tier = the last row); the same for
+        every weight change, so computed once."""
+        return np.where(self.tier < 0, len(self.labels), self.tier).astype(np.int64)
+
+    @cached_property
+    def counts(self) -> dict[str, int]:
+        counts = np.bincount(self.row_codes, minlength=len(self.labels) + 1)
+        return {label: int(counts[i]) for i, label in enumerate(self.labels)}
 
     @classmethod
     def none(cls, n: int) -> Published:
@@ -91,10 +103,8 @@ def preview(scorer: Scorer, spec: dict[str, Any], published: Published) -> Previ
     old = published.tier
     k_old = len(published.labels)
     # transition matrix in one bincount: row = published tier (last row = none), column = draft tier
-    old_row = np.where(old < 0, k_old, old).astype(np.int64)
-    matrix = np.bincount(old_row * k_new + scored.tier, minlength=(k_old + 1) * k_new).reshape(
-        k_old + 1, k_new
-    )
+    matrix = np.bincount(published.row_codes * k_new + scored.tier, minlength=(k_old + 1) * k_new)
+    matrix = matrix.reshape(k_old + 1, k_new)
     rows = list(published.labels) + ["—"]
     transition = pd.DataFrame(matrix, index=rows, columns=scored.labels)
     if not matrix[-1].any():
@@ -107,9 +117,7 @@ def preview(scorer: Scorer, spec: dict[str, Any], published: Published) -> Previ
         r_old, r_new = _relative(old, k_old), _relative(scored.tier, k_new)
         up = has_old & (r_new < r_old)
         down = has_old & (r_new > r_old)
-    published_counts = [
-        int((old == published.labels.index(x)).sum()) if x in published.labels else 0 for x in scored.labels
-    ]
+    published_counts = [published.counts.get(x, 0) for x in scored.labels]
     counts = pd.DataFrame(
         {
             "tier": scored.labels,
@@ -314,27 +322,13 @@ def load_lab_data(engine: Any, *, population: str, as_of: Any | None = None) -> 
 
     from core.feature_inputs import load_feature_inputs
     from core.features import compute_features, outcomes
-    from core.models import Customer, TierOverride
-    from core.publishing import current_assignments, published
+    from core.models import Customer
 
     with engine.connect() as conn:
         inputs = load_feature_inputs(conn=conn)
         if as_of is None:
             last = conn.execute(sa.select(sa.func.max(Customer.created_at))).scalar()
             as_of = pd.Timestamp(last).date() if last is not None else dt.date.today()
-        pub = published(conn=conn, population=population)
-        assigned = current_assignments(conn=conn, population=population)
-        ov = pd.read_sql(
-            sa.select(TierOverride.customer_id).where(
-                TierOverride.population == population,
-                TierOverride.cleared_at.is_(None),
-                sa.or_(
-                    TierOverride.expires_at.is_(None),
-                    TierOverride.expires_at > dt.datetime.combine(as_of, dt.time.max),
-                ),
-            ),
-            conn,
-        )
     feats = compute_features(inputs, population=population, as_of=as_of)
     horizon = BACKTEST_HORIZON_DAYS[population]
     bt_as_of = as_of - dt.timedelta(days=horizon)
@@ -356,13 +350,15 @@ def load_lab_data(engine: Any, *, population: str, as_of: Any | None = None) -> 
     tr_as_of = bt_as_of - dt.timedelta(days=horizon)
     tr_feats, tr_out = past[tr_as_of]
     ids = feats.index.to_numpy()
+    with engine.connect() as conn:
+        pub_tiers, pub, overrides = published_state(
+            conn=conn, population=population, customer_id=ids, as_of=as_of
+        )
     return LabData(
         population=population,
         as_of=as_of,
         features=feats,
-        published=Published.align(ids, assigned, pub.params if pub else None)
-        if len(assigned)
-        else Published.none(len(ids)),
+        published=pub_tiers,
         published_version=pub,
         advisor_id=cust["advisor_id"].fillna(-1).to_numpy(dtype=np.int64),
         store_id=cust["store_id"].fillna(-1).to_numpy(dtype=np.int64),
@@ -370,8 +366,48 @@ def load_lab_data(engine: Any, *, population: str, as_of: Any | None = None) -> 
         backtest_features=bt_feats,
         backtest_outcome=bt_out.to_numpy(dtype=np.int8),
         backtest_as_of=bt_as_of,
-        overrides=np.isin(ids, ov["customer_id"].to_numpy()),
+        overrides=overrides,
         train_features=tr_feats,
         train_outcome=tr_out.to_numpy(dtype=np.int8),
         train_as_of=tr_as_of,
     )
+
+
+def published_state(
+    *, conn: Any, population: str, customer_id: np.ndarray, as_of: Any
+) -> tuple[Published, Any, np.ndarray]:
+    """The published tiers aligned with ``customer_id``, the published version, and who has an active
+    override: the cheap part of the lab's data, reloaded on its own after a publish or an override."""
+    import datetime as dt
+
+    import sqlalchemy as sa
+
+    from core.models import TierOverride
+    from core.publishing import current_assignments, published
+
+    pub = published(conn=conn, population=population)
+    assigned = current_assignments(conn=conn, population=population)
+    ov = pd.read_sql(
+        sa.select(TierOverride.customer_id).where(
+            TierOverride.population == population,
+            TierOverride.cleared_at.is_(None),
+            sa.or_(
+                TierOverride.expires_at.is_(None),
+                TierOverride.expires_at > dt.datetime.combine(as_of, dt.time.max),
+            ),
+        ),
+        conn,
+    )
+    tiers = (
+        Published.align(customer_id, assigned, pub.params if pub else None)
+        if len(assigned)
+        else Published.none(len(customer_id))
+    )
+    return tiers, pub, np.isin(customer_id, ov["customer_id"].to_numpy())
+
+
+def with_published(data: LabData, published_tiers: Published, version: Any, overrides: np.ndarray) -> LabData:
+    """A copy of ``data`` with another published state, sharing its fitted scorers (no refit)."""
+    new = replace(data, published=published_tiers, published_version=version, overrides=overrides)
+    new._scorers = data._scorers
+    return new

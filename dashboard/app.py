@@ -11,6 +11,7 @@ from dashboard.i18n import DEFAULT_LANGUAGE, LANGUAGES, t
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = ROOT / "pages"
+FILTERED_PAGES = {"", "overview", "tiers"}
 
 st.set_page_config(page_title="车商客户分级看板", page_icon=":material/directions_car:", layout="wide")
 
@@ -47,6 +48,7 @@ pages = {
 }
 nav = st.navigation(pages)
 engine = db.get_engine()
-if db.customer_count(engine, db.data_version(engine)):
+# the shared filters belong to the analysis pages; the lab and data pages do not use them
+if nav.url_path in FILTERED_PAGES and db.customer_count(engine, db.data_version(engine)):
     st.session_state["filters"] = filters.show(engine)
 nav.run()

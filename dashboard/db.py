@@ -57,17 +57,24 @@ def get_engine() -> Engine:
         raise  # unreachable: st.stop() raises
 
 
-def data_version(engine: Engine) -> str:
-    """Changes whenever data is written (new rows, a publish, an override): the key of every cached read,
-    shared by all sessions so one person's publish refreshes everyone's view."""
+_EVENT_TABLES = ("customers", "leads", "follow_ups", "purchases", "satisfaction", "event_attendances")
+_STATE_TABLES = ("audit_log", "tier_overrides", "tier_assignments", "scoring_schemes")
+
+
+def _versions(engine: Engine) -> tuple[str, str]:
+    """(events version, state version): the highest id of the event tables, and of the tables a publish,
+    an override or a saved draft writes. Shared by all sessions, so one person's change refreshes everyone."""
+    tables = _EVENT_TABLES + _STATE_TABLES
+    sql = "SELECT " + ", ".join(f"(SELECT MAX(id) FROM {t})" for t in tables)
     with engine.connect() as conn:
-        row = conn.execute(
-            sa.text(
-                "SELECT (SELECT MAX(id) FROM audit_log), (SELECT MAX(id) FROM customers), "
-                "(SELECT MAX(id) FROM leads), (SELECT MAX(id) FROM tier_overrides), (SELECT MAX(id) FROM tier_assignments)"
-            )
-        ).one()
-    return "|".join(str(x) for x in row)
+        row = [str(x) for x in conn.execute(sa.text(sql)).one()]
+    return "|".join(row[: len(_EVENT_TABLES)]), "|".join(row[len(_EVENT_TABLES) :])
+
+
+def data_version(engine: Engine) -> str:
+    """Changes whenever data is written: the key of every cached read."""
+    events, state = _versions(engine)
+    return events + "#" + state
 
 
 def bump_data_version() -> None:
@@ -147,16 +154,30 @@ def table_counts(_engine: Engine, version: str) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["table", "rows"])
 
 
-@st.cache_resource(show_spinner=False, max_entries=4)
-def _lab_data(url: str, version: str, population: str):
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _lab_base(url: str, events_version: str, population: str):
     from core.lab import load_lab_data
 
     return load_lab_data(_engine(url), population=population)
 
 
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _lab_with_state(url: str, events_version: str, state_version: str, population: str):
+    from core.lab import published_state, with_published
+
+    base = _lab_base(url, events_version, population)
+    with _engine(url).connect() as conn:
+        tiers, version, overrides = published_state(
+            conn=conn, population=population, customer_id=base.features.index.to_numpy(), as_of=base.as_of
+        )
+    return with_published(base, tiers, version, overrides)
+
+
 def lab_data(engine: Engine, version: str, population: str):
-    """The lab's prepared arrays, shared by every session (read-only) until the data changes."""
-    return _lab_data(engine.url.render_as_string(hide_password=False), version, population)
+    """The lab's prepared arrays, shared read-only by every session. The slow part (features from the event
+    tables) reloads only when events change; a publish, a draft or an override reloads only the tiers."""
+    events, state = version.split("#", 1)
+    return _lab_with_state(engine.url.render_as_string(hide_password=False), events, state, population)
 
 
 @st.cache_data(show_spinner=False, ttl=600)

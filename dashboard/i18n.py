@@ -178,6 +178,7 @@ TEXT: dict[str, tuple[str, str]] = {
         "Score thresholds (descending, separated by /, one fewer than tiers)",
     ),
     "lab.triggers": ("预警规则（命中即强制定级）", "Trigger rules (force a tier when they fire)"),
+    "lab.triggers.none": ("不使用预警规则", "No trigger rules"),
     "lab.trigger_tier": ("命中后定为", "Forced tier"),
     "rule.no_purchase_6m_no_response": (
         "6个月未消费且对跟进无响应",

@@ -110,7 +110,13 @@ def controls(data: Any) -> tuple[dict[str, Any], list[Problem]]:
         st.text_input(t("lab.thresholds"), key=k("thresholds"))
     _show_problems(problems, "tiering")
     rules = [r for r, (_, pops) in TRIGGER_RULES.items() if pop in pops]
-    st.multiselect(t("lab.triggers"), rules, format_func=partial(coded, "rule"), key=k("triggers"))
+    st.multiselect(
+        t("lab.triggers"),
+        rules,
+        format_func=partial(coded, "rule"),
+        key=k("triggers"),
+        placeholder=t("lab.triggers.none"),
+    )
     labels = spec["labels"] or [""]
     if st.session_state.get(k("trigger_tier")) not in labels:
         st.session_state[k("trigger_tier")] = labels[-1]
@@ -169,21 +175,10 @@ def preview(data: Any, spec: dict[str, Any], problems: list[Problem]) -> None:
     n_over = int(data.overrides.sum())
     if n_over:
         st.caption(t("lab.overrides", n=f"{n_over:,}"))
-    a, b = st.columns(2)
-    with a:
-        st.markdown(f"**{t('lab.counts')}**")
-        st.dataframe(
-            c.assign(tier=c["tier"].map(tier_label)).rename(
-                columns={"tier": t("col.tier"), "customers": t("col.customers"), "share": t("col.share"),
-                         "published": t("col.published"), "change": t("col.change")}
-            ),
-            hide_index=True,
-            column_config={t("col.share"): st.column_config.NumberColumn(format="percent")},
-            key="lab_counts",
-        )  # fmt: skip
-    with b:
-        st.markdown(f"**{t('lab.transition')}**")
-        st.plotly_chart(_heatmap(result.transition), key="lab_transition")
+    st.markdown(f"**{t('lab.counts')}**")
+    _counts_table(c, key="lab_counts")
+    st.markdown(f"**{t('lab.transition')}**")
+    st.plotly_chart(_heatmap(result.transition), key="lab_transition")
 
     tab_movers, tab_work, tab_bt = st.tabs([t("lab.movers"), t("lab.workload"), t("lab.backtest")])
     with tab_movers:
@@ -193,6 +188,23 @@ def preview(data: Any, spec: dict[str, Any], problems: list[Problem]) -> None:
     with tab_bt:
         _backtest(data, bt_scorer, scorable)
         _suggest(data, bt_scorer, scorable)
+
+
+def _counts_table(counts: pd.DataFrame, *, key: str) -> None:
+    st.dataframe(
+        counts.assign(tier=counts["tier"].map(tier_label)).rename(
+            columns={
+                "tier": t("col.tier"),
+                "customers": t("col.customers"),
+                "share": t("col.share"),
+                "published": t("col.published"),
+                "change": t("col.change"),
+            }
+        ),
+        hide_index=True,
+        column_config={t("col.share"): st.column_config.NumberColumn(format="percent")},
+        key=key,
+    )
 
 
 def _heatmap(transition: pd.DataFrame) -> go.Figure:
@@ -225,12 +237,22 @@ def _movers(data: Any, scorer: Any, result: Any, spec: dict[str, Any]) -> None:
     regions = dict(zip(ref["regions"]["id"], ref["regions"][name_col], strict=True))
     stores = dict(zip(ref["stores"]["id"], ref["stores"][name_col], strict=True))
     f1, f2, f3 = st.columns(3)
+    everyone = t("filters.all")
     region = f1.multiselect(
-        t("lab.filter.region"), list(regions), format_func=regions.get, key="lab_mv_region"
+        t("lab.filter.region"),
+        list(regions),
+        format_func=regions.get,
+        key="lab_mv_region",
+        placeholder=everyone,
     )
-    store = f2.multiselect(t("lab.filter.store"), list(stores), format_func=stores.get, key="lab_mv_store")
+    store = f2.multiselect(
+        t("lab.filter.store"), list(stores), format_func=stores.get, key="lab_mv_store", placeholder=everyone
+    )
     advisor = f3.multiselect(
-        t("lab.filter.advisor"), sorted(set(data.advisor_id.tolist())), key="lab_mv_advisor"
+        t("lab.filter.advisor"),
+        sorted(set(data.advisor_id.tolist())),
+        key="lab_mv_advisor",
+        placeholder=everyone,
     )
     keep = np.ones(len(data.advisor_id), dtype=bool)
     if region:
@@ -356,7 +378,8 @@ def actions(engine: Any, data: Any, spec: dict[str, Any], problems: list[Problem
                 st.error(problem_text(p))
         else:
             db.bump_data_version()
-            st.success(t("lab.saved", version=v.version))
+            st.session_state["lab_flash"] = t("lab.saved", version=v.version)
+            st.rerun(scope="app")  # the versions list below the fragment shows the new draft
     if c.button(t("lab.publish"), type="primary", disabled=blocked, key=lab_state.key(pop, "publish")):
         if not name.strip():
             st.error(problem_text(Problem("name", "name_empty")))
@@ -376,8 +399,12 @@ def _close_publish() -> None:
     st.session_state.pop(PUBLISH_OPEN, None)
 
 
-@st.dialog("确认发布 / Confirm publishing", on_dismiss=_close_publish)
 def confirm_publish(engine: Any, data: Any, spec: dict[str, Any], name: str) -> None:
+    # built per call so that the dialog's title is in the session's language
+    st.dialog(t("lab.publish.title"), on_dismiss=_close_publish)(_publish_body)(engine, data, spec, name)
+
+
+def _publish_body(engine: Any, data: Any, spec: dict[str, Any], name: str) -> None:
     scorer, _ = data.scorers(spec)
     result = reclassify(scorer, spec, data.published)
     st.markdown(
@@ -388,8 +415,12 @@ def confirm_publish(engine: Any, data: Any, spec: dict[str, Any], name: str) -> 
             down=f"{len(result.moved_down):,}",
         )
     )
-    st.dataframe(result.counts.assign(tier=result.counts["tier"].map(tier_label)), hide_index=True)
-    if st.button(t("lab.publish.confirm"), type="primary", key="lab_publish_confirm"):
+    _counts_table(result.counts, key="lab_publish_counts")
+    ok, cancel = st.columns(2)
+    if cancel.button(t("lab.publish.cancel"), key="lab_publish_cancel"):
+        _close_publish()
+        st.rerun()
+    if ok.button(t("lab.publish.confirm"), type="primary", key="lab_publish_confirm"):
         try:
             with st.spinner("…"):
                 v = save_draft(engine, spec, name=name, actor=_actor(), available=set(data.features.columns))
@@ -472,7 +503,14 @@ def versions(engine: Any, data: Any) -> None:
                 key=f"lab_cmp_w_{pop}",
             )
             if cmp["transition"] is not None:
-                st.dataframe(cmp["transition"], key=f"lab_cmp_t_{pop}")
+                tr = cmp["transition"]
+                shown = pd.DataFrame(tr.to_numpy(), columns=[tier_label(str(x)) for x in tr.columns])
+                shown.insert(
+                    0,
+                    f"{t('lab.version_a')} ({va}) → {t('lab.version_b')} ({vb})",
+                    [tier_label(str(x)) for x in tr.index],
+                )
+                st.dataframe(shown, hide_index=True, key=f"lab_cmp_t_{pop}")
 
 
 def versions_of(conn: Any, population: str) -> list[Any]:
