@@ -968,3 +968,22 @@ def test_owner_features_properties(rows, owners):
     pdt.assert_frame_equal(
         owner_features(purchases.iloc[::-1], ids, as_of=AS_OF), got, check_exact=False, rtol=1e-12
     )
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_bucket_selection_for_large_populations_equals_sorting(seed):
+    """Above BUCKET_SELECT_MIN scores the thresholds come from bucket counting; they must equal a full sort,
+    with heavy ties (seed even) and without (seed odd), including scores of exactly 0 and 100."""
+    from core.scheme import BUCKET_SELECT_MIN, percentile_thresholds
+
+    rng = np.random.default_rng(seed)
+    n = BUCKET_SELECT_MIN + 1234
+    if seed % 2 == 0:
+        scores = (rng.integers(0, 301, n) / 3).astype(np.float32)
+    else:
+        scores = (rng.random(n) * 100).astype(np.float32)
+    scores[:3] = [0.0, 100.0, 100.0]
+    cutoffs = [10, 20, 40, 30]
+    bounds = np.round(np.cumsum(cutoffs)[:-1] / 100.0 * n).astype(int)
+    expected = np.sort(scores)[::-1][bounds - 1].astype(np.float64)
+    np.testing.assert_array_equal(percentile_thresholds(scores, cutoffs), expected)
