@@ -368,6 +368,8 @@ else:
     out["backtest_features_mb"] = float(data.backtest_features.memory_usage(deep=True).sum() / 2**20)
     out["matrices_mb"] = float((scorer.matrix_.nbytes + bt.matrix_.nbytes) / 2**20)
     out["peak"] = peak()
+    # the worker process that read the event tables (core.lab reads large databases in one)
+    out["worker_peak"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 out["hwm"] = hwm()
 print(json.dumps(out))
 """
@@ -399,6 +401,11 @@ def part_c(url: str) -> None:
         f"{lab['peak']:,.0f} MB (target <= {TARGET_PEAK_MB:.0f} MB: {verdict}); "
         f"{lab['customers']:,} owners; load {lab['seconds']:.1f} s; VmHWM {lab['hwm']:,.0f} MB"
     )
+    if lab.get("worker_peak"):
+        print(
+            f"      the events were read in a worker process (core.lab.WORKER_MIN_CUSTOMERS): its own peak "
+            f"{lab['worker_peak']:,.0f} MB, for the {lab['seconds']:.0f} s of the load; its memory is returned when it exits"
+        )
     print(
         f"      after imports {lab['after_imports']:,.0f} MB, after load_lab_data {lab['after_load']:,.0f} MB; what "
         f"stays: features {lab['features_mb']:,.0f} MB + backtest features {lab['backtest_features_mb']:,.0f} MB + "

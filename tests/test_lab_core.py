@@ -407,3 +407,19 @@ def test_load_lab_data_leads(demo_db):
         cid: labels[t] for cid, t in zip(lab.features.index, lab.published.tier, strict=True) if t >= 0
     }
     assert aligned == dict(zip(tiers["customer_id"], tiers["tier"], strict=True))
+
+
+def test_lab_data_read_in_a_worker_process_equals_in_process(demo_db):
+    """Large databases are read in a separate process (the app keeps only the features); the result must be the
+    same as reading in the app's own process."""
+    from core.lab import load_lab_data
+
+    here = load_lab_data(demo_db.engine, population="owners", worker=False)
+    there = load_lab_data(demo_db.engine, population="owners", worker=True)
+    pd.testing.assert_frame_equal(here.features, there.features)
+    pd.testing.assert_frame_equal(here.backtest_features, there.backtest_features)
+    np.testing.assert_array_equal(here.backtest_outcome, there.backtest_outcome)
+    np.testing.assert_array_equal(here.train_outcome, there.train_outcome)
+    np.testing.assert_array_equal(here.advisor_id, there.advisor_id)
+    np.testing.assert_array_equal(here.published.tier, there.published.tier)
+    assert (here.as_of, here.backtest_as_of, here.train_as_of) == (there.as_of, there.backtest_as_of, there.train_as_of)
