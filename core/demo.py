@@ -19,6 +19,7 @@ from sqlalchemy.engine import Engine
 
 from core import demo_reference as ref
 from core.bulk import write_frames
+from core.models import STAGE_TIME_COLUMNS
 
 HISTORY_DAYS = 365 * 3
 # typical stage-to-stage pass rates of an average lead (first contact … delivery)
@@ -272,17 +273,7 @@ class _Generator:
         won = stage == 7
         status = np.where(won, "won", np.where(defeated, "defeated", "open"))
         stage_cols = {}
-        for k, col in enumerate(
-            [
-                "first_contact_at",
-                "needs_at",
-                "visit_at",
-                "test_drive_at",
-                "quote_at",
-                "order_at",
-                "delivery_at",
-            ]
-        ):
+        for k, col in enumerate(STAGE_TIME_COLUMNS):
             stage_cols[col] = np.where(stage > k, times[:, k], np.datetime64("NaT"))
         # grade: D/M after delivery, O once ordered, else H/A/B/C by intent and depth
         intent = z + 0.35 * stage + rng.normal(0, 0.6, m)

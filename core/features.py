@@ -19,7 +19,14 @@ import numpy as np
 import pandas as pd
 
 from core.feature_inputs import FeatureInputs
-from core.models import FOLLOW_UP_KINDS, LEAD_GRADES, PURCHASE_KINDS, SATISFACTION_GRADES, SCHEME_POPULATIONS
+from core.models import (
+    FOLLOW_UP_KINDS,
+    LEAD_GRADES,
+    PURCHASE_KINDS,
+    SATISFACTION_GRADES,
+    SCHEME_POPULATIONS,
+    STAGE_TIME_COLUMNS,
+)
 
 OWNER_DIMENSIONS = ("amount_12m", "purchases_12m", "repurchase_rate")
 POPULATIONS = SCHEME_POPULATIONS  # ("owners", "leads")
@@ -33,15 +40,7 @@ MISSING_EXPECTED_DAYS = 180.0  # a lead without an expected purchase date
 # 满意度 A 非常满意 … E 非常不满意; F 重大客户 (a key account) counts as the best grade
 SATISFACTION_SCORE = {"A": 5.0, "B": 4.0, "C": 3.0, "D": 2.0, "E": 1.0, "F": 5.0}
 GRADE_RANK = {"H": 4.0, "A": 3.0, "B": 2.0, "C": 1.0, "O": 5.0}  # D 交车, M 保有 and unknown: 0
-STAGE_COLUMNS = (
-    "first_contact_at",
-    "needs_at",
-    "visit_at",
-    "test_drive_at",
-    "quote_at",
-    "order_at",
-    "delivery_at",
-)  # reaching stage 1 … 7 of FUNNEL_STAGES
+STAGE_COLUMNS = STAGE_TIME_COLUMNS  # reaching stage 1 … 7 of FUNNEL_STAGES
 SERVICE_KINDS = ("finance", "insurance", "accessories")
 MAINTENANCE_KINDS = ("maintenance", "repair")
 

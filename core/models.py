@@ -41,6 +41,16 @@ NAMING = {
 # Vocabularies. Codes are stored; labels live in the dashboard's i18n table.
 CUSTOMER_KINDS = ("person", "sole_trader", "enterprise", "government", "leasing")
 FUNNEL_STAGES = ("lead", "first_contact", "needs", "visit", "test_drive", "quote", "order", "delivery")
+# when each stage after "lead" was reached: column of ``leads`` per FUNNEL_STAGES[1:]
+STAGE_TIME_COLUMNS = (
+    "first_contact_at",
+    "needs_at",
+    "visit_at",
+    "test_drive_at",
+    "quote_at",
+    "order_at",
+    "delivery_at",
+)
 LEAD_GRADES = ("H", "A", "B", "C", "O", "D", "M")
 LEAD_STATUSES = ("open", "won", "defeated")
 FOLLOW_UP_KINDS = ("call", "wechat", "sms", "visit")

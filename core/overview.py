@@ -163,6 +163,23 @@ def published_scheme(*, conn: Connection, population: str = "owners") -> dict | 
     )
 
 
+def tiers_in_force(filters: Filters, at: dt.datetime) -> list[sa.ColumnElement[bool]]:
+    """Conditions on TierAssignment joined with Customer: the owners scheme's assignments in force at ``at``,
+    for the customers the filters select (store and region of the customer, first channel)."""
+    cond = [
+        TierAssignment.effective_from < at,
+        sa.or_(TierAssignment.effective_to.is_(None), TierAssignment.effective_to >= at),
+        TierAssignment.scheme_id.in_(sa.select(ScoringScheme.id).where(ScoringScheme.population == "owners")),
+    ]
+    if filters.store_ids:
+        cond.append(Customer.store_id.in_(filters.store_ids))
+    if filters.region_ids:
+        cond.append(Customer.region_id.in_(filters.region_ids))
+    if filters.channel_ids:
+        cond.append(Customer.first_channel_id.in_(filters.channel_ids))
+    return cond
+
+
 def tier_counts(*, conn: Connection, filters: Filters, at: dt.datetime | None = None) -> pd.DataFrame:
     """Customers per tier of the published owners scheme, in force at ``at`` (default: the period's end).
 
@@ -177,18 +194,7 @@ def tier_counts(*, conn: Connection, filters: Filters, at: dt.datetime | None = 
                 "share": pd.Series(dtype=float),
             }
         )
-    at = at or filters.end_dt
-    cond = [
-        TierAssignment.effective_from < at,
-        sa.or_(TierAssignment.effective_to.is_(None), TierAssignment.effective_to >= at),
-        TierAssignment.scheme_id.in_(sa.select(ScoringScheme.id).where(ScoringScheme.population == "owners")),
-    ]
-    if filters.store_ids:
-        cond.append(Customer.store_id.in_(filters.store_ids))
-    if filters.region_ids:
-        cond.append(Customer.region_id.in_(filters.region_ids))
-    if filters.channel_ids:
-        cond.append(Customer.first_channel_id.in_(filters.channel_ids))
+    cond = tiers_in_force(filters, at or filters.end_dt)
     q = (
         sa.select(TierAssignment.tier, sa.func.count().label("customers"))
         .join(Customer, Customer.id == TierAssignment.customer_id)

@@ -6,25 +6,9 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from core.models import Customer, Region, ScoringScheme, Store, TierAssignment
-from core.overview import Filters
+from core.models import Customer, Region, Store, TierAssignment
+from core.overview import Filters, tiers_in_force
 from core.privacy import mask_name, mask_phone
-
-
-def _current(filters: Filters) -> list[sa.ColumnElement[bool]]:
-    at = filters.end_dt
-    cond = [
-        TierAssignment.effective_from < at,
-        sa.or_(TierAssignment.effective_to.is_(None), TierAssignment.effective_to >= at),
-        TierAssignment.scheme_id.in_(sa.select(ScoringScheme.id).where(ScoringScheme.population == "owners")),
-    ]
-    if filters.store_ids:
-        cond.append(Customer.store_id.in_(filters.store_ids))
-    if filters.region_ids:
-        cond.append(Customer.region_id.in_(filters.region_ids))
-    if filters.channel_ids:
-        cond.append(Customer.first_channel_id.in_(filters.channel_ids))
-    return cond
 
 
 def tiers_by_region(*, conn: Connection, filters: Filters) -> pd.DataFrame:
@@ -40,7 +24,7 @@ def tiers_by_region(*, conn: Connection, filters: Filters) -> pd.DataFrame:
         .select_from(TierAssignment)
         .join(Customer, Customer.id == TierAssignment.customer_id)
         .join(Region, Region.id == Customer.region_id)
-        .where(*_current(filters))
+        .where(*tiers_in_force(filters, filters.end_dt))
         .group_by(Region.id, Region.name, Region.name_en, TierAssignment.tier)
         .order_by(Region.id, TierAssignment.tier)
     )
@@ -67,7 +51,7 @@ def tier_members(
         .join(Customer, Customer.id == TierAssignment.customer_id)
         .outerjoin(Region, Region.id == Customer.region_id)
         .outerjoin(Store, Store.id == Customer.store_id)
-        .where(*_current(filters), *([TierAssignment.tier == tier] if tier else []))
+        .where(*tiers_in_force(filters, filters.end_dt), *([TierAssignment.tier == tier] if tier else []))
         .order_by(TierAssignment.score.desc(), Customer.id)
         .limit(limit)
     )
