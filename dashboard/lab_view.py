@@ -224,8 +224,7 @@ def _heatmap(transition: pd.DataFrame) -> go.Figure:
         font_family=FONT,
         height=260,
         margin=dict(l=10, r=10, t=10, b=10),
-        xaxis_title=t("col.to"),
-        yaxis_title=t("col.from"),
+        # the heading says rows are the current tier and columns the new one; a rotated CJK axis title is unreadable
         yaxis_autorange="reversed",
     )
     return fig
