@@ -1,0 +1,3 @@
+"""Texts of the funnel page: key → (中文, English)."""
+
+TEXT: dict[str, tuple[str, str]] = {}
