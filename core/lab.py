@@ -355,13 +355,36 @@ def _lab_features(url: str | None, engine: Any, population: str, as_of: Any | No
 
 
 def _in_worker(url: str, population: str, as_of: Any | None) -> dict[str, Any]:
-    """Run ``_lab_features`` in a fresh process: the event tables (~0.9 GB at 1M customers) are read there
-    and the memory goes back to the system when it exits; the app process receives only the features."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+    """Run ``_lab_features`` in a fresh Python process: the event tables (~0.9 GB at 1M customers) are read
+    there and the memory goes back to the system when it exits; the app process receives only the features.
 
-    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        return pool.submit(_lab_features, url, None, population, as_of).result()
+    A plain subprocess (``python -m core.lab_worker``), not multiprocessing: under Streamlit,
+    ``sys.modules["__main__"]`` is the page script, which multiprocessing's spawn would run again in the child.
+    """
+    import os
+    import pickle
+    import subprocess
+    import sys
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory(prefix="lab-worker-") as tmp:
+        out = Path(tmp) / "features.pickle"
+        args = [
+            sys.executable,
+            "-m",
+            "core.lab_worker",
+            population,
+            as_of.isoformat() if as_of else "",
+            str(out),
+        ]
+        # the URL may hold a password: pass it in the environment, not on the command line that `ps` shows
+        env = {**os.environ, "CORE_LAB_WORKER_URL": url}
+        proc = subprocess.run(args, capture_output=True, text=True, timeout=3600, env=env)
+        if proc.returncode != 0:
+            raise RuntimeError(f"the lab's worker process failed: {proc.stderr.strip()[-2000:]}")
+        with out.open("rb") as fh:
+            return pickle.load(fh)
 
 
 def load_lab_data(

@@ -64,7 +64,7 @@ class Filters:
         return dt.datetime.combine(self.end + dt.timedelta(1), dt.time.min)
 
 
-def _lead_filters(f: Filters) -> list[sa.ColumnElement[bool]]:
+def lead_filters(f: Filters) -> list[sa.ColumnElement[bool]]:
     cond: list[sa.ColumnElement[bool]] = []
     if f.store_ids:
         cond.append(Lead.store_id.in_(f.store_ids))
@@ -79,7 +79,7 @@ def _count_in_period(conn: Connection, column: sa.ColumnElement, filters: Filter
     q = (
         sa.select(sa.func.count())
         .select_from(Lead)
-        .where(column >= filters.start_dt, column < filters.end_dt, *_lead_filters(filters))
+        .where(column >= filters.start_dt, column < filters.end_dt, *lead_filters(filters))
     )
     return int(conn.execute(q).scalar_one())
 
@@ -125,7 +125,7 @@ def overdue_follow_ups(*, conn: Connection, filters: Filters, current: bool = Tr
             Lead.status == "open",
             Lead.created_at < at,
             _overdue_condition(Lead.last_contact_at, at),
-            *_lead_filters(filters),
+            *lead_filters(filters),
         )
         return int(conn.execute(q).scalar_one())
     last_fu = (
@@ -144,7 +144,7 @@ def overdue_follow_ups(*, conn: Connection, filters: Filters, current: bool = Tr
         sa.select(sa.func.count())
         .select_from(Lead)
         .outerjoin(last_fu, last_fu.c.lead_id == Lead.id)
-        .where(Lead.created_at < at, still_open, _overdue_condition(last, at), *_lead_filters(filters))
+        .where(Lead.created_at < at, still_open, _overdue_condition(last, at), *lead_filters(filters))
     )
     return int(conn.execute(q).scalar_one())
 

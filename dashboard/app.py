@@ -11,7 +11,7 @@ from dashboard.i18n import DEFAULT_LANGUAGE, LANGUAGES, t
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = ROOT / "pages"
-FILTERED_PAGES = {"", "overview", "tiers"}
+FILTERED_PAGES = {"", "overview", "funnel", "defeats", "tiers"}
 
 st.set_page_config(page_title="车商客户分级看板", page_icon=":material/directions_car:", layout="wide")
 
@@ -36,7 +36,11 @@ pages = {
             icon=":material/insights:",
             url_path="overview",
             default=True,
-        )
+        ),
+        st.Page(PAGES / "funnel.py", title=t("funnel.title"), icon=":material/filter_alt:", url_path="funnel"),
+        st.Page(
+            PAGES / "defeats.py", title=t("defeats.page"), icon=":material/heart_broken:", url_path="defeats"
+        ),
     ],
     t("nav.tiering"): [
         st.Page(PAGES / "tiers.py", title=t("page.tiers"), icon=":material/sell:", url_path="tiers"),

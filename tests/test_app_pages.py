@@ -161,3 +161,24 @@ def test_bad_database_url_gives_a_clear_message(url, kind_text):
     assert not at.exception
     assert at.error and kind_text in at.error[0].value
     assert any("nonsense://x" in c.value or "127.0.0.1:1" in c.value for c in at.caption)
+
+
+@pytest.mark.parametrize(
+    ("page", "title", "title_en"),
+    [("funnel", "销售漏斗", "Sales funnel"), ("defeats", "战败分析", "Defeat reasons")],
+)
+def test_analysis_pages_are_reachable_from_the_navigation_with_the_shared_filters(
+    demo_db, page, title, title_en
+):
+    """The funnel and defeat pages run inside the app (navigation, sidebar filters), in both languages."""
+    at = make_app(demo_db.url).run()
+    at.switch_page(f"../pages/{page}.py").run()
+    assert not at.exception
+    assert at.title[0].value == title
+    assert at.dataframe, "the page shows its tables"
+    at.sidebar.multiselect(key="f_region").set_value([1]).run()
+    assert not at.exception
+    at.session_state["lang"] = "en"
+    at.run()
+    assert not at.exception
+    assert at.title[0].value == title_en

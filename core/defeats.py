@@ -1,0 +1,451 @@
+"""战败分析 Defeat reasons: Pareto, breakdowns, price sub-reasons, monthly trend, win-back and re-activation.
+
+Definitions (shown to users in the page's help texts):
+
+- a *defeat* counts in the period when its date (``defeats.at``) falls in it; defeats a manager returned
+  (``approval = 'returned'``: the lead was not really lost) are left out.
+- filters apply as on every page: store and channel to the defeated lead, region to the customer.
+- *won back* (再次购车率): a defeated customer with a new-car purchase dated after the day of their first
+  defeat in the period, at any time up to the data's end.
+- *worth re-activating*: not re-activated and not won back, lost at test drive or later for a reason a
+  better offer can answer (price, finance, delivery time); most recent first.
+
+Every function takes the connection keyword-only, selects the columns it needs with SQLAlchemy Core (bound
+parameters, portable to SQLite, PostgreSQL and MariaDB) and aggregates in pandas.
+"""
+
+from __future__ import annotations
+
+import io
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from core.exports import safe_frame
+from core.models import (
+    DEFEAT_REASONS,
+    FUNNEL_STAGES,
+    PRICE_SUB_REASONS,
+    Advisor,
+    Channel,
+    Customer,
+    Defeat,
+    Lead,
+    Purchase,
+    Store,
+)
+from core.overview import Filters
+from core.privacy import mask_name, mask_phone
+
+BREAKDOWNS = ("model", "competitor", "advisor", "channel", "stage")
+UNKNOWN = "—"
+UNSPECIFIED = "unspecified"
+RECOVERABLE_REASONS = ("price", "finance", "delivery_time")
+LATE_STAGE = FUNNEL_STAGES.index("test_drive")
+
+_DEFEAT_COLUMNS = [
+    "defeat_id",
+    "customer_id",
+    "lead_id",
+    "at",
+    "stage_lost",
+    "reason",
+    "sub_reason",
+    "competitor_brand",
+    "competitor_model",
+    "reactivated",
+    "reactivated_at",
+    "store_id",
+    "channel_id",
+    "intended_model",
+    "advisor",
+    "channel",
+    "channel_en",
+    "store",
+    "store_en",
+]
+
+
+def _conditions(filters: Filters) -> list[sa.ColumnElement[bool]]:
+    cond: list[sa.ColumnElement[bool]] = [
+        Defeat.at >= filters.start_dt,
+        Defeat.at < filters.end_dt,
+        sa.or_(Defeat.approval.is_(None), Defeat.approval != "returned"),
+    ]
+    if filters.store_ids:
+        cond.append(Lead.store_id.in_(filters.store_ids))
+    if filters.channel_ids:
+        cond.append(Lead.channel_id.in_(filters.channel_ids))
+    if filters.region_ids:
+        cond.append(
+            Defeat.customer_id.in_(sa.select(Customer.id).where(Customer.region_id.in_(filters.region_ids)))
+        )
+    return cond
+
+
+def defeats(*, conn: Connection, filters: Filters) -> pd.DataFrame:
+    """The defeats in the period that the filters select, one row each, with their lead's attributes.
+
+    Parameters
+    ----------
+    conn : Connection
+        An open connection.
+    filters : Filters
+        Period (on the defeat date) and store, channel (of the lead) and region (of the customer).
+
+    Returns
+    -------
+    DataFrame
+        Columns ``defeat_id, customer_id, lead_id, at, stage_lost, reason, sub_reason, competitor_brand,
+        competitor_model, reactivated, reactivated_at, store_id, channel_id, intended_model, advisor, channel,
+        channel_en, store, store_en``, ordered by defeat id.
+    """
+    advisor_id = sa.func.coalesce(Defeat.advisor_id, Lead.advisor_id)
+    q = (
+        sa.select(
+            Defeat.id,
+            Defeat.customer_id,
+            Defeat.lead_id,
+            Defeat.at,
+            Defeat.stage_lost,
+            Defeat.reason,
+            Defeat.sub_reason,
+            Defeat.competitor_brand,
+            Defeat.competitor_model,
+            Defeat.reactivated,
+            Defeat.reactivated_at,
+            Lead.store_id,
+            Lead.channel_id,
+            Lead.intended_model,
+            Advisor.name,
+            Channel.name,
+            Channel.name_en,
+            Store.name,
+            Store.name_en,
+        )
+        .select_from(Defeat)
+        .join(Lead, Lead.id == Defeat.lead_id)
+        .outerjoin(Advisor, Advisor.id == advisor_id)
+        .outerjoin(Channel, Channel.id == Lead.channel_id)
+        .outerjoin(Store, Store.id == Lead.store_id)
+        .where(*_conditions(filters))
+        .order_by(Defeat.id)
+    )
+    frame = pd.DataFrame(conn.execute(q).all(), columns=_DEFEAT_COLUMNS)
+    frame["at"] = pd.to_datetime(frame["at"])
+    frame["reactivated_at"] = pd.to_datetime(frame["reactivated_at"])
+    frame["reactivated"] = frame["reactivated"].fillna(False).astype(bool)
+    frame["stage_lost"] = frame["stage_lost"].astype("int64")
+    return frame
+
+
+def _ranked(codes: pd.Series, order: tuple[str, ...], name: str) -> pd.DataFrame:
+    counts = codes.value_counts()
+    rank = {code: i for i, code in enumerate(order)}
+    out = pd.DataFrame({name: counts.index.astype(object), "count": counts.to_numpy(dtype="int64")})
+    out["_rank"] = out[name].map(lambda c: rank.get(c, len(order)))
+    out = out.sort_values(["count", "_rank", name], ascending=[False, True, True], kind="stable")
+    total = int(out["count"].sum())
+    out = out.drop(columns="_rank").reset_index(drop=True)
+    out["share"] = out["count"] / total if total else 0.0
+    out["cum_share"] = out["count"].cumsum() / total if total else 0.0
+    return out.astype({"count": "int64", "share": float, "cum_share": float})
+
+
+def pareto(*, conn: Connection, filters: Filters) -> pd.DataFrame:
+    """Defeat reasons by count, most frequent first, with their share and cumulative share.
+
+    Parameters
+    ----------
+    conn : Connection
+        An open connection.
+    filters : Filters
+        The shared filters.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``reason, count, share, cum_share``; only reasons that occur; ties in ``DEFEAT_REASONS`` order.
+    """
+    return _ranked(defeats(conn=conn, filters=filters)["reason"], DEFEAT_REASONS, "reason")
+
+
+def price_sub_reasons(*, conn: Connection, filters: Filters) -> pd.DataFrame:
+    """Sub-reasons of the price defeats, most frequent first (missing ones as ``"unspecified"``).
+
+    Parameters
+    ----------
+    conn : Connection
+        An open connection.
+    filters : Filters
+        The shared filters.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``sub_reason, count, share, cum_share``; shares of the price defeats.
+    """
+    d = defeats(conn=conn, filters=filters)
+    subs = d.loc[d["reason"] == "price", "sub_reason"].fillna(UNSPECIFIED)
+    return _ranked(subs, PRICE_SUB_REASONS + (UNSPECIFIED,), "sub_reason")
+
+
+def _group_labels(d: pd.DataFrame, by: str, *, show_pii: bool, lang: str) -> pd.Series:
+    if by == "model":
+        return d["intended_model"].fillna(UNKNOWN)
+    if by == "competitor":
+        return d["competitor_brand"].fillna(UNKNOWN)
+    if by == "advisor":
+        names = d["advisor"] if show_pii else d["advisor"].map(lambda x: mask_name(x) if x else None)
+        return names.fillna(UNKNOWN)
+    if by == "channel":
+        return d["channel_en" if lang == "en" else "channel"].fillna(UNKNOWN)
+    if by == "stage":
+        return d["stage_lost"].map(lambda i: FUNNEL_STAGES[i] if 0 <= i < len(FUNNEL_STAGES) else UNKNOWN)
+    raise ValueError(f"by must be one of {BREAKDOWNS}, not {by!r}")
+
+
+def breakdown(
+    *, conn: Connection, filters: Filters, by: str, show_pii: bool = False, lang: str = "zh"
+) -> pd.DataFrame:
+    """Defeats per group and reason, in long format.
+
+    Parameters
+    ----------
+    conn : Connection
+        An open connection.
+    filters : Filters
+        The shared filters.
+    by : {"model", "competitor", "advisor", "channel", "stage"}
+        The lead's intended model, the competitor brand, the advisor (masked unless ``show_pii``), the lead's
+        channel (Chinese or English name per ``lang``) or the funnel stage lost (a ``FUNNEL_STAGES`` code).
+        A missing value is the group ``"—"``.
+    show_pii : bool
+        Show advisors' names unmasked.
+    lang : {"zh", "en"}
+        Language of channel names.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``group, reason, count`` (only non-zero counts); groups by total descending, ``"—"`` last (stages in
+        funnel order), reasons in ``DEFEAT_REASONS`` order.
+    """
+    if by not in BREAKDOWNS:
+        raise ValueError(f"by must be one of {BREAKDOWNS}, not {by!r}")
+    d = defeats(conn=conn, filters=filters)
+    if d.empty:
+        return pd.DataFrame(
+            {
+                "group": pd.Series(dtype=object),
+                "reason": pd.Series(dtype=object),
+                "count": pd.Series(dtype="int64"),
+            }
+        )
+    g = pd.DataFrame({"group": _group_labels(d, by, show_pii=show_pii, lang=lang), "reason": d["reason"]})
+    out = g.groupby(["group", "reason"]).size().rename("count").reset_index()
+    if by == "stage":
+        order = {s: i for i, s in enumerate(FUNNEL_STAGES)}
+        group_rank = out["group"].map(lambda s: order.get(s, len(order)))
+    else:
+        totals = out.groupby("group")["count"].sum()
+        ranked = sorted(totals.index, key=lambda x: (x == UNKNOWN, -int(totals[x]), str(x)))
+        group_rank = out["group"].map({x: i for i, x in enumerate(ranked)})
+    reason_rank = out["reason"].map(
+        lambda r: DEFEAT_REASONS.index(r) if r in DEFEAT_REASONS else len(DEFEAT_REASONS)
+    )
+    out = (
+        out.assign(_g=group_rank, _r=reason_rank)
+        .sort_values(["_g", "_r", "reason"], kind="stable")
+        .drop(columns=["_g", "_r"])
+        .reset_index(drop=True)
+    )
+    return out.astype({"count": "int64"})
+
+
+def monthly_trend(*, conn: Connection, filters: Filters) -> pd.DataFrame:
+    """Defeats per month (``"YYYY-MM"`` of the defeat date) and reason.
+
+    Parameters
+    ----------
+    conn : Connection
+        An open connection.
+    filters : Filters
+        The shared filters.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``month, reason, count`` (only non-zero counts), by month then ``DEFEAT_REASONS`` order.
+    """
+    d = defeats(conn=conn, filters=filters)
+    if d.empty:
+        return pd.DataFrame(
+            {
+                "month": pd.Series(dtype=object),
+                "reason": pd.Series(dtype=object),
+                "count": pd.Series(dtype="int64"),
+            }
+        )
+    g = pd.DataFrame({"month": d["at"].dt.strftime("%Y-%m"), "reason": d["reason"]})
+    out = g.groupby(["month", "reason"]).size().rename("count").reset_index()
+    rank = out["reason"].map(
+        lambda r: DEFEAT_REASONS.index(r) if r in DEFEAT_REASONS else len(DEFEAT_REASONS)
+    )
+    out = out.assign(_r=rank).sort_values(["month", "_r", "reason"]).drop(columns="_r").reset_index(drop=True)
+    return out.astype({"count": "int64"})
+
+
+def _first_defeats(d: pd.DataFrame) -> pd.DataFrame:
+    """Per defeated customer: the day of their first defeat in the period and whether any was re-activated."""
+    return (
+        d.groupby("customer_id").agg(first_at=("at", "min"), reactivated=("reactivated", "any")).reset_index()
+    )
+
+
+def _new_car_purchases(conn: Connection, customer_ids: list[int]) -> pd.DataFrame:
+    rows: list = []
+    for i in range(0, len(customer_ids), 500):  # bounded IN lists on every backend
+        chunk = customer_ids[i : i + 500]
+        q = sa.select(Purchase.customer_id, Purchase.at).where(
+            Purchase.kind == "new_car", Purchase.customer_id.in_(chunk)
+        )
+        rows.extend(conn.execute(q).all())
+    out = pd.DataFrame(rows, columns=["customer_id", "at"])
+    out["at"] = pd.to_datetime(out["at"])
+    return out
+
+
+def _won_back(conn: Connection, first: pd.DataFrame) -> pd.Series:
+    """Per row of ``first``: whether the customer bought a new car on a day after their first defeat's day."""
+    buys = _new_car_purchases(conn, [int(x) for x in first["customer_id"]])
+    if buys.empty:
+        return pd.Series(False, index=first.index)
+    last_buy = buys.groupby("customer_id")["at"].max()
+    day = first["first_at"].dt.normalize()
+    return first["customer_id"].map(last_buy).gt(day).fillna(False).astype(bool)
+
+
+def win_back(*, conn: Connection, filters: Filters) -> dict[str, int | float | None]:
+    """How many customers defeated in the period were re-activated, and how many later bought a new car.
+
+    Parameters
+    ----------
+    conn : Connection
+        An open connection.
+    filters : Filters
+        The shared filters.
+
+    Returns
+    -------
+    dict
+        ``defeated`` (distinct customers), ``reactivated`` (with a re-activated defeat in the period),
+        ``won_back`` (a new-car purchase dated after the day of their first defeat in the period),
+        ``reactivation_rate`` and ``win_back_rate`` (再次购车率) of the defeated; rates are None without defeats.
+    """
+    d = defeats(conn=conn, filters=filters)
+    first = _first_defeats(d)
+    n = len(first)
+    reactivated = int(first["reactivated"].sum())
+    won = int(_won_back(conn, first).sum()) if n else 0
+    return {
+        "defeated": n,
+        "reactivated": reactivated,
+        "won_back": won,
+        "reactivation_rate": reactivated / n if n else None,
+        "win_back_rate": won / n if n else None,
+    }
+
+
+_CANDIDATE_COLUMNS = [
+    "customer_id",
+    "name",
+    "phone",
+    "store",
+    "advisor",
+    "intended_model",
+    "stage_lost",
+    "reason",
+    "sub_reason",
+    "competitor_brand",
+    "defeated_at",
+]
+
+
+def reactivation_candidates(
+    *, conn: Connection, filters: Filters, limit: int = 200, show_pii: bool = False, lang: str = "zh"
+) -> pd.DataFrame:
+    """Defeated customers worth re-activating: lost late for a reason a better offer can answer.
+
+    A customer qualifies by their latest defeat in the period that is not re-activated, was lost at test drive
+    or later (``stage_lost >= FUNNEL_STAGES.index("test_drive")``) for a reason in ``RECOVERABLE_REASONS``,
+    and has no new-car purchase after it and no re-activated defeat in the period.
+
+    Parameters
+    ----------
+    conn : Connection
+        An open connection.
+    filters : Filters
+        The shared filters.
+    limit : int
+        At most this many customers.
+    show_pii : bool
+        Show names and phones (and advisors' names) unmasked.
+    lang : {"zh", "en"}
+        Language of store names.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``customer_id, name, phone, store, advisor, intended_model, stage_lost, reason, sub_reason,
+        competitor_brand, defeated_at``; most recent defeat first, then later stage, then customer id.
+    """
+    d = defeats(conn=conn, filters=filters)
+    first = _first_defeats(d)
+    if first.empty:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in _CANDIDATE_COLUMNS})
+    excluded = set(first.loc[first["reactivated"] | _won_back(conn, first), "customer_id"])
+    keep = (
+        ~d["reactivated"]
+        & (d["stage_lost"] >= LATE_STAGE)
+        & d["reason"].isin(RECOVERABLE_REASONS)
+        & ~d["customer_id"].isin(excluded)
+    )
+    c = d[keep].sort_values(["at", "defeat_id"], ascending=False).drop_duplicates("customer_id")
+    c = c.sort_values(["at", "stage_lost", "customer_id"], ascending=[False, False, True]).head(limit)
+    ids = [int(x) for x in c["customer_id"]]
+    people = pd.DataFrame(
+        conn.execute(sa.select(Customer.id, Customer.name, Customer.phone).where(Customer.id.in_(ids))).all()
+        if ids
+        else [],
+        columns=["customer_id", "name", "phone"],
+    )
+    out = c.merge(people, on="customer_id", how="left")
+    if not show_pii:
+        out["name"] = out["name"].map(mask_name)
+        out["phone"] = out["phone"].map(mask_phone)
+        out["advisor"] = out["advisor"].map(lambda x: mask_name(x) if x else x)
+    out["store"] = out["store_en" if lang == "en" else "store"]
+    out["stage_lost"] = out["stage_lost"].map(lambda i: FUNNEL_STAGES[i])
+    out["defeated_at"] = out["at"].dt.date
+    return out[_CANDIDATE_COLUMNS].reset_index(drop=True)
+
+
+def csv_bytes(frame: pd.DataFrame) -> bytes:
+    """A table as CSV for Excel users: utf-8-sig, text cells that look like formulas neutralised.
+
+    Examples
+    --------
+    >>> csv_bytes(pd.DataFrame({"原因": ["价格", "=1+1"], "n": [2, 1]})).decode("utf-8-sig").splitlines()
+    ['原因,n', '价格,2', "'=1+1,1"]
+    """
+    return safe_frame(frame).to_csv(index=False).encode("utf-8-sig")
+
+
+def xlsx_bytes(frame: pd.DataFrame, *, sheet: str = "data") -> bytes:
+    """A table as an Excel workbook (openpyxl), text cells that look like formulas neutralised."""
+    buf = io.BytesIO()
+    with pd.ExcelWriter(buf, engine="openpyxl") as writer:
+        safe_frame(frame).to_excel(writer, sheet_name=sheet[:31], index=False)
+    return buf.getvalue()

@@ -1,0 +1,337 @@
+"""The sales funnel (销售漏斗) of the leads created in a period.
+
+Definitions (shown to users in the page's help texts):
+
+- A lead *reached* stage ``i`` of ``FUNNEL_STAGES`` when its ``stage_reached`` is at least ``i``.
+- *stage-to-stage conversion*: leads that reached a stage ÷ leads that reached the stage before it.
+- *overall conversion*: leads that reached a stage ÷ all leads of the period.
+- *drop-off*: leads that reached the stage before but not this one.
+- *time in stage*: median days from reaching a stage to reaching the next (leads that reached both).
+- *speed of first contact*: minutes from the lead's creation to its first contact, in buckets.
+
+The population is always the leads created in the period (``Filters.start_dt <= created_at < end_dt``);
+store and channel filter the lead, region the lead's customer. The few needed columns of those leads are read
+with one bound SQLAlchemy Core query and aggregated in pandas, which is portable across SQLite, PostgreSQL and
+MariaDB.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from core.models import (
+    FUNNEL_STAGES,
+    LEAD_GRADES,
+    STAGE_TIME_COLUMNS,
+    Advisor,
+    Channel,
+    Customer,
+    Lead,
+    Region,
+    Store,
+)
+from core.overview import Filters, lead_filters
+
+DIMENSIONS = ("channel", "store", "advisor", "intended_model", "region", "grade")
+ORDER_STAGE = FUNNEL_STAGES.index("order")
+SPEED_BUCKETS = ("le_5min", "le_15min", "le_2h", "later", "never")
+_SPEED_LIMITS_MIN = (5, 15, 120)
+# the time each stage was reached: created_at for "lead", then the stage columns
+_TIME_COLUMNS = ("created_at", *STAGE_TIME_COLUMNS)
+_GROUP_COLUMNS = {
+    "channel": "channel_id",
+    "store": "store_id",
+    "advisor": "advisor_id",
+    "intended_model": "intended_model",
+    "region": "region_id",
+    "grade": "grade",
+}
+MISSING_LABEL = "—"
+
+
+def period_leads(*, conn: Connection, filters: Filters) -> pd.DataFrame:
+    """The leads created in the period with the columns the funnel needs.
+
+    Parameters
+    ----------
+    conn : Connection
+        An open connection.
+    filters : Filters
+        Period (on ``created_at``), stores, regions (of the customer) and channels.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per lead: ``id, stage_reached, store_id, channel_id, advisor_id, intended_model, grade,
+        region_id`` and the time columns ``created_at`` and ``STAGE_TIME_COLUMNS`` (datetime64).
+    """
+    cols = [getattr(Lead, c) for c in _TIME_COLUMNS]
+    q = (
+        sa.select(
+            Lead.id,
+            Lead.stage_reached,
+            Lead.store_id,
+            Lead.channel_id,
+            Lead.advisor_id,
+            Lead.intended_model,
+            Lead.grade,
+            Customer.region_id,
+            *cols,
+        )
+        .select_from(Lead)
+        .outerjoin(Customer, Customer.id == Lead.customer_id)
+        .where(Lead.created_at >= filters.start_dt, Lead.created_at < filters.end_dt, *lead_filters(filters))
+        .order_by(Lead.id)
+    )
+    frame = pd.read_sql(q, conn)
+    for c in _TIME_COLUMNS:
+        frame[c] = pd.to_datetime(frame[c])
+    frame["stage_reached"] = frame["stage_reached"].astype(int)
+    return frame
+
+
+def _ratio(num: pd.Series, den: pd.Series) -> pd.Series:
+    num = num.astype(float)
+    den = den.astype(float)
+    return (num / den.where(den > 0)).astype(float)
+
+
+def _stage_rows(stage_reached: pd.Series) -> pd.DataFrame:
+    counts = [int((stage_reached >= i).sum()) for i in range(len(FUNNEL_STAGES))]
+    out = pd.DataFrame({"stage_index": range(len(FUNNEL_STAGES)), "stage": FUNNEL_STAGES, "count": counts})
+    before = out["count"].shift(1)
+    out["step_conversion"] = _ratio(out["count"], before)
+    out["overall_conversion"] = _ratio(out["count"], pd.Series(counts[0], index=out.index))
+    out["drop_off"] = (before - out["count"]).fillna(0).astype(int)
+    return out
+
+
+def funnel_from_leads(leads: pd.DataFrame) -> pd.DataFrame:
+    """The funnel of already-read leads (see :func:`funnel`)."""
+    return _stage_rows(leads["stage_reached"])
+
+
+def funnel(*, conn: Connection, filters: Filters) -> pd.DataFrame:
+    """Counts, conversions and drop-off per funnel stage for the leads created in the period.
+
+    Parameters
+    ----------
+    conn : Connection
+        An open connection.
+    filters : Filters
+        The shared filters.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per stage of ``FUNNEL_STAGES`` in order, with columns ``stage_index``, ``stage``, ``count``
+        (leads with ``stage_reached >= stage_index``), ``step_conversion`` (count ÷ count of the stage
+        before; NaN for the first stage or when the stage before has none), ``overall_conversion``
+        (count ÷ count of the first stage; NaN without leads) and ``drop_off`` (count of the stage before
+        minus count; 0 for the first stage).
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> from core.db import open_database
+    >>> engine = open_database("sqlite://")
+    >>> with engine.connect() as conn:
+    ...     funnel(conn=conn, filters=Filters(dt.date(2026, 1, 1), dt.date(2026, 1, 31)))["count"].tolist()
+    [0, 0, 0, 0, 0, 0, 0, 0]
+    """
+    return funnel_from_leads(period_leads(conn=conn, filters=filters))
+
+
+def _labels(conn: Connection, dimension: str, keys: list) -> pd.DataFrame:
+    """group → (label, label_en) for the keys of one dimension."""
+    tables = {"channel": Channel, "store": Store, "region": Region}
+    if dimension in tables:
+        table = tables[dimension]
+        ids = [int(k) for k in keys if pd.notna(k)]
+        rows = conn.execute(sa.select(table.id, table.name, table.name_en).where(table.id.in_(ids))).all()
+        names = {r[0]: (r[1], r[2]) for r in rows}
+    elif dimension == "advisor":
+        ids = [int(k) for k in keys if pd.notna(k)]
+        rows = conn.execute(sa.select(Advisor.id, Advisor.name).where(Advisor.id.in_(ids))).all()
+        names = {r[0]: (r[1], r[1]) for r in rows}
+    else:  # intended_model and grade: the stored code is the label
+        names = {k: (str(k), str(k)) for k in keys if pd.notna(k)}
+    out = []
+    for k in keys:
+        label = names.get(
+            int(k) if dimension in ("channel", "store", "region", "advisor") and pd.notna(k) else k
+        )
+        if label is None:
+            label = (MISSING_LABEL, MISSING_LABEL)
+        out.append((k, *label))
+    return pd.DataFrame(out, columns=["group", "label", "label_en"])
+
+
+def _group_order(dimension: str, keys: list) -> list:
+    if dimension == "grade":
+        known = [g for g in LEAD_GRADES if g in keys]
+        return (
+            known
+            + sorted(k for k in keys if k not in LEAD_GRADES and pd.notna(k))
+            + [k for k in keys if pd.isna(k)]
+        )
+    present = [k for k in keys if pd.notna(k)]
+    return sorted(present) + [k for k in keys if pd.isna(k)]
+
+
+def funnel_by_from_leads(conn: Connection, leads: pd.DataFrame, dimension: str) -> pd.DataFrame:
+    """The funnel per group of already-read leads (see :func:`funnel_by`)."""
+    if dimension not in DIMENSIONS:
+        raise ValueError(f"unknown dimension {dimension!r}; one of {DIMENSIONS}")
+    column = _GROUP_COLUMNS[dimension]
+    columns = ["group", "label", "label_en", "stage_index", "stage", "count"]
+    columns += ["step_conversion", "overall_conversion", "drop_off"]
+    if leads.empty:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+    key = leads[column].astype(object).where(leads[column].notna(), None)
+    keys = _group_order(dimension, list(dict.fromkeys(key.tolist())))
+    labels = _labels(conn, dimension, keys).set_index("group", drop=False) if keys else None
+    parts = []
+    for k in keys:
+        mask = key.isna() if k is None else key == k
+        rows = _stage_rows(leads.loc[mask, "stage_reached"])
+        rows.insert(0, "group", k)
+        lab = labels.iloc[keys.index(k)]
+        rows.insert(1, "label", lab["label"])
+        rows.insert(2, "label_en", lab["label_en"])
+        parts.append(rows)
+    out = pd.concat(parts, ignore_index=True)
+    if dimension in ("channel", "store", "region", "advisor"):
+        ids = [None if v is None or pd.isna(v) else int(v) for v in out["group"]]
+        out["group"] = pd.Series(ids, index=out.index, dtype=object)
+    return out[columns]
+
+
+def funnel_by(*, conn: Connection, filters: Filters, dimension: str) -> pd.DataFrame:
+    """The funnel per group of one dimension, in long format.
+
+    Parameters
+    ----------
+    conn : Connection
+        An open connection.
+    filters : Filters
+        The shared filters.
+    dimension : str
+        One of ``DIMENSIONS``: channel, store, advisor, intended_model, region (of the customer), grade.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (group, stage) for every group with leads in the period: ``group`` (id, or the code
+        for intended_model and grade; None for leads without one), ``label`` and ``label_en`` (the
+        reference table's ``name`` and ``name_en``; the advisor's name for both; the code itself for
+        intended_model and grade; "—" when missing), then the columns of :func:`funnel`. Groups are ordered
+        by id (grades in ``LEAD_GRADES`` order), missing last.
+
+    Raises
+    ------
+    ValueError
+        If ``dimension`` is not one of ``DIMENSIONS``.
+    """
+    if dimension not in DIMENSIONS:
+        raise ValueError(f"unknown dimension {dimension!r}; one of {DIMENSIONS}")
+    return funnel_by_from_leads(conn, period_leads(conn=conn, filters=filters), dimension)
+
+
+def stage_durations_from_leads(leads: pd.DataFrame) -> pd.DataFrame:
+    """Median days per stage of already-read leads (see :func:`stage_durations`)."""
+    rows = []
+    for i in range(1, len(FUNNEL_STAGES)):
+        start, end = leads[_TIME_COLUMNS[i - 1]], leads[_TIME_COLUMNS[i]]
+        both = (leads["stage_reached"] >= i) & start.notna() & end.notna()
+        days = (end[both] - start[both]).dt.total_seconds() / 86400.0
+        rows.append(
+            (
+                i,
+                FUNNEL_STAGES[i - 1],
+                FUNNEL_STAGES[i],
+                int(both.sum()),
+                float(days.median()) if len(days) else np.nan,
+            )
+        )
+    return pd.DataFrame(rows, columns=["stage_index", "from_stage", "stage", "leads", "median_days"])
+
+
+def stage_durations(*, conn: Connection, filters: Filters) -> pd.DataFrame:
+    """Median days between consecutive stages for the period's leads.
+
+    Parameters
+    ----------
+    conn : Connection
+        An open connection.
+    filters : Filters
+        The shared filters.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per stage after the first: ``stage_index``, ``from_stage``, ``stage``, ``leads`` (leads that
+        reached both stages, with both times recorded) and ``median_days`` (median of the time between the two
+        stages, in days; NaN without such leads).
+    """
+    return stage_durations_from_leads(period_leads(conn=conn, filters=filters))
+
+
+def first_contact_speed_from_leads(leads: pd.DataFrame) -> pd.DataFrame:
+    """Speed of first contact against conversion for already-read leads (see :func:`first_contact_speed`)."""
+    minutes = (leads["first_contact_at"] - leads["created_at"]).dt.total_seconds() / 60.0
+    bucket = pd.Series("later", index=leads.index, dtype=object)
+    for limit, name in reversed(list(zip(_SPEED_LIMITS_MIN, SPEED_BUCKETS, strict=False))):
+        bucket[minutes <= limit] = name
+    bucket[leads["first_contact_at"].isna()] = "never"
+    ordered = leads["stage_reached"] >= ORDER_STAGE
+    n = [int((bucket == b).sum()) for b in SPEED_BUCKETS]
+    orders = [int(((bucket == b) & ordered).sum()) for b in SPEED_BUCKETS]
+    out = pd.DataFrame({"bucket": SPEED_BUCKETS, "leads": n, "orders": orders})
+    out["conversion"] = _ratio(out["orders"], out["leads"])
+    return out
+
+
+def first_contact_speed(*, conn: Connection, filters: Filters) -> pd.DataFrame:
+    """Leads and conversion to order by how fast they were first contacted.
+
+    Parameters
+    ----------
+    conn : Connection
+        An open connection.
+    filters : Filters
+        The shared filters.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per bucket of ``SPEED_BUCKETS``: ``le_5min`` (first contact at most 5 minutes after
+        creation), ``le_15min`` (over 5, at most 15), ``le_2h`` (over 15 minutes, at most 2 hours), ``later``
+        and ``never`` (no first contact); columns ``bucket``, ``leads``, ``orders`` (leads with
+        ``stage_reached >= ORDER_STAGE``) and ``conversion`` (orders ÷ leads; NaN without leads).
+    """
+    return first_contact_speed_from_leads(period_leads(conn=conn, filters=filters))
+
+
+def to_csv_bytes(frame: pd.DataFrame) -> bytes:
+    """A table as CSV in UTF-8 with a byte-order mark, so Excel opens the Chinese text correctly.
+
+    Examples
+    --------
+    >>> to_csv_bytes(pd.DataFrame({"阶段": ["线索"], "数量": [3]}))[:3] == b"\\xef\\xbb\\xbf"
+    True
+    """
+    return frame.to_csv(index=False).encode("utf-8-sig")
+
+
+def to_excel_bytes(frame: pd.DataFrame, sheet: str = "data") -> bytes:
+    """A table as an .xlsx workbook (one sheet, header row first), written with openpyxl in memory."""
+    from io import BytesIO
+
+    buffer = BytesIO()
+    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+        frame.to_excel(writer, sheet_name=sheet[:31], index=False)
+    return buffer.getvalue()

@@ -1,0 +1,201 @@
+"""战败分析 Defeat reasons: Pareto, breakdowns, price sub-reasons, monthly trend, win-back and candidates."""
+
+from functools import partial
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from core import defeats as cd
+from core.models import DEFEAT_REASONS
+from dashboard import db, demo_widget, filters
+from dashboard.charts import FONT
+from dashboard.i18n import coded, language, t
+from dashboard.widgets import pct
+
+# one colour per reason, the same in every chart of the page
+REASON_COLOURS = dict(
+    zip(
+        DEFEAT_REASONS,
+        ["#d73027", "#fc8d59", "#fee090", "#91bfdb", "#4575b4", "#762a83", "#a6a6a6"],
+        strict=True,
+    )
+)
+
+
+@st.cache_data(show_spinner=False, ttl=600)
+def _read(_engine, version: str, what: str, f, **kwargs) -> object:
+    with _engine.connect() as conn:
+        return getattr(cd, what)(conn=conn, filters=f, **kwargs)
+
+
+def reason_label(code: str) -> str:
+    return t(f"defeats.reason.{code}") if code in DEFEAT_REASONS else code
+
+
+def stage_label(code: str) -> str:
+    return t(f"defeats.stage.{code}") if code != cd.UNKNOWN else code
+
+
+def columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """Codes as labels and column names in the session's language: the table shown and downloaded."""
+    out = frame.copy()
+    if "reason" in out:
+        out["reason"] = out["reason"].map(reason_label)
+    if "sub_reason" in out:
+        out["sub_reason"] = out["sub_reason"].map(
+            lambda c: t(f"defeats.sub.{c}") if isinstance(c, str) else c
+        )
+    if "stage_lost" in out:
+        out["stage_lost"] = out["stage_lost"].map(stage_label)
+    return out.rename(columns={c: t(f"defeats.col.{c}") for c in out.columns})
+
+
+def show_table(shown: pd.DataFrame, *, key: str) -> None:
+    percent = [t("defeats.col.share"), t("defeats.col.cum_share")]
+    st.dataframe(
+        shown,
+        hide_index=True,
+        column_config={c: st.column_config.NumberColumn(format="percent") for c in percent if c in shown},
+        key=f"{key}_table",
+    )
+
+
+def downloads(shown: pd.DataFrame, *, key: str) -> None:
+    left, right = st.columns(2)
+    with left:
+        st.download_button(
+            t("defeats.download.csv"),
+            cd.csv_bytes(shown),
+            file_name=f"{key}.csv",
+            mime="text/csv",
+            key=f"{key}_csv",
+            icon=":material/download:",
+        )
+    with right:
+        st.download_button(
+            t("defeats.download.xlsx"),
+            cd.xlsx_bytes(shown, sheet=key),
+            file_name=f"{key}.xlsx",
+            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            key=f"{key}_xlsx",
+            icon=":material/download:",
+        )
+
+
+def section(fig: go.Figure, shown: pd.DataFrame, *, key: str) -> None:
+    """A chart and its table in tabs, with CSV and Excel downloads of the table."""
+    fig.update_layout(font_family=FONT, margin=dict(l=10, r=10, t=30, b=10), height=380)
+    chart_tab, table_tab = st.tabs([t("defeats.view.chart"), t("defeats.view.table")])
+    with chart_tab:
+        st.plotly_chart(fig, key=f"{key}_chart")
+    with table_tab:
+        show_table(shown, key=key)
+    downloads(shown, key=key)
+
+
+def pareto_figure(frame: pd.DataFrame, labels: list[str], x_title: str) -> go.Figure:
+    fig = go.Figure(
+        [
+            go.Bar(x=labels, y=frame["count"], name=t("defeats.col.count"), marker_color="#4575b4"),
+            go.Scatter(
+                x=labels,
+                y=frame["cum_share"],
+                name=t("defeats.col.cum_share"),
+                yaxis="y2",
+                mode="lines+markers",
+                marker_color="#d73027",
+            ),
+        ]
+    )
+    fig.update_layout(
+        xaxis_title=x_title,
+        yaxis_title=t("defeats.col.count"),
+        yaxis2=dict(overlaying="y", side="right", range=[0, 1.05], tickformat=".0%"),
+        legend=dict(orientation="h", y=1.1),
+    )
+    return fig
+
+
+def stacked_figure(frame: pd.DataFrame, x: str, x_title: str, *, lines: bool = False) -> go.Figure:
+    xs = list(dict.fromkeys(frame[x]))
+    traces = []
+    for reason in [r for r in DEFEAT_REASONS if r in set(frame["reason"])]:
+        part = frame[frame["reason"] == reason].set_index(x)["count"].reindex(xs, fill_value=0)
+        kwargs = dict(x=xs, y=part.tolist(), name=reason_label(reason), marker_color=REASON_COLOURS[reason])
+        traces.append(go.Scatter(mode="lines+markers", **kwargs) if lines else go.Bar(**kwargs))
+    fig = go.Figure(traces)
+    fig.update_layout(barmode="stack", xaxis_title=x_title, yaxis_title=t("defeats.col.count"))
+    return fig
+
+
+st.title(t("defeats.title"))
+engine = db.get_engine()
+version = db.data_version(engine)
+if not db.customer_count(engine, version):
+    demo_widget.show(engine, key="demo_defeats")
+    st.stop()
+f = filters.current()
+if f is None:
+    st.stop()
+lang = language()
+
+pareto = _read(engine, version, "pareto", f)
+if pareto.empty:
+    st.info(t("defeats.nothing"))
+    st.stop()
+st.caption(t("defeats.caption", start=f.start, end=f.end, n=f"{int(pareto['count'].sum()):,}"))
+
+st.subheader(t("defeats.pareto"), help=t("defeats.pareto.help"))
+shown = columns(pareto)
+section(
+    pareto_figure(pareto, shown[t("defeats.col.reason")].tolist(), t("defeats.col.reason")),
+    shown,
+    key="pareto",
+)
+
+st.subheader(t("defeats.breakdown"))
+by = st.selectbox(
+    t("defeats.breakdown.by"), options=list(cd.BREAKDOWNS), format_func=partial(coded, "defeats.by"), key="by"
+)
+parts = _read(engine, version, "breakdown", f, by=by, lang=lang)
+if by == "stage":
+    parts = parts.assign(group=parts["group"].map(stage_label))
+section(stacked_figure(parts, "group", t(f"defeats.by.{by}")), columns(parts), key=f"breakdown_{by}")
+
+st.subheader(t("defeats.price"))
+subs = _read(engine, version, "price_sub_reasons", f)
+if subs.empty:
+    st.info(t("defeats.price.none"))
+else:
+    shown = columns(subs)
+    section(
+        pareto_figure(subs, shown[t("defeats.col.sub_reason")].tolist(), t("defeats.col.sub_reason")),
+        shown,
+        key="price_sub_reasons",
+    )
+
+st.subheader(t("defeats.trend"))
+trend = _read(engine, version, "monthly_trend", f)
+section(stacked_figure(trend, "month", t("defeats.col.month"), lines=True), columns(trend), key="trend")
+
+st.subheader(t("defeats.winback"), help=t("defeats.winback.help"))
+wb = _read(engine, version, "win_back", f)
+cols = st.columns(5)
+for col, name in zip(
+    cols, ["defeated", "reactivated", "won_back", "reactivation_rate", "win_back_rate"], strict=True
+):
+    value = wb[name]
+    with col:
+        st.metric(
+            t(f"defeats.kpi.{name}"), pct(value) if name.endswith("_rate") else f"{value:,}", border=True
+        )
+
+cand = _read(engine, version, "reactivation_candidates", f, limit=200, lang=lang)
+st.subheader(t("defeats.candidates", n=len(cand)), help=t("defeats.candidates.help"))
+if cand.empty:
+    st.info(t("defeats.candidates.none"))
+else:
+    shown = columns(cand)
+    show_table(shown, key="candidates")
+    downloads(shown, key="candidates")

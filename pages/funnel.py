@@ -1,0 +1,227 @@
+"""销售漏斗 Funnel: how far the period's leads got, by group, against the previous period, time and speed."""
+
+import functools
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+from sqlalchemy.engine import Engine
+
+from core import funnel as fu
+from core.models import FUNNEL_STAGES
+from core.overview import Filters
+from dashboard import db, demo_widget, filters
+from dashboard.charts import FONT
+from dashboard.i18n import coded, language, t
+
+
+@st.cache_data(show_spinner=False, ttl=600)
+def period_leads(_engine: Engine, version: str, f: Filters) -> pd.DataFrame:
+    with _engine.connect() as conn:
+        return fu.period_leads(conn=conn, filters=f)
+
+
+@st.cache_data(show_spinner=False, ttl=600)
+def funnel_by(_engine: Engine, version: str, f: Filters, dimension: str) -> pd.DataFrame:
+    leads = period_leads(_engine, version, f)
+    with _engine.connect() as conn:
+        return fu.funnel_by_from_leads(conn, leads, dimension)
+
+
+def stage_label(stage: str) -> str:
+    return t(f"funnel.stage.{stage}")
+
+
+def downloads(frame: pd.DataFrame, name: str, key: str) -> None:
+    """CSV and Excel downloads of exactly the table shown."""
+    c1, c2, _ = st.columns([1, 1, 4])
+    with c1:
+        st.download_button(
+            t("funnel.download.csv"),
+            fu.to_csv_bytes(frame),
+            file_name=f"{name}.csv",
+            mime="text/csv",
+            key=f"{key}_csv",
+        )
+    with c2:
+        st.download_button(
+            t("funnel.download.xlsx"),
+            fu.to_excel_bytes(frame, name),
+            file_name=f"{name}.xlsx",
+            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            key=f"{key}_xlsx",
+        )
+
+
+def table(frame: pd.DataFrame, name: str, key: str, percent: tuple[str, ...] = ()) -> None:
+    st.dataframe(
+        frame,
+        hide_index=True,
+        column_config={c: st.column_config.NumberColumn(format="percent") for c in percent},
+        key=key,
+    )
+    downloads(frame, name, key)
+
+
+def layout(fig: go.Figure, height: int = 380) -> go.Figure:
+    fig.update_layout(font_family=FONT, margin=dict(l=10, r=10, t=30, b=10), height=height)
+    return fig
+
+
+st.title(t("funnel.title"))
+engine = db.get_engine()
+version = db.data_version(engine)
+if not db.customer_count(engine, version):
+    demo_widget.show(engine)
+    st.stop()
+f = filters.current()
+if f is None:
+    st.stop()
+prev = f.previous()
+leads = period_leads(engine, version, f)
+st.caption(
+    t("funnel.caption", start=f.start, end=f.end, n=f"{len(leads):,}", pstart=prev.start, pend=prev.end)
+)
+if leads.empty:
+    st.info(t("funnel.nothing"))
+    st.stop()
+
+# the funnel
+st.subheader(t("funnel.section.funnel"), help=t("funnel.help"))
+fn = fu.funnel_from_leads(leads)
+c_stage, c_count = t("funnel.col.stage"), t("funnel.col.count")
+c_step, c_all, c_drop = (
+    t("funnel.col.step_conversion"),
+    t("funnel.col.overall_conversion"),
+    t("funnel.col.drop_off"),
+)
+shown = pd.DataFrame(
+    {
+        c_stage: fn["stage"].map(stage_label),
+        c_count: fn["count"],
+        c_step: fn["step_conversion"],
+        c_all: fn["overall_conversion"],
+        c_drop: fn["drop_off"],
+    }
+)
+text = [
+    f"{n:,}" + ("" if pd.isna(s) else f" ({s:.1%})")
+    for n, s in zip(fn["count"], fn["step_conversion"], strict=True)
+]
+st.plotly_chart(
+    layout(go.Figure(go.Funnel(y=shown[c_stage], x=fn["count"], text=text, textinfo="text"))),
+    key="funnel_chart",
+)
+table(shown, "funnel", "funnel_table", (c_step, c_all))
+
+# by group
+st.subheader(t("funnel.section.breakdown"))
+dimension = st.selectbox(
+    t("funnel.dimension"),
+    fu.DIMENSIONS,
+    format_func=functools.partial(coded, "funnel.dim"),
+    key="funnel_dimension",
+)
+by = funnel_by(engine, version, f, dimension)
+label_col = "label_en" if language() == "en" else "label"
+by = by.assign(shown_label=by[label_col].where(by["group"].notna(), t("funnel.missing")))
+groups = by.drop_duplicates("group")[["group", "shown_label"]]
+c_group, c_leads, c_orders, c_conv = (
+    t("funnel.col.group"),
+    t("funnel.col.leads"),
+    t("funnel.col.orders"),
+    t("funnel.col.order_conversion"),
+)
+per_group = pd.DataFrame({c_group: groups["shown_label"].to_numpy()})
+for stage in FUNNEL_STAGES:
+    per_group[stage_label(stage)] = by.loc[by["stage"] == stage, "count"].astype(int).to_numpy()
+per_group[c_conv] = per_group[stage_label("order")] / per_group[stage_label("lead")]
+st.plotly_chart(
+    layout(
+        go.Figure(
+            go.Bar(x=per_group[c_group], y=per_group[c_conv], text=per_group[c_conv].map("{:.1%}".format))
+        )
+    )
+    .update_yaxes(tickformat=".0%", title=c_conv)
+    .update_xaxes(title=t(f"funnel.dim.{dimension}")),
+    key="breakdown_chart",
+)
+table(per_group, f"funnel_{dimension}", "breakdown_table", (c_conv,))
+
+# two periods
+st.subheader(t("funnel.section.compare"))
+old = fu.funnel_from_leads(period_leads(engine, version, prev))
+c_cur, c_prev = t("funnel.col.current"), t("funnel.col.previous")
+c_cur_conv, c_prev_conv = t("funnel.col.current_conversion"), t("funnel.col.previous_conversion")
+compare = pd.DataFrame(
+    {
+        c_stage: fn["stage"].map(stage_label),
+        c_cur: fn["count"],
+        c_prev: old["count"],
+        c_cur_conv: fn["step_conversion"],
+        c_prev_conv: old["step_conversion"],
+    }
+)
+left, right = st.columns(2)
+with left:
+    st.caption(f"{c_cur}: {f.start} – {f.end}")
+    st.plotly_chart(
+        layout(go.Figure(go.Funnel(y=compare[c_stage], x=compare[c_cur], textinfo="value+percent previous"))),
+        key="compare_current",
+    )
+with right:
+    st.caption(f"{c_prev}: {prev.start} – {prev.end}")
+    st.plotly_chart(
+        layout(
+            go.Figure(go.Funnel(y=compare[c_stage], x=compare[c_prev], textinfo="value+percent previous"))
+        ),
+        key="compare_previous",
+    )
+table(compare, "funnel_compare", "compare_table", (c_cur_conv, c_prev_conv))
+
+# time in stage
+st.subheader(t("funnel.section.durations"), help=t("funnel.durations.help"))
+dur = fu.stage_durations_from_leads(leads)
+c_from, c_to, c_days = t("funnel.col.from_stage"), t("funnel.col.to_stage"), t("funnel.col.median_days")
+durations = pd.DataFrame(
+    {
+        c_from: dur["from_stage"].map(stage_label),
+        c_to: dur["stage"].map(stage_label),
+        c_leads: dur["leads"],
+        c_days: dur["median_days"].round(2),
+    }
+)
+st.plotly_chart(
+    layout(
+        go.Figure(go.Bar(x=durations[c_to], y=durations[c_days], text=durations[c_days])), 320
+    ).update_yaxes(title=c_days),
+    key="durations_chart",
+)
+table(durations, "funnel_durations", "durations_table")
+
+# speed of first contact
+st.subheader(t("funnel.section.speed"), help=t("funnel.speed.help"))
+sp = fu.first_contact_speed_from_leads(leads)
+c_bucket, c_rate = t("funnel.col.bucket"), t("funnel.col.conversion")
+speed = pd.DataFrame(
+    {
+        c_bucket: sp["bucket"].map(functools.partial(coded, "funnel.speed")),
+        c_leads: sp["leads"],
+        c_orders: sp["orders"],
+        c_rate: sp["conversion"],
+    }
+)
+st.plotly_chart(
+    layout(
+        go.Figure(
+            go.Bar(
+                x=speed[c_bucket],
+                y=speed[c_rate],
+                text=[("—" if pd.isna(v) else f"{v:.1%}") for v in speed[c_rate]],
+            )
+        ),
+        320,
+    ).update_yaxes(tickformat=".0%", title=c_rate),
+    key="speed_chart",
+)
+table(speed, "funnel_speed", "speed_table", (c_rate,))
