@@ -50,7 +50,8 @@ def _choice(rng: np.random.Generator, shares: list[float], size: int) -> np.ndar
     return rng.choice(len(p), size=size, p=p / p.sum())
 
 
-def _minutes(x: np.ndarray) -> np.ndarray:
+def _hours(x: np.ndarray) -> np.ndarray:
+    """Hours (floats) as a timedelta, to the minute."""
     return (x * 60.0).astype("timedelta64[m]").astype("timedelta64[s]")
 
 
@@ -218,7 +219,7 @@ class _Generator:
         span = (self.now - floor).astype("timedelta64[s]").astype(float) / 86400.0
         offs = np.where(later, rng.uniform(0.15, 1.0, m) * np.maximum(span - 1, 0), 0.0)
         created = np.where(later, floor + _days(offs), created)
-        created = created + _minutes(rng.uniform(0, 600, m))  # business hours spread
+        created = created + _hours(rng.uniform(0, 10, m))  # spread over the business day (hours)
         created = np.minimum(created, self.now - np.timedelta64(3600, "s"))
         order = np.lexsort((seq, created))  # lead ids grow with time
         cust, created, seq = cust[order], created[order], seq[order]
@@ -249,7 +250,7 @@ class _Generator:
             alive = passed
         gaps = np.stack(
             [
-                _minutes(resp_min / 60.0),
+                _hours(resp_min / 60.0),
                 _days(rng.uniform(0.01, 2.0, m)),
                 _days(rng.exponential(5.0, m)),
                 _days(rng.uniform(0.0, 2.0, m) * (rng.random(m) < 0.5)),
