@@ -16,13 +16,10 @@ parameters, portable to SQLite, PostgreSQL and MariaDB) and aggregates in pandas
 
 from __future__ import annotations
 
-import io
-
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from core.exports import safe_frame
 from core.models import (
     DEFEAT_REASONS,
     FUNNEL_STAGES,
@@ -430,22 +427,3 @@ def reactivation_candidates(
     out["stage_lost"] = out["stage_lost"].map(lambda i: FUNNEL_STAGES[i])
     out["defeated_at"] = out["at"].dt.date
     return out[_CANDIDATE_COLUMNS].reset_index(drop=True)
-
-
-def csv_bytes(frame: pd.DataFrame) -> bytes:
-    """A table as CSV for Excel users: utf-8-sig, text cells that look like formulas neutralised.
-
-    Examples
-    --------
-    >>> csv_bytes(pd.DataFrame({"原因": ["价格", "=1+1"], "n": [2, 1]})).decode("utf-8-sig").splitlines()
-    ['原因,n', '价格,2', "'=1+1,1"]
-    """
-    return safe_frame(frame).to_csv(index=False).encode("utf-8-sig")
-
-
-def xlsx_bytes(frame: pd.DataFrame, *, sheet: str = "data") -> bytes:
-    """A table as an Excel workbook (openpyxl), text cells that look like formulas neutralised."""
-    buf = io.BytesIO()
-    with pd.ExcelWriter(buf, engine="openpyxl") as writer:
-        safe_frame(frame).to_excel(writer, sheet_name=sheet[:31], index=False)
-    return buf.getvalue()

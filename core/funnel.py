@@ -314,24 +314,3 @@ def first_contact_speed(*, conn: Connection, filters: Filters) -> pd.DataFrame:
         ``stage_reached >= ORDER_STAGE``) and ``conversion`` (orders ÷ leads; NaN without leads).
     """
     return first_contact_speed_from_leads(period_leads(conn=conn, filters=filters))
-
-
-def to_csv_bytes(frame: pd.DataFrame) -> bytes:
-    """A table as CSV in UTF-8 with a byte-order mark, so Excel opens the Chinese text correctly.
-
-    Examples
-    --------
-    >>> to_csv_bytes(pd.DataFrame({"阶段": ["线索"], "数量": [3]}))[:3] == b"\\xef\\xbb\\xbf"
-    True
-    """
-    return frame.to_csv(index=False).encode("utf-8-sig")
-
-
-def to_excel_bytes(frame: pd.DataFrame, sheet: str = "data") -> bytes:
-    """A table as an .xlsx workbook (one sheet, header row first), written with openpyxl in memory."""
-    from io import BytesIO
-
-    buffer = BytesIO()
-    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-        frame.to_excel(writer, sheet_name=sheet[:31], index=False)
-    return buffer.getvalue()

@@ -7,6 +7,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from core import defeats as cd
+from core import exports
 from core.models import DEFEAT_REASONS
 from dashboard import db, demo_widget, filters
 from dashboard.charts import FONT
@@ -66,7 +67,7 @@ def downloads(shown: pd.DataFrame, *, key: str) -> None:
     with left:
         st.download_button(
             t("defeats.download.csv"),
-            cd.csv_bytes(shown),
+            exports.csv_bytes(shown),
             file_name=f"{key}.csv",
             mime="text/csv",
             key=f"{key}_csv",
@@ -75,7 +76,7 @@ def downloads(shown: pd.DataFrame, *, key: str) -> None:
     with right:
         st.download_button(
             t("defeats.download.xlsx"),
-            cd.xlsx_bytes(shown, sheet=key),
+            exports.xlsx_bytes(shown, sheet=key),
             file_name=f"{key}.xlsx",
             mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             key=f"{key}_xlsx",

@@ -7,6 +7,7 @@ import plotly.graph_objects as go
 import streamlit as st
 from sqlalchemy.engine import Engine
 
+from core import exports
 from core import funnel as fu
 from core.models import FUNNEL_STAGES
 from core.overview import Filters
@@ -38,7 +39,7 @@ def downloads(frame: pd.DataFrame, name: str, key: str) -> None:
     with c1:
         st.download_button(
             t("funnel.download.csv"),
-            fu.to_csv_bytes(frame),
+            exports.csv_bytes(frame),
             file_name=f"{name}.csv",
             mime="text/csv",
             key=f"{key}_csv",
@@ -46,7 +47,7 @@ def downloads(frame: pd.DataFrame, name: str, key: str) -> None:
     with c2:
         st.download_button(
             t("funnel.download.xlsx"),
-            fu.to_excel_bytes(frame, name),
+            exports.xlsx_bytes(frame, sheet=name),
             file_name=f"{name}.xlsx",
             mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             key=f"{key}_xlsx",

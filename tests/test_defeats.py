@@ -14,6 +14,7 @@ from pandas.testing import assert_frame_equal
 from streamlit.testing.v1 import AppTest
 
 from core import defeats as cd
+from core import exports
 from core.bulk import write_frames
 from core.db import open_database
 from core.models import DEFEAT_REASONS, FUNNEL_STAGES, PRICE_SUB_REASONS
@@ -399,11 +400,11 @@ def test_a_purchase_on_the_defeat_day_is_not_a_win_back(tiny):
 
 def test_csv_and_excel_bytes_round_trip():
     frame = pd.DataFrame({"战败原因": ["价格", "=HYPERLINK(1)"], "战败数": [3, 1], "占比": [0.75, 0.25]})
-    back = pd.read_csv(io.BytesIO(cd.csv_bytes(frame)), encoding="utf-8-sig")
-    assert cd.csv_bytes(frame).startswith(b"\xef\xbb\xbf")
+    back = pd.read_csv(io.BytesIO(exports.csv_bytes(frame)), encoding="utf-8-sig")
+    assert exports.csv_bytes(frame).startswith(b"\xef\xbb\xbf")
     assert back["战败原因"].tolist() == ["价格", "'=HYPERLINK(1)"]
     assert back["战败数"].tolist() == [3, 1]
-    book = openpyxl.load_workbook(io.BytesIO(cd.xlsx_bytes(frame, sheet="pareto")))
+    book = openpyxl.load_workbook(io.BytesIO(exports.xlsx_bytes(frame, sheet="pareto")))
     rows = list(book["pareto"].iter_rows(values_only=True))
     assert rows == [("战败原因", "战败数", "占比"), ("价格", 3, 0.75), ("'=HYPERLINK(1)", 1, 0.25)]
 

@@ -14,6 +14,7 @@ import pytest
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
+from core import exports
 from core import funnel as fu
 from core.bulk import write_frames
 from core.db import open_database
@@ -416,11 +417,11 @@ def test_excel_and_csv_bytes_round_trip():
     frame = pd.DataFrame(
         {"阶段": ["线索", "首次接触"], "线索数": [5, 4], "环节转化率": [np.nan, 0.8]},
     )
-    book = openpyxl.load_workbook(BytesIO(fu.to_excel_bytes(frame, "漏斗")))
+    book = openpyxl.load_workbook(BytesIO(exports.xlsx_bytes(frame, sheet="漏斗")))
     sheet = book["漏斗"]
     rows = list(sheet.iter_rows(values_only=True))
     assert rows == [("阶段", "线索数", "环节转化率"), ("线索", 5, None), ("首次接触", 4, 0.8)]
-    csv = fu.to_csv_bytes(frame)
+    csv = exports.csv_bytes(frame)
     assert csv.startswith(b"\xef\xbb\xbf")
     back = pd.read_csv(BytesIO(csv), encoding="utf-8-sig")
     pd.testing.assert_frame_equal(back, frame, check_dtype=False)

@@ -422,4 +422,8 @@ def test_lab_data_read_in_a_worker_process_equals_in_process(demo_db):
     np.testing.assert_array_equal(here.train_outcome, there.train_outcome)
     np.testing.assert_array_equal(here.advisor_id, there.advisor_id)
     np.testing.assert_array_equal(here.published.tier, there.published.tier)
-    assert (here.as_of, here.backtest_as_of, here.train_as_of) == (there.as_of, there.backtest_as_of, there.train_as_of)
+    assert (here.as_of, here.backtest_as_of, here.train_as_of) == (
+        there.as_of,
+        there.backtest_as_of,
+        there.train_as_of,
+    )
