@@ -37,7 +37,9 @@ pages = {
             url_path="overview",
             default=True,
         ),
-        st.Page(PAGES / "funnel.py", title=t("funnel.title"), icon=":material/filter_alt:", url_path="funnel"),
+        st.Page(
+            PAGES / "funnel.py", title=t("funnel.title"), icon=":material/filter_alt:", url_path="funnel"
+        ),
         st.Page(
             PAGES / "defeats.py", title=t("defeats.page"), icon=":material/heart_broken:", url_path="defeats"
         ),

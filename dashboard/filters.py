@@ -57,3 +57,22 @@ def latest_day(engine: Engine) -> dt.date | None:
 def current() -> Filters | None:
     """The filters the sidebar set on this run (None while the period is incomplete or there is no data)."""
     return st.session_state.get("filters")
+
+
+def analysis_page(*, demo_key: str = "demo") -> tuple[Engine, str, Filters]:
+    """What every filtered analysis page starts with: the engine, the data version and the filters.
+
+    An empty database shows the demo-data offer instead, and an incomplete period stops the page (the sidebar
+    already says why); in both cases the page script stops here.
+    """
+    from dashboard import demo_widget
+
+    engine = db.get_engine()
+    version = db.data_version(engine)
+    if not db.customer_count(engine, version):
+        demo_widget.show(engine, key=demo_key)
+        st.stop()
+    f = current()
+    if f is None:
+        st.stop()
+    return engine, version, f

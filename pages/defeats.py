@@ -9,7 +9,7 @@ import streamlit as st
 from core import defeats as cd
 from core import exports
 from core.models import DEFEAT_REASONS
-from dashboard import db, demo_widget, filters
+from dashboard import filters
 from dashboard.charts import FONT
 from dashboard.i18n import coded, language, t
 from dashboard.widgets import pct
@@ -131,14 +131,7 @@ def stacked_figure(frame: pd.DataFrame, x: str, x_title: str, *, lines: bool = F
 
 
 st.title(t("defeats.title"))
-engine = db.get_engine()
-version = db.data_version(engine)
-if not db.customer_count(engine, version):
-    demo_widget.show(engine, key="demo_defeats")
-    st.stop()
-f = filters.current()
-if f is None:
-    st.stop()
+engine, version, f = filters.analysis_page(demo_key="demo_defeats")
 lang = language()
 
 pareto = _read(engine, version, "pareto", f)

@@ -11,7 +11,7 @@ from core import exports
 from core import funnel as fu
 from core.models import FUNNEL_STAGES
 from core.overview import Filters
-from dashboard import db, demo_widget, filters
+from dashboard import filters
 from dashboard.charts import FONT
 from dashboard.i18n import coded, language, t
 
@@ -70,14 +70,7 @@ def layout(fig: go.Figure, height: int = 380) -> go.Figure:
 
 
 st.title(t("funnel.title"))
-engine = db.get_engine()
-version = db.data_version(engine)
-if not db.customer_count(engine, version):
-    demo_widget.show(engine)
-    st.stop()
-f = filters.current()
-if f is None:
-    st.stop()
+engine, version, f = filters.analysis_page()
 prev = f.previous()
 leads = period_leads(engine, version, f)
 st.caption(

@@ -2,21 +2,13 @@
 
 import streamlit as st
 
-from dashboard import db, demo_widget, filters
+from dashboard import db, filters
 from dashboard.charts import tier_bar
 from dashboard.i18n import t
 from dashboard.widgets import metric, pct, tier_label
 
 st.title(t("overview.title"))
-engine = db.get_engine()
-version = db.data_version(engine)
-if not db.customer_count(engine, version):
-    demo_widget.show(engine)
-    st.stop()
-
-f = filters.current()
-if f is None:
-    st.stop()
+engine, version, f = filters.analysis_page()
 prev = f.previous()
 st.caption(t("overview.caption", start=f.start, end=f.end, pstart=prev.start, pend=prev.end))
 data = db.overview(engine, version, f, filters.latest_day(engine))

@@ -2,20 +2,13 @@
 
 import streamlit as st
 
-from dashboard import db, demo_widget, filters
+from dashboard import db, filters
 from dashboard.charts import FONT, tier_colour_map
 from dashboard.i18n import language, t
 from dashboard.widgets import tier_label
 
 st.title(t("tiers.title"))
-engine = db.get_engine()
-version = db.data_version(engine)
-if not db.customer_count(engine, version):
-    demo_widget.show(engine, key="demo_tiers")
-    st.stop()
-f = filters.current()
-if f is None:
-    st.stop()
+engine, version, f = filters.analysis_page(demo_key="demo_tiers")
 scheme = db.published_scheme(engine, version)
 if scheme is None:
     st.info(t("overview.tiers.none"))
