@@ -21,7 +21,7 @@ from core.suggest import suggest_weights
 from dashboard import db, lab_state
 from dashboard.charts import FONT
 from dashboard.i18n import coded, language, t
-from dashboard.widgets import tier_label
+from dashboard.widgets import select, tier_label
 
 MOVERS_SHOWN = 200
 
@@ -52,12 +52,8 @@ def controls(data: Any) -> tuple[dict[str, Any], list[Problem]]:
     k = lambda name: lab_state.key(pop, name)  # noqa: E731
     options = ["published"] + [n for n, p in PRESETS.items() if p["population"] == pop]
     c1, c2 = st.columns([3, 2], vertical_alignment="bottom")
-    choice = c1.selectbox(
-        t("lab.preset"),
-        options,
-        format_func=_preset_title,
-        key=k("preset"),
-    )
+    with c1:
+        choice = select(t("lab.preset"), options, format_func=_preset_title, key=k("preset"))
 
     def apply() -> None:
         if choice == "published" and data.published_version is not None:

@@ -37,3 +37,39 @@ def metric(label: str, value, previous, *, fmt, help: str, lower_is_better: bool
         help=help,
         border=True,
     )
+
+
+def _keep_choice(key: str, widget_key: str) -> None:
+    st.session_state[key] = st.session_state[widget_key]
+
+
+def select(label: str, options, *, format_func, key: str, index: int = 0, **kwargs):
+    """st.selectbox whose option labels follow the language; the chosen option is kept under ``key``.
+
+    Streamlit keeps a selectbox's state as the formatted label, so after a language switch the browser kept
+    showing (and sending back) the old language's label. The widget therefore gets a key per language
+    (``key.zh``, ``key.en``), and the option itself, language-neutral, is kept in ``st.session_state[key]``.
+    """
+    options = list(options)
+    widget_key = f"{key}.{language()}"
+    chosen = st.session_state.get(key)
+    if chosen in options:
+        if widget_key in st.session_state and st.session_state[widget_key] != chosen:
+            # chosen elsewhere (the other language, a click on a chart): set through the Session State API so
+            # the browser shows it too; Streamlit then wants no default beside it
+            st.session_state[widget_key] = chosen
+            index = 0
+        else:
+            index = options.index(chosen)
+    value = st.selectbox(
+        label,
+        options,
+        index=index,
+        format_func=format_func,
+        key=widget_key,
+        on_change=_keep_choice,
+        args=(key, widget_key),
+        **kwargs,
+    )
+    st.session_state[key] = value
+    return value

@@ -5,7 +5,7 @@ import streamlit as st
 from dashboard import db, filters
 from dashboard.charts import FONT, tier_colour_map
 from dashboard.i18n import language, t
-from dashboard.widgets import tier_label
+from dashboard.widgets import select, tier_label
 
 st.title(t("tiers.title"))
 engine, version, f = filters.analysis_page(demo_key="demo_tiers")
@@ -53,7 +53,7 @@ shown = table.rename(columns=tier_label)
 shown.index.name = t("col.region")
 st.dataframe(shown, key="region_table")
 
-pick = st.selectbox(t("tiers.pick"), options=labels, format_func=tier_label, key="tier_pick")
+pick = select(t("tiers.pick"), labels, format_func=tier_label, key="tier_pick")
 members = db.tier_members(engine, version, f, pick)
 st.subheader(t("tiers.list", n=len(members)))
 st.dataframe(

@@ -117,7 +117,7 @@ def test_tiers_page(demo_db):
     members = at.dataframe[1].value
     assert set(members["级别"]) == {"高价值"}
     assert members["手机号"].str.fullmatch(r"\d{3}\*{4}\d{4}").all()
-    at.selectbox(key="tier_pick").set_value("流失风险").run()
+    at.selectbox(key="tier_pick.zh").set_value("流失风险").run()
     assert set(at.dataframe[1].value["级别"]) == {"流失风险"}
 
 
