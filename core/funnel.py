@@ -314,3 +314,101 @@ def first_contact_speed(*, conn: Connection, filters: Filters) -> pd.DataFrame:
         ``stage_reached >= ORDER_STAGE``) and ``conversion`` (orders ÷ leads; NaN without leads).
     """
     return first_contact_speed_from_leads(period_leads(conn=conn, filters=filters))
+
+
+def cohort_filters(filters: Filters, months: int = 12) -> Filters:
+    """The filters of the cohort view: the ``months`` calendar months ending with the period's last month.
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> f = cohort_filters(Filters(dt.date(2026, 6, 1), dt.date(2026, 6, 20), store_ids=(2,)), months=3)
+    >>> (f.start, f.end, f.store_ids)
+    (datetime.date(2026, 4, 1), datetime.date(2026, 6, 20), (2,))
+    """
+    index = filters.end.year * 12 + filters.end.month - 1 - (months - 1)
+    start = filters.end.replace(year=index // 12, month=index % 12 + 1, day=1)
+    return Filters(start, filters.end, filters.store_ids, filters.region_ids, filters.channel_ids)
+
+
+def cohorts_from_leads(leads: pd.DataFrame) -> pd.DataFrame:
+    """How far the leads created in each month have got: the funnel of every monthly cohort.
+
+    Parameters
+    ----------
+    leads : pandas.DataFrame
+        Leads as :func:`period_leads` returns them (``created_at`` and ``stage_reached`` are used).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (month, stage) for every month with leads, oldest month first: ``month`` (the first day,
+        a ``datetime.date``), then the columns of :func:`funnel` for that month's leads. A young cohort has
+        had less time to get far; the stages are as reached by the data's last day.
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> leads = pd.DataFrame({"created_at": pd.to_datetime(["2026-05-03", "2026-05-20", "2026-06-02"]),
+    ...                       "stage_reached": [6, 1, 0]})
+    >>> c = cohorts_from_leads(leads)
+    >>> print(c.loc[c["stage"].isin(["lead", "first_contact", "order"]), ["month", "stage", "count"]]
+    ...       .to_string(index=False))
+         month         stage  count
+    2026-05-01          lead      2
+    2026-05-01 first_contact      2
+    2026-05-01         order      1
+    2026-06-01          lead      1
+    2026-06-01 first_contact      0
+    2026-06-01         order      0
+    """
+    columns = ["month", "stage_index", "stage", "count", "step_conversion", "overall_conversion", "drop_off"]
+    if leads.empty:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+    month = leads["created_at"].dt.to_period("M")
+    parts = []
+    for m in sorted(month.unique()):
+        rows = _stage_rows(leads.loc[month == m, "stage_reached"])
+        rows.insert(0, "month", m.start_time.date())
+        parts.append(rows)
+    return pd.concat(parts, ignore_index=True)[columns]
+
+
+def segment_lead_ids(
+    leads: pd.DataFrame, *, stage: str, stopped: bool = False, dimension: str | None = None, group=None
+) -> list[int]:
+    """The ids of the leads behind one figure of the funnel: those that reached ``stage`` (or stopped there).
+
+    Parameters
+    ----------
+    leads : pandas.DataFrame
+        Leads as :func:`period_leads` returns them.
+    stage : str
+        One of ``FUNNEL_STAGES``.
+    stopped : bool
+        Only the leads whose furthest stage is ``stage`` (reached it, not the next): the drop-off after it.
+    dimension, group : optional
+        Only the leads of one group of a :func:`funnel_by` dimension (``group`` as :func:`funnel_by` gives it;
+        None with a dimension means the leads without one).
+
+    Returns
+    -------
+    list of int
+        Lead ids, newest lead first.
+
+    Examples
+    --------
+    >>> leads = pd.DataFrame({"id": [1, 2, 3], "stage_reached": [6, 3, 3], "grade": ["H", "A", "H"],
+    ...                       "created_at": pd.to_datetime(["2026-06-01", "2026-06-02", "2026-06-03"])})
+    >>> segment_lead_ids(leads, stage="visit")
+    [3, 2, 1]
+    >>> segment_lead_ids(leads, stage="visit", stopped=True, dimension="grade", group="H")
+    [3]
+    """
+    index = FUNNEL_STAGES.index(stage)
+    mask = leads["stage_reached"] == index if stopped else leads["stage_reached"] >= index
+    if dimension is not None:
+        column = leads[_GROUP_COLUMNS[dimension]]
+        mask &= column.isna() if group is None else column == group
+    picked = leads.loc[mask].sort_values(["created_at", "id"], ascending=False)
+    return [int(x) for x in picked["id"]]

@@ -345,6 +345,26 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
     "problem.population_unknown": ("人群无效。", "The population is not valid."),
     "problem.name_empty": ("请填写方案名称。", "Give the scheme a name."),
+    # tables, downloads and the customers behind a figure (every analysis page)
+    "download.csv": ("下载 CSV", "Download CSV"),
+    "download.xlsx": ("下载 Excel", "Download Excel"),
+    "drill.none": ("这一项背后没有客户。", "No customers behind this figure."),
+    "drill.count": (
+        "显示 {shown} 位（共 {total} 条）；姓名和电话已脱敏。",
+        "Showing {shown} of {total}; names and phones masked.",
+    ),
+    "drill.col.customer_id": ("客户编号", "Customer id"),
+    "drill.col.name": ("姓名", "Name"),
+    "drill.col.phone": ("电话", "Phone"),
+    "drill.col.region": ("区域", "Region"),
+    "drill.col.store": ("门店", "Store"),
+    "drill.col.channel": ("渠道", "Channel"),
+    "drill.col.advisor": ("销售顾问", "Advisor"),
+    "drill.col.intended_model": ("意向车型", "Intended model"),
+    "drill.col.grade": ("意向级别", "Grade"),
+    "drill.col.stage": ("最远阶段", "Furthest stage"),
+    "drill.col.created_at": ("线索创建时间", "Lead created"),
+    "drill.col.lead_id": ("线索编号", "Lead id"),
     # code vocabularies shown to users
     "tier_system.value_3": ("高价值/普通/流失风险", "High value / Normal / Churn risk"),
 }

@@ -7,12 +7,11 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from core import defeats as cd
-from core import exports
 from core.models import DEFEAT_REASONS
-from dashboard import filters
+from dashboard import drilldown, filters, table_view
 from dashboard.charts import FONT
 from dashboard.i18n import coded, language, t
-from dashboard.widgets import pct
+from dashboard.widgets import pct, select
 
 # one colour per reason, the same in every chart of the page
 REASON_COLOURS = dict(
@@ -63,36 +62,23 @@ def show_table(shown: pd.DataFrame, *, key: str) -> None:
 
 
 def downloads(shown: pd.DataFrame, *, key: str) -> None:
-    left, right = st.columns(2)
-    with left:
-        st.download_button(
-            t("defeats.download.csv"),
-            exports.csv_bytes(shown),
-            file_name=f"{key}.csv",
-            mime="text/csv",
-            key=f"{key}_csv",
-            icon=":material/download:",
-        )
-    with right:
-        st.download_button(
-            t("defeats.download.xlsx"),
-            exports.xlsx_bytes(shown, sheet=key),
-            file_name=f"{key}.xlsx",
-            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            key=f"{key}_xlsx",
-            icon=":material/download:",
-        )
+    table_view.downloads(shown, key, key)
 
 
-def section(fig: go.Figure, shown: pd.DataFrame, *, key: str) -> None:
-    """A chart and its table in tabs, with CSV and Excel downloads of the table."""
+def section(fig: go.Figure, shown: pd.DataFrame, *, key: str, clickable: bool = False):
+    """A chart and its table in tabs, with CSV and Excel downloads of the table; returns the chart's
+    selection event when ``clickable``."""
     fig.update_layout(font_family=FONT, margin=dict(l=10, r=10, t=30, b=10), height=380)
     chart_tab, table_tab = st.tabs([t("defeats.view.chart"), t("defeats.view.table")])
     with chart_tab:
-        st.plotly_chart(fig, key=f"{key}_chart")
+        if clickable:
+            event = st.plotly_chart(fig, key=f"{key}_chart", on_select="rerun", selection_mode="points")
+        else:
+            event = st.plotly_chart(fig, key=f"{key}_chart")
     with table_tab:
         show_table(shown, key=key)
     downloads(shown, key=key)
+    return event
 
 
 def pareto_figure(frame: pd.DataFrame, labels: list[str], x_title: str) -> go.Figure:
@@ -142,15 +128,39 @@ st.caption(t("defeats.caption", start=f.start, end=f.end, n=f"{int(pareto['count
 
 st.subheader(t("defeats.pareto"), help=t("defeats.pareto.help"))
 shown = columns(pareto)
-section(
+pareto_click = section(
     pareto_figure(pareto, shown[t("defeats.col.reason")].tolist(), t("defeats.col.reason")),
     shown,
     key="pareto",
+    clickable=True,
 )
 
+# the customers behind a reason: click its bar or choose it
+reasons = pareto["reason"].tolist()
+point = drilldown.clicked_point(pareto_click)
+if point is not None and point < len(reasons) and point != st.session_state.get("defeats_drill_point"):
+    st.session_state["defeats_drill_reason"] = reasons[point]
+st.session_state["defeats_drill_point"] = point
+with st.expander(t("defeats.drill"), expanded=point is not None):
+    reason = select(
+        t("defeats.col.reason"),
+        reasons,
+        format_func=partial(coded, "defeats.reason"),
+        key="defeats_drill_reason",
+    )
+    lost = _read(engine, version, "defeats", f)
+    lost = lost[lost["reason"] == reason].sort_values(["at", "defeat_id"], ascending=False)
+    drilldown.show(
+        engine,
+        version,
+        lost["lead_id"].astype(int).tolist(),
+        title=t("defeats.drill.title", reason=reason_label(reason)),
+        key="defeats_drill",
+    )
+
 st.subheader(t("defeats.breakdown"))
-by = st.selectbox(
-    t("defeats.breakdown.by"), options=list(cd.BREAKDOWNS), format_func=partial(coded, "defeats.by"), key="by"
+by = select(
+    t("defeats.breakdown.by"), list(cd.BREAKDOWNS), format_func=partial(coded, "defeats.by"), key="by"
 )
 parts = _read(engine, version, "breakdown", f, by=by, lang=lang)
 if by == "stage":

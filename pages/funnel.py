@@ -7,13 +7,14 @@ import plotly.graph_objects as go
 import streamlit as st
 from sqlalchemy.engine import Engine
 
-from core import exports
 from core import funnel as fu
 from core.models import FUNNEL_STAGES
 from core.overview import Filters
-from dashboard import filters
+from dashboard import drilldown, filters
 from dashboard.charts import FONT
 from dashboard.i18n import coded, language, t
+from dashboard.table_view import table
+from dashboard.widgets import select
 
 
 @st.cache_data(show_spinner=False, ttl=600)
@@ -31,37 +32,6 @@ def funnel_by(_engine: Engine, version: str, f: Filters, dimension: str) -> pd.D
 
 def stage_label(stage: str) -> str:
     return t(f"funnel.stage.{stage}")
-
-
-def downloads(frame: pd.DataFrame, name: str, key: str) -> None:
-    """CSV and Excel downloads of exactly the table shown."""
-    c1, c2, _ = st.columns([1, 1, 4])
-    with c1:
-        st.download_button(
-            t("funnel.download.csv"),
-            exports.csv_bytes(frame),
-            file_name=f"{name}.csv",
-            mime="text/csv",
-            key=f"{key}_csv",
-        )
-    with c2:
-        st.download_button(
-            t("funnel.download.xlsx"),
-            exports.xlsx_bytes(frame, sheet=name),
-            file_name=f"{name}.xlsx",
-            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            key=f"{key}_xlsx",
-        )
-
-
-def table(frame: pd.DataFrame, name: str, key: str, percent: tuple[str, ...] = ()) -> None:
-    st.dataframe(
-        frame,
-        hide_index=True,
-        column_config={c: st.column_config.NumberColumn(format="percent") for c in percent},
-        key=key,
-    )
-    downloads(frame, name, key)
 
 
 def layout(fig: go.Figure, height: int = 380) -> go.Figure:
@@ -110,7 +80,7 @@ table(shown, "funnel", "funnel_table", (c_step, c_all))
 
 # by group
 st.subheader(t("funnel.section.breakdown"))
-dimension = st.selectbox(
+dimension = select(
     t("funnel.dimension"),
     fu.DIMENSIONS,
     format_func=functools.partial(coded, "funnel.dim"),
@@ -130,7 +100,7 @@ per_group = pd.DataFrame({c_group: groups["shown_label"].to_numpy()})
 for stage in FUNNEL_STAGES:
     per_group[stage_label(stage)] = by.loc[by["stage"] == stage, "count"].astype(int).to_numpy()
 per_group[c_conv] = per_group[stage_label("order")] / per_group[stage_label("lead")]
-st.plotly_chart(
+clicked = st.plotly_chart(
     layout(
         go.Figure(
             go.Bar(x=per_group[c_group], y=per_group[c_conv], text=per_group[c_conv].map("{:.1%}".format))
@@ -138,7 +108,9 @@ st.plotly_chart(
     )
     .update_yaxes(tickformat=".0%", title=c_conv)
     .update_xaxes(title=t(f"funnel.dim.{dimension}")),
-    key="breakdown_chart",
+    key=f"breakdown_chart_{dimension}",
+    on_select="rerun",
+    selection_mode="points",
 )
 table(per_group, f"funnel_{dimension}", "breakdown_table", (c_conv,))
 
@@ -219,3 +191,92 @@ st.plotly_chart(
     key="speed_chart",
 )
 table(speed, "funnel_speed", "speed_table", (c_rate,))
+
+# monthly cohorts
+st.subheader(t("funnel.section.cohorts"), help=t("funnel.cohorts.help"))
+cohort_f = fu.cohort_filters(f)
+co = fu.cohorts_from_leads(period_leads(engine, version, cohort_f))
+c_month = t("funnel.col.month")
+months = list(dict.fromkeys(co["month"]))
+step = co.pivot(index="month", columns="stage_index", values="step_conversion").reindex(months)
+counts = co.pivot(index="month", columns="stage_index", values="count").reindex(months)
+stages = [stage_label(s) for s in FUNNEL_STAGES]
+cohorts = pd.DataFrame({c_month: [m.strftime("%Y-%m") for m in months]})
+cohorts[c_leads] = counts[0].astype(int).to_numpy()
+for i, name in enumerate(stages[1:], start=1):
+    cohorts[name] = step[i].to_numpy(float)
+heat_text = [
+    [
+        f"{int(counts.iloc[r, i]):,}" + ("" if pd.isna(step.iloc[r, i]) else f"<br>{step.iloc[r, i]:.0%}")
+        for i in range(1, len(FUNNEL_STAGES))
+    ]
+    for r in range(len(months))
+]
+st.plotly_chart(
+    layout(
+        go.Figure(
+            go.Heatmap(
+                z=step.iloc[:, 1:].to_numpy(float),
+                x=stages[1:],
+                y=cohorts[c_month],
+                text=heat_text,
+                texttemplate="%{text}",
+                colorscale="Blues",
+                zmin=0,
+                zmax=1,
+                colorbar=dict(tickformat=".0%"),
+                hovertemplate="%{y} · %{x}: %{z:.1%}<extra></extra>",
+            )
+        ),
+        max(320, 40 * len(months) + 80),
+    ).update_yaxes(autorange="reversed", type="category"),
+    key="cohort_chart",
+)
+table(cohorts, "funnel_cohorts", "cohort_table", tuple(stages[1:]))
+
+# the customers behind a figure
+st.subheader(t("funnel.section.drill"), help=t("funnel.drill.help"))
+d1, d2, d3 = st.columns(3)
+with d1:
+    drill_stage = select(
+        t("funnel.drill.stage"),
+        FUNNEL_STAGES,
+        format_func=functools.partial(coded, "funnel.stage"),
+        key="funnel_drill_stage",
+        index=6,
+    )
+with d2:
+    drill_mode = select(
+        t("funnel.drill.mode"),
+        ("reached", "stopped"),
+        format_func=functools.partial(coded, "funnel.drill.mode"),
+        key="funnel_drill_mode",
+    )
+point = drilldown.clicked_point(clicked)
+group_options = [None, *range(len(groups))]
+group_key = f"funnel_drill_group_{dimension}"
+if point is not None and point != st.session_state.get(f"{group_key}_point"):
+    st.session_state[group_key] = point  # a new click on the chart chooses the group
+st.session_state[f"{group_key}_point"] = point
+group_names = groups["shown_label"].tolist()
+with d3:
+    group_pick = select(
+        t("funnel.drill.group") + f" · {t(f'funnel.dim.{dimension}')}",
+        group_options,
+        format_func=functools.partial(drilldown.option_label, group_names, t("funnel.drill.all")),
+        key=group_key,
+    )
+kwargs = {} if group_pick is None else {"dimension": dimension, "group": groups["group"].iloc[group_pick]}
+ids = fu.segment_lead_ids(leads, stage=drill_stage, stopped=drill_mode == "stopped", **kwargs)
+drilldown.show(
+    engine,
+    version,
+    ids,
+    title=t(
+        "funnel.drill.title",
+        stage=stage_label(drill_stage),
+        mode=t(f"funnel.drill.mode.{drill_mode}"),
+        group=t("funnel.drill.all") if group_pick is None else group_names[group_pick],
+    ),
+    key="funnel_drill",
+)

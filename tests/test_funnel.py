@@ -482,13 +482,13 @@ def test_page_shows_the_funnel(demo_db):
     assert compare["本期"].tolist() == expected["count"].tolist()
     assert compare["上一期"].tolist() == prev["count"].tolist()
     assert at.dataframe[4].value["线索数"].tolist() == speed["leads"].tolist()
-    assert len(at.get("plotly_chart")) == 6
-    assert len(at.get("download_button")) == 10
+    assert len(at.get("plotly_chart")) == 7  # + the monthly cohorts
+    assert len(at.get("download_button")) == 14  # 6 tables + the customers behind a figure, CSV and Excel
 
 
 def test_page_breakdown_follows_the_selector(demo_db):
     at = make_page(demo_db.url, JUNE).run()
-    at.selectbox(key="funnel_dimension").set_value("grade").run()
+    at.selectbox(key="funnel_dimension.zh").set_value("grade").run()
     assert not at.exception
     with demo_db.engine.connect() as conn:
         by = fu.funnel_by(conn=conn, filters=JUNE, dimension="grade")

@@ -45,8 +45,6 @@ TEXT: dict[str, tuple[str, str]] = {
     "defeats.candidates.none": ("没有符合条件的客户。", "No customer qualifies."),
     "defeats.view.chart": ("图表", "Chart"),
     "defeats.view.table": ("表格", "Table"),
-    "defeats.download.csv": ("下载 CSV", "Download CSV"),
-    "defeats.download.xlsx": ("下载 Excel", "Download Excel"),
     # columns
     "defeats.col.reason": ("战败原因", "Reason"),
     "defeats.col.sub_reason": ("细分原因", "Sub-reason"),
@@ -89,4 +87,9 @@ TEXT: dict[str, tuple[str, str]] = {
     "defeats.stage.quote": ("报价", "Quote"),
     "defeats.stage.order": ("订车", "Order"),
     "defeats.stage.delivery": ("交车", "Delivery"),
+    "defeats.drill": (
+        "查看某一原因背后的战败客户（点击帕累托图的柱子或在此选择）",
+        "The defeated customers behind a reason (click a bar of the Pareto or choose here)",
+    ),
+    "defeats.drill.title": ("战败原因：{reason}", "Defeat reason: {reason}"),
 }

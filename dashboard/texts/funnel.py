@@ -22,8 +22,6 @@ TEXT: dict[str, tuple[str, str]] = {
     "funnel.section.durations": ("各阶段停留时间（中位数）", "Median time in each stage"),
     "funnel.section.speed": ("首次联系速度与成交转化", "Speed of first contact against conversion"),
     "funnel.table": ("表格", "Table"),
-    "funnel.download.csv": ("下载 CSV", "Download CSV"),
-    "funnel.download.xlsx": ("下载 Excel", "Download Excel"),
     "funnel.dimension": ("维度", "Breakdown by"),
     "funnel.dim.channel": ("渠道", "Channel"),
     "funnel.dim.store": ("门店", "Store"),
@@ -72,4 +70,32 @@ TEXT: dict[str, tuple[str, str]] = {
     "funnel.col.bucket": ("首次联系用时", "Time to first contact"),
     "funnel.col.conversion": ("订车转化率", "Conversion to order"),
     "funnel.missing": ("未填写", "not set"),
+    "funnel.section.cohorts": (
+        "按月队列：每月新建线索走到了哪一步",
+        "Monthly cohorts: how far each month's leads got",
+    ),
+    "funnel.cohorts.help": (
+        "按线索创建月份分组（截至本期结束的 12 个月，门店/区域/渠道筛选同上），显示每一阶段的环节转化率"
+        "（本阶段数 ÷ 上一阶段数）。越新的月份跟进时间越短，后段转化自然偏低。",
+        "Leads grouped by the month they were created (the 12 months up to the period's end, same store, region "
+        "and channel filters), with each stage's conversion from the stage before. Recent months have had less "
+        "time, so their later stages are naturally lower.",
+    ),
+    "funnel.col.month": ("创建月份", "Month created"),
+    "funnel.section.drill": ("查看背后的客户", "The customers behind the figures"),
+    "funnel.drill.help": (
+        "选择阶段，或点击上方“分维度转化”图中的柱子限定分组（再次点击空白处取消）。",
+        "Choose a stage, or click a bar of the “Conversion by group” chart above to narrow to that group "
+        "(click an empty spot to clear it).",
+    ),
+    "funnel.drill.stage": ("阶段", "Stage"),
+    "funnel.drill.mode": ("范围", "Which leads"),
+    "funnel.drill.mode.reached": ("到达该阶段的线索", "Reached this stage"),
+    "funnel.drill.mode.stopped": (
+        "停在该阶段的线索（未进入下一阶段）",
+        "Stopped at this stage (went no further)",
+    ),
+    "funnel.drill.group": ("分组", "Group"),
+    "funnel.drill.all": ("全部分组", "All groups"),
+    "funnel.drill.title": ("{stage} · {mode} · {group}", "{stage} · {mode} · {group}"),
 }

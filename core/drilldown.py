@@ -1,0 +1,95 @@
+"""The customers behind a figure: one row per lead, personal data masked unless the viewer may see it."""
+
+from __future__ import annotations
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from core.models import FUNNEL_STAGES, Advisor, Channel, Customer, Lead, Region, Store
+from core.privacy import mask_name, mask_phone
+
+LIMIT = 500
+COLUMNS = [
+    "customer_id",
+    "name",
+    "phone",
+    "region",
+    "store",
+    "channel",
+    "advisor",
+    "intended_model",
+    "grade",
+    "stage",
+    "created_at",
+    "lead_id",
+]
+
+
+def lead_customers(
+    *, conn: Connection, lead_ids: list[int], show_pii: bool = False, lang: str = "zh"
+) -> pd.DataFrame:
+    """The customer of each lead, with the lead's store, channel, advisor, grade and furthest stage.
+
+    Parameters
+    ----------
+    conn : Connection
+        An open connection.
+    lead_ids : list of int
+        The leads, in the order to show them (callers cap the list, e.g. at ``LIMIT``).
+    show_pii : bool
+        Show names and phones (and advisors' names) unmasked.
+    lang : {"zh", "en"}
+        Language of region, store and channel names.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``COLUMNS``, one row per known lead in the order of ``lead_ids``; ``stage`` is the code of
+        ``FUNNEL_STAGES``.
+
+    Examples
+    --------
+    >>> from core.db import open_database
+    >>> with open_database("sqlite://").connect() as conn:
+    ...     list(lead_customers(conn=conn, lead_ids=[]).columns) == COLUMNS
+    True
+    """
+    if not lead_ids:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in COLUMNS})
+    suffix = "name_en" if lang == "en" else "name"
+    q = (
+        sa.select(
+            Customer.id.label("customer_id"),
+            Customer.name,
+            Customer.phone,
+            getattr(Region, suffix).label("region"),
+            getattr(Store, suffix).label("store"),
+            getattr(Channel, suffix).label("channel"),
+            Advisor.name.label("advisor"),
+            Lead.intended_model,
+            Lead.grade,
+            Lead.stage_reached,
+            Lead.created_at,
+            Lead.id.label("lead_id"),
+        )
+        .select_from(Lead)
+        .join(Customer, Customer.id == Lead.customer_id)
+        .outerjoin(Region, Region.id == Customer.region_id)
+        .outerjoin(Store, Store.id == Lead.store_id)
+        .outerjoin(Channel, Channel.id == Lead.channel_id)
+        .outerjoin(Advisor, Advisor.id == Lead.advisor_id)
+        .where(Lead.id.in_([int(x) for x in lead_ids]))
+    )
+    out = pd.DataFrame(
+        conn.execute(q).all(), columns=[*COLUMNS[:9], "stage_reached", "created_at", "lead_id"]
+    )
+    order = {int(x): i for i, x in enumerate(lead_ids)}
+    out = out.sort_values("lead_id", key=lambda s: s.map(order)).reset_index(drop=True)
+    out["stage"] = out["stage_reached"].map(lambda i: FUNNEL_STAGES[int(i)])
+    out["created_at"] = pd.to_datetime(out["created_at"])
+    if not show_pii:
+        out["name"] = out["name"].map(mask_name)
+        out["phone"] = out["phone"].map(mask_phone)
+        out["advisor"] = out["advisor"].map(lambda x: mask_name(x) if x else x)
+    return out[COLUMNS]

@@ -1,0 +1,52 @@
+"""The customers behind a figure: a masked list under the chart, downloadable as listed."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+import streamlit as st
+from sqlalchemy.engine import Engine
+
+from core import drilldown
+from dashboard.i18n import language, t
+from dashboard.table_view import downloads
+
+
+@st.cache_data(show_spinner=False, ttl=600, max_entries=50)
+def _customers(_engine: Engine, version: str, lead_ids: tuple[int, ...], lang: str) -> pd.DataFrame:
+    with _engine.connect() as conn:
+        return drilldown.lead_customers(conn=conn, lead_ids=list(lead_ids), show_pii=False, lang=lang)
+
+
+def show(engine: Engine, version: str, lead_ids: Sequence[int], *, title: str, key: str) -> pd.DataFrame:
+    """List the customers of ``lead_ids`` (the first ``drilldown.LIMIT``), masked; returns the table shown."""
+    st.markdown(f"**{title}**")
+    if not lead_ids:
+        st.info(t("drill.none"))
+        return pd.DataFrame()
+    frame = _customers(engine, version, tuple(int(x) for x in lead_ids[: drilldown.LIMIT]), language())
+    st.caption(t("drill.count", shown=f"{len(frame):,}", total=f"{len(lead_ids):,}"))
+    shown = frame.assign(stage=frame["stage"].map(lambda s: t(f"funnel.stage.{s}"))).rename(
+        columns={c: t(f"drill.col.{c}") for c in frame.columns}
+    )
+    st.dataframe(shown, hide_index=True, key=f"{key}_table")
+    downloads(shown, key, key)
+    return shown
+
+
+def clicked_point(event) -> int | None:
+    """The index of the first point (bar) clicked in a ``st.plotly_chart(on_select="rerun")`` event."""
+    try:
+        points = event["selection"]["points"]
+    except (KeyError, TypeError):
+        return None
+    if not points:
+        return None
+    index = points[0].get("point_index", points[0].get("point_number"))
+    return None if index is None else int(index)
+
+
+def option_label(names: list[str], all_label: str, index: int | None) -> str:
+    """Label of a group option given by position (None: all groups); use with functools.partial."""
+    return all_label if index is None else names[index]
