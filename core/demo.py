@@ -758,5 +758,8 @@ def generate(
 
         progress(0.92, "tiers")
         summary.rows["tier_assignments"] = publish_initial_schemes(engine, frames=frames, as_of=as_of)
+    from core.auth import ensure_demo_accounts
+
+    ensure_demo_accounts(engine)  # one account per role, shown on the login page of a demo database only
     progress(1.0, "done")
     return summary

@@ -329,6 +329,47 @@ class AuditLog(Base):
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
+class User(Base):
+    """用户: an account of the dashboard. Passwords are kept only as salted scrypt hashes (core.auth).
+
+    A staff account may be tied to an advisor: it sees that advisor's customers only.
+    """
+
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(16))  # one of core.auth.ROLES
+    password_hash: Mapped[str] = mapped_column(String(255))
+    advisor_id: Mapped[int | None] = mapped_column(ForeignKey("advisors.id"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class UserSession(Base):
+    """A signed-in session: only a hash of its random token is stored; it ends on logout or inactivity."""
+
+    __tablename__ = "user_sessions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class RoleSetting(Base):
+    """Per-role switches an admin changes (audited): whether the role may see personal data."""
+
+    __tablename__ = "role_settings"
+    role: Mapped[str] = mapped_column(String(16), primary_key=True)
+    show_pii: Mapped[bool] = mapped_column(Boolean)
+
+
 class Meta(Base):
     """Key/value facts about the database, e.g. how and when demo data was generated."""
 

@@ -78,12 +78,14 @@ def test_generate_writes_every_table_with_the_counts_it_reports(engine):
     assert all(summary.rows[t] > 0 for t in summary.rows)
     assert summary.rows["customers"] == 150
     assert (summary.as_of, summary.seed) == (AS_OF, 7)
-    # the owners' and the leads' preset schemes are saved and published once each (two audit entries each);
-    # every owner and every customer with an open lead is tiered
-    assert table_counts(engine, ["scoring_schemes", "audit_log", "tier_overrides"]) == {
+    # the owners' and the leads' preset schemes are saved and published once each (two audit entries each),
+    # one demo account per role is created (one entry each); every owner and every customer with an open lead
+    # is tiered
+    assert table_counts(engine, ["scoring_schemes", "audit_log", "tier_overrides", "users"]) == {
         "scoring_schemes": 2,
-        "audit_log": 4,
+        "audit_log": 8,
         "tier_overrides": 0,
+        "users": 4,
     }
     with engine.connect() as conn:
         owners = conn.execute(sa.select(sa.func.count()).where(Customer.is_owner)).scalar_one()

@@ -1,0 +1,91 @@
+"""审计日志 Audit log: who did what, when. Only ever appended to; the app has no way to edit an entry."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from core.models import AuditLog
+
+
+def record(
+    conn: Connection,
+    *,
+    actor: str,
+    action: str,
+    object_type: str | None = None,
+    object_id: object = None,
+    detail: dict[str, Any] | None = None,
+    at: dt.datetime | None = None,
+) -> None:
+    """Append one entry, inside the caller's transaction (so it commits or rolls back with the change).
+
+    Examples
+    --------
+    >>> from core.db import open_database, write_transaction
+    >>> engine = open_database("sqlite://")
+    >>> with write_transaction(engine) as conn:
+    ...     record(conn, actor="admin", action="user.create", object_type="user", object_id=1)
+    >>> with engine.connect() as conn:
+    ...     search(conn=conn)[["actor", "action", "object_id"]].values.tolist()
+    [['admin', 'user.create', '1']]
+    """
+    conn.execute(
+        sa.insert(AuditLog),
+        {
+            "at": at or dt.datetime.now().replace(microsecond=0),
+            "actor": actor,
+            "action": action,
+            "object_type": object_type,
+            "object_id": None if object_id is None else str(object_id),
+            "detail": detail,
+        },
+    )
+
+
+def search(
+    *,
+    conn: Connection,
+    actor: str | None = None,
+    action: str | None = None,
+    start: dt.datetime | None = None,
+    end: dt.datetime | None = None,
+    text: str | None = None,
+    limit: int = 500,
+) -> pd.DataFrame:
+    """Entries newest first, filtered by actor, action (prefix, e.g. ``login``), time and object id.
+
+    Every filter is a bound parameter; ``text`` matches the object id or actor (substring).
+    """
+    q = sa.select(
+        AuditLog.id,
+        AuditLog.at,
+        AuditLog.actor,
+        AuditLog.action,
+        AuditLog.object_type,
+        AuditLog.object_id,
+        AuditLog.detail,
+    )
+    if actor:
+        q = q.where(AuditLog.actor == actor)
+    if action:
+        q = q.where(AuditLog.action.startswith(action, autoescape=True))
+    if start:
+        q = q.where(AuditLog.at >= start)
+    if end:
+        q = q.where(AuditLog.at < end)
+    if text:
+        q = q.where(
+            sa.or_(
+                AuditLog.object_id.contains(text, autoescape=True),
+                AuditLog.actor.contains(text, autoescape=True),
+            )
+        )
+    q = q.order_by(AuditLog.id.desc()).limit(limit)
+    return pd.DataFrame(
+        conn.execute(q).all(), columns=["id", "at", "actor", "action", "object_type", "object_id", "detail"]
+    )

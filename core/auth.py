@@ -1,0 +1,512 @@
+"""Accounts, roles and sessions: who may sign in, and what each role may see and do.
+
+- Passwords are stored only as salted scrypt hashes (``hashlib.scrypt``, n=2**14, r=8, p=1, 16-byte salt).
+- A failed login is slowed (``FAIL_DELAY_S`` doubling with each failure in a row, at most ``MAX_DELAY_S``) and
+  ``MAX_FAILURES`` failures in a row lock the account for ``LOCK_MINUTES``; an unknown name is slowed the same
+  way and gets the same message, so names cannot be guessed.
+- A session is a random token; only its SHA-256 is stored. It ends on logout or after ``IDLE_MINUTES`` without
+  activity. Every request re-reads the user and role from the database: nothing a browser or a session-state
+  entry says about a role is trusted.
+- Logins, failed logins, lockouts, user changes and permission changes go to the audit log.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from core import audit
+from core.db import write_transaction
+from core.models import Meta, RoleSetting, User, UserSession
+
+ROLES = ("admin", "manager", "analyst", "staff")
+# what each role may do; checked on the server for every page and action
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "view_analytics": frozenset({"admin", "manager", "analyst"}),
+    "view_lab": frozenset({"manager", "analyst"}),
+    "draft_scheme": frozenset({"manager", "analyst"}),
+    "publish_scheme": frozenset({"manager"}),
+    "approve_defeat": frozenset({"manager"}),
+    "review": frozenset({"manager", "staff"}),
+    "all_customers": frozenset({"admin", "manager", "analyst"}),  # staff: their own customers only
+    "import_data": frozenset({"admin", "manager"}),
+    "export": frozenset(ROLES),
+    "manage_users": frozenset({"admin"}),
+    "view_audit": frozenset({"admin"}),
+}
+# who may see names and phones unless an admin changes it (role_settings)
+DEFAULT_SHOW_PII = {"admin": False, "manager": True, "analyst": False, "staff": True}
+
+SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
+MIN_PASSWORD = 8
+MAX_FAILURES = 5
+LOCK_MINUTES = 15
+FAIL_DELAY_S = 0.5
+MAX_DELAY_S = 4.0
+IDLE_MINUTES = 30
+NAME_MAX = 64
+UNCHANGED = object()  # update_user: leave the advisor as it is
+
+DEMO_ACCOUNTS = (
+    ("admin", "admin", "系统管理员", "demo-admin"),
+    ("manager", "manager", "王经理", "demo-manager"),
+    ("analyst", "analyst", "李分析", "demo-analyst"),
+    ("staff", "staff", "张顾问", "demo-staff"),
+)
+
+
+class AuthError(Exception):
+    """A refused account operation; ``kind`` names the problem for the message shown."""
+
+    def __init__(self, kind: str, detail: str = "") -> None:
+        super().__init__(f"{kind}: {detail}" if detail else kind)
+        self.kind = kind
+        self.detail = detail
+
+
+class LoginFailed(AuthError):
+    """Wrong name or password (``kind="wrong"``), or a locked account (``kind="locked"``, ``until``)."""
+
+    def __init__(self, kind: str, until: dt.datetime | None = None) -> None:
+        super().__init__(kind)
+        self.until = until
+
+
+class Forbidden(AuthError):
+    """The user's role does not allow the action."""
+
+
+@dataclass(frozen=True)
+class CurrentUser:
+    """The signed-in user as read from the database on this request."""
+
+    id: int
+    name: str
+    display_name: str
+    role: str
+    advisor_id: int | None
+    show_pii: bool
+
+    def can(self, permission: str) -> bool:
+        return self.role in PERMISSIONS[permission]
+
+
+def _now(now: dt.datetime | None) -> dt.datetime:
+    return (now or dt.datetime.now()).replace(microsecond=0)
+
+
+# ---- passwords ----------------------------------------------------------------------------------------
+
+
+def hash_password(password: str, *, salt: bytes | None = None) -> str:
+    """A salted scrypt hash as ``scrypt$n$r$p$salt$hash`` (base64).
+
+    Examples
+    --------
+    >>> h = hash_password("correct horse", salt=b"0123456789abcdef")
+    >>> h.split("$")[:4]
+    ['scrypt', '16384', '8', '1']
+    >>> verify_password("correct horse", h), verify_password("wrong horse", h)
+    (True, False)
+    """
+    salt = salt or secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P, dklen=32)
+    b64 = base64.b64encode
+    return f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${b64(salt).decode()}${b64(digest).decode()}"
+
+
+def verify_password(password: str, stored: str) -> bool:
+    """Whether ``password`` matches the stored hash (constant-time comparison)."""
+    try:
+        scheme, n, r, p, salt, digest = stored.split("$")
+        if scheme != "scrypt":
+            return False
+        got = hashlib.scrypt(
+            password.encode(), salt=base64.b64decode(salt), n=int(n), r=int(r), p=int(p), dklen=32
+        )
+    except (ValueError, TypeError):
+        return False
+    return hmac.compare_digest(got, base64.b64decode(digest))
+
+
+def password_problem(password: str) -> str | None:
+    """Why a new password is refused (``too_short``, ``too_long``), or None."""
+    if len(password) < MIN_PASSWORD:
+        return "too_short"
+    if len(password) > 256:
+        return "too_long"
+    return None
+
+
+def _dummy_hash() -> str:
+    # an unknown name still costs one scrypt, so timing does not tell which names exist
+    return hash_password("not a password", salt=b"\0" * 16)
+
+
+# ---- users --------------------------------------------------------------------------------------------
+
+
+def _check_name(name: str) -> str:
+    name = name.strip()
+    if not name or len(name) > NAME_MAX or any(ch.isspace() for ch in name):
+        raise AuthError("bad_name", name[:80])
+    return name
+
+
+def create_user(
+    engine: Engine,
+    *,
+    name: str,
+    role: str,
+    password: str,
+    actor: str,
+    display_name: str | None = None,
+    advisor_id: int | None = None,
+    now: dt.datetime | None = None,
+) -> int:
+    """Create an account (audited); returns its id.
+
+    Raises
+    ------
+    AuthError
+        ``bad_name`` (empty, spaces, over 64 characters), ``bad_role``, ``too_short``/``too_long`` (password) or
+        ``exists``.
+    """
+    name = _check_name(name)
+    if role not in ROLES:
+        raise AuthError("bad_role", role)
+    problem = password_problem(password)
+    if problem:
+        raise AuthError(problem)
+    at = _now(now)
+    with write_transaction(engine) as conn:
+        if conn.execute(sa.select(User.id).where(User.name == name)).first():
+            raise AuthError("exists", name)
+        user_id = conn.execute(
+            sa.insert(User).returning(User.id),
+            {
+                "name": name,
+                "display_name": (display_name or name).strip()[:NAME_MAX],
+                "role": role,
+                "password_hash": hash_password(password),
+                "advisor_id": advisor_id,
+                "active": True,
+                "failed_logins": 0,
+                "created_by": actor,
+                "created_at": at,
+            },
+        ).scalar_one()
+        audit.record(
+            conn,
+            actor=actor,
+            action="user.create",
+            object_type="user",
+            object_id=name,
+            detail={"role": role},
+            at=at,
+        )
+    return int(user_id)
+
+
+def _user_id(conn: Connection, name: str) -> int:
+    row = conn.execute(sa.select(User.id).where(User.name == name)).first()
+    if row is None:
+        raise AuthError("unknown_user", name)
+    return int(row[0])
+
+
+def set_password(
+    engine: Engine, *, name: str, password: str, actor: str, now: dt.datetime | None = None
+) -> None:
+    """A new password (audited, without the password); unlocks the account and ends its sessions."""
+    problem = password_problem(password)
+    if problem:
+        raise AuthError(problem)
+    at = _now(now)
+    with write_transaction(engine) as conn:
+        uid = _user_id(conn, name)
+        conn.execute(
+            sa.update(User)
+            .where(User.id == uid)
+            .values(password_hash=hash_password(password), failed_logins=0, locked_until=None)
+        )
+        _end_sessions(conn, uid, at)
+        audit.record(conn, actor=actor, action="user.password", object_type="user", object_id=name, at=at)
+
+
+def update_user(
+    engine: Engine,
+    *,
+    name: str,
+    actor: str,
+    role: str | None = None,
+    active: bool | None = None,
+    advisor_id: object = UNCHANGED,
+    now: dt.datetime | None = None,
+) -> None:
+    """Change a user's role, active flag or advisor (audited with old and new values)."""
+    if role is not None and role not in ROLES:
+        raise AuthError("bad_role", role)
+    at = _now(now)
+    with write_transaction(engine) as conn:
+        row = conn.execute(
+            sa.select(User.id, User.role, User.active, User.advisor_id).where(User.name == name)
+        ).first()
+        if row is None:
+            raise AuthError("unknown_user", name)
+        values: dict = {}
+        if role is not None and role != row.role:
+            values["role"] = role
+        if active is not None and bool(active) != bool(row.active):
+            values["active"] = bool(active)
+        if advisor_id is not UNCHANGED and advisor_id != row.advisor_id:
+            values["advisor_id"] = advisor_id
+        if not values:
+            return
+        conn.execute(sa.update(User).where(User.id == row.id).values(**values))
+        if values.get("active") is False or "role" in values:
+            _end_sessions(conn, row.id, at)
+        old = {"role": row.role, "active": bool(row.active), "advisor_id": row.advisor_id}
+        audit.record(
+            conn,
+            actor=actor,
+            action="user.update",
+            object_type="user",
+            object_id=name,
+            detail={"old": {k: old[k] for k in values}, "new": values},
+            at=at,
+        )
+
+
+def users(*, conn: Connection) -> pd.DataFrame:
+    """Every account (no hashes): name, display_name, role, advisor_id, active, locked_until, last_login_at."""
+    q = sa.select(
+        User.name,
+        User.display_name,
+        User.role,
+        User.advisor_id,
+        User.active,
+        User.failed_logins,
+        User.locked_until,
+        User.created_at,
+        User.last_login_at,
+    ).order_by(User.id)
+    return pd.DataFrame(conn.execute(q).all(), columns=list(q.selected_columns.keys()))
+
+
+def user_count(*, conn: Connection) -> int:
+    return int(conn.execute(sa.select(sa.func.count()).select_from(User)).scalar_one())
+
+
+# ---- permissions --------------------------------------------------------------------------------------
+
+
+def role_show_pii(*, conn: Connection) -> dict[str, bool]:
+    """Whether each role may see names and phones: the admins' settings over ``DEFAULT_SHOW_PII``."""
+    out = dict(DEFAULT_SHOW_PII)
+    out.update({r: bool(v) for r, v in conn.execute(sa.select(RoleSetting.role, RoleSetting.show_pii))})
+    return out
+
+
+def set_role_show_pii(
+    engine: Engine, *, role: str, show_pii: bool, actor: str, now: dt.datetime | None = None
+) -> None:
+    """Allow or forbid a role to see personal data (audited)."""
+    if role not in ROLES:
+        raise AuthError("bad_role", role)
+    at = _now(now)
+    with write_transaction(engine) as conn:
+        old = role_show_pii(conn=conn)[role]
+        if conn.execute(sa.select(RoleSetting.role).where(RoleSetting.role == role)).first():
+            conn.execute(
+                sa.update(RoleSetting).where(RoleSetting.role == role).values(show_pii=bool(show_pii))
+            )
+        else:
+            conn.execute(sa.insert(RoleSetting), {"role": role, "show_pii": bool(show_pii)})
+        audit.record(
+            conn,
+            actor=actor,
+            action="role.pii",
+            object_type="role",
+            object_id=role,
+            detail={"old": old, "new": bool(show_pii)},
+            at=at,
+        )
+
+
+def require(user: CurrentUser | None, permission: str) -> CurrentUser:
+    """The user, if their role allows ``permission``; else :class:`Forbidden` (None: not signed in)."""
+    if user is None or not user.can(permission):
+        raise Forbidden(permission, "" if user is None else user.role)
+    return user
+
+
+# ---- login and sessions -------------------------------------------------------------------------------
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def login(
+    engine: Engine,
+    *,
+    name: str,
+    password: str,
+    now: dt.datetime | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> str:
+    """Check the password and start a session; returns the session's token (kept by the caller only).
+
+    Raises
+    ------
+    LoginFailed
+        ``wrong`` (unknown name, wrong password or inactive account: one message for all) or ``locked``.
+    """
+    at = _now(now)
+    name = name.strip()[:NAME_MAX]
+    with write_transaction(engine) as conn:
+        row = conn.execute(
+            sa.select(User.id, User.password_hash, User.active, User.failed_logins, User.locked_until).where(
+                User.name == name
+            )
+        ).first()
+        if row is not None and row.locked_until is not None and row.locked_until > at:
+            audit.record(conn, actor=name, action="login.locked", object_type="user", object_id=name, at=at)
+            failure, delay = LoginFailed("locked", row.locked_until), MAX_DELAY_S
+        elif verify_password(password, row.password_hash if row else _dummy_hash()) and row and row.active:
+            token = secrets.token_urlsafe(32)
+            conn.execute(
+                sa.update(User)
+                .where(User.id == row.id)
+                .values(failed_logins=0, locked_until=None, last_login_at=at)
+            )
+            conn.execute(
+                sa.insert(UserSession),
+                {"token_hash": _token_hash(token), "user_id": row.id, "created_at": at, "last_seen_at": at},
+            )
+            audit.record(conn, actor=name, action="login", object_type="user", object_id=name, at=at)
+            return token
+        else:
+            failures = (row.failed_logins if row else 0) + 1
+            until = at + dt.timedelta(minutes=LOCK_MINUTES) if failures >= MAX_FAILURES else None
+            if row is not None:
+                conn.execute(
+                    sa.update(User)
+                    .where(User.id == row.id)
+                    .values(failed_logins=0 if until else failures, locked_until=until)
+                )
+            audit.record(
+                conn,
+                actor=name,
+                action="login.failed",
+                object_type="user",
+                object_id=name,
+                detail={"failures": failures, "locked_until": until.isoformat() if until else None},
+                at=at,
+            )
+            failure = LoginFailed("locked", until) if until else LoginFailed("wrong")
+            delay = min(FAIL_DELAY_S * 2 ** (failures - 1), MAX_DELAY_S)
+    sleep(delay)  # after the commit, so the write lock is not held while the caller waits
+    raise failure
+
+
+def current_user(
+    engine: Engine, token: str | None, *, now: dt.datetime | None = None, idle_minutes: int = IDLE_MINUTES
+) -> CurrentUser | None:
+    """The user of a live session (and mark it active), or None: unknown token, ended, idle too long, inactive."""
+    if not token:
+        return None
+    at = _now(now)
+    with write_transaction(engine) as conn:
+        row = conn.execute(
+            sa.select(
+                UserSession.id,
+                UserSession.last_seen_at,
+                UserSession.ended_at,
+                User.id.label("user_id"),
+                User.name,
+                User.display_name,
+                User.role,
+                User.advisor_id,
+                User.active,
+            )
+            .join(User, User.id == UserSession.user_id)
+            .where(UserSession.token_hash == _token_hash(token))
+        ).first()
+        if row is None or row.ended_at is not None or not row.active:
+            return None
+        if at - row.last_seen_at > dt.timedelta(minutes=idle_minutes):
+            conn.execute(sa.update(UserSession).where(UserSession.id == row.id).values(ended_at=at))
+            audit.record(
+                conn, actor=row.name, action="logout.idle", object_type="user", object_id=row.name, at=at
+            )
+            return None
+        conn.execute(sa.update(UserSession).where(UserSession.id == row.id).values(last_seen_at=at))
+        show = role_show_pii(conn=conn)[row.role]
+    return CurrentUser(row.user_id, row.name, row.display_name, row.role, row.advisor_id, show)
+
+
+def logout(engine: Engine, token: str | None, *, now: dt.datetime | None = None) -> None:
+    """End the session of ``token`` (audited); unknown or ended tokens are ignored."""
+    if not token:
+        return
+    at = _now(now)
+    with write_transaction(engine) as conn:
+        row = conn.execute(
+            sa.select(UserSession.id, User.name)
+            .join(User, User.id == UserSession.user_id)
+            .where(UserSession.token_hash == _token_hash(token), UserSession.ended_at.is_(None))
+        ).first()
+        if row is None:
+            return
+        conn.execute(sa.update(UserSession).where(UserSession.id == row.id).values(ended_at=at))
+        audit.record(conn, actor=row.name, action="logout", object_type="user", object_id=row.name, at=at)
+
+
+def _end_sessions(conn: Connection, user_id: int, at: dt.datetime) -> None:
+    conn.execute(
+        sa.update(UserSession)
+        .where(UserSession.user_id == user_id, UserSession.ended_at.is_(None))
+        .values(ended_at=at)
+    )
+
+
+# ---- demo accounts ------------------------------------------------------------------------------------
+
+
+def is_demo_database(*, conn: Connection) -> bool:
+    """Whether the database holds the generated demo data (``meta.demo = true``)."""
+    row = conn.execute(sa.select(Meta.value).where(Meta.key == "demo")).first()
+    return row is not None and row[0] == "true"
+
+
+def ensure_demo_accounts(engine: Engine) -> list[tuple[str, str, str]]:
+    """On a demo database without accounts, create one per role; returns (name, role, password) of the demo
+    accounts (empty on any other database, which never gets a default password)."""
+    with engine.connect() as conn:
+        if not is_demo_database(conn=conn):
+            return []
+        existing = set(conn.execute(sa.select(User.name)).scalars())
+        staff_advisor = conn.execute(sa.text("SELECT MIN(id) FROM advisors")).scalar()
+    for name, role, display, password in DEMO_ACCOUNTS if not existing else ():
+        create_user(
+            engine,
+            name=name,
+            role=role,
+            password=password,
+            actor="demo",
+            display_name=display,
+            advisor_id=staff_advisor if role == "staff" else None,
+        )
+    return [(name, role, password) for name, role, _, password in DEMO_ACCOUNTS]
