@@ -51,13 +51,13 @@ def search(
     *,
     conn: Connection,
     actor: str | None = None,
-    action: str | None = None,
+    action: str | tuple[str, ...] | None = None,
     start: dt.datetime | None = None,
     end: dt.datetime | None = None,
     text: str | None = None,
     limit: int = 500,
 ) -> pd.DataFrame:
-    """Entries newest first, filtered by actor, action (prefix, e.g. ``login``), time and object id.
+    """Entries newest first, filtered by actor, action (a prefix such as ``login``, or several), time and text.
 
     Every filter is a bound parameter; ``text`` matches the object id or actor (substring).
     """
@@ -73,7 +73,8 @@ def search(
     if actor:
         q = q.where(AuditLog.actor == actor)
     if action:
-        q = q.where(AuditLog.action.startswith(action, autoescape=True))
+        prefixes = (action,) if isinstance(action, str) else action
+        q = q.where(sa.or_(*(AuditLog.action.startswith(p, autoescape=True) for p in prefixes)))
     if start:
         q = q.where(AuditLog.at >= start)
     if end:

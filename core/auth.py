@@ -16,6 +16,7 @@ import base64
 import datetime as dt
 import hashlib
 import hmac
+import re
 import secrets
 import time
 from collections.abc import Callable
@@ -54,6 +55,7 @@ LOCK_MINUTES = 15
 FAIL_DELAY_S = 0.5
 MAX_DELAY_S = 4.0
 IDLE_MINUTES = 30
+TOUCH_SECONDS = 30  # how stale last_seen_at may get before a request updates it
 NAME_MAX = 64
 UNCHANGED = object()  # update_user: leave the advisor as it is
 
@@ -156,9 +158,12 @@ def _dummy_hash() -> str:
 # ---- users --------------------------------------------------------------------------------------------
 
 
+NAME_PATTERN = re.compile(r"[\w.@-]{1,64}")  # letters (Chinese too), digits, _ . @ -
+
+
 def _check_name(name: str) -> str:
     name = name.strip()
-    if not name or len(name) > NAME_MAX or any(ch.isspace() for ch in name):
+    if not NAME_PATTERN.fullmatch(name):
         raise AuthError("bad_name", name[:80])
     return name
 
@@ -179,7 +184,7 @@ def create_user(
     Raises
     ------
     AuthError
-        ``bad_name`` (empty, spaces, over 64 characters), ``bad_role``, ``too_short``/``too_long`` (password) or
+        ``bad_name`` (not 1–64 letters, digits, ``_ . @ -``), ``bad_role``, ``too_short``/``too_long`` (password) or
         ``exists``.
     """
     name = _check_name(name)
@@ -452,7 +457,8 @@ def current_user(
                 conn, actor=row.name, action="logout.idle", object_type="user", object_id=row.name, at=at
             )
             return None
-        conn.execute(sa.update(UserSession).where(UserSession.id == row.id).values(last_seen_at=at))
+        if at - row.last_seen_at >= dt.timedelta(seconds=TOUCH_SECONDS):  # not a write on every rerun
+            conn.execute(sa.update(UserSession).where(UserSession.id == row.id).values(last_seen_at=at))
         show = role_show_pii(conn=conn)[row.role]
     return CurrentUser(row.user_id, row.name, row.display_name, row.role, row.advisor_id, show)
 

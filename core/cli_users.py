@@ -57,7 +57,7 @@ def _password(from_stdin: bool) -> str | None:
 
 
 MESSAGES = {
-    "bad_name": "the name must be 1–64 characters without spaces",
+    "bad_name": "the name must be 1–64 letters, digits or _ . @ - (no spaces)",
     "bad_role": f"the role must be one of {', '.join(ROLES)}",
     "too_short": "the password must have at least 8 characters",
     "too_long": "the password must have at most 256 characters",

@@ -1,17 +1,47 @@
-"""Entrypoint: `streamlit run dashboard/app.py`. Page config, language, shared filters, navigation."""
+"""Entrypoint: `streamlit run dashboard/app.py`. Page config, language, sign-in, shared filters, navigation."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import streamlit as st
 
-from dashboard import db, filters
+from dashboard import access, db, filters
 from dashboard.i18n import DEFAULT_LANGUAGE, LANGUAGES, t
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = ROOT / "pages"
 FILTERED_PAGES = {"", "overview", "funnel", "defeats", "tiers"}
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    section: str  # text key of the navigation section
+    file: str
+    title: str  # text key
+    icon: str
+    url_path: str
+    permission: str  # core.auth.PERMISSIONS: the page appears only for roles that have it
+
+
+# the order here is the order in the sidebar; each page checks the permission itself as well
+REGISTRY = (
+    PageSpec(
+        "nav.analysis", "overview.py", "page.overview", ":material/insights:", "overview", "view_analytics"
+    ),
+    PageSpec(
+        "nav.analysis", "funnel.py", "funnel.title", ":material/filter_alt:", "funnel", "view_analytics"
+    ),
+    PageSpec(
+        "nav.analysis", "defeats.py", "defeats.page", ":material/heart_broken:", "defeats", "view_analytics"
+    ),
+    PageSpec("nav.tiering", "tiers.py", "page.tiers", ":material/sell:", "tiers", "view_analytics"),
+    PageSpec("nav.tiering", "lab.py", "page.lab", ":material/tune:", "lab", "view_lab"),
+    PageSpec("nav.data", "data.py", "page.data", ":material/storage:", "data", "import_data"),
+    PageSpec("nav.admin", "users.py", "page.users", ":material/group:", "users", "manage_users"),
+    PageSpec("nav.admin", "audit.py", "page.audit", ":material/policy:", "audit", "view_audit"),
+)
 
 st.set_page_config(page_title="车商客户分级看板", page_icon=":material/directions_car:", layout="wide")
 
@@ -28,32 +58,30 @@ with st.sidebar:
 if st.session_state.get("lang") not in LANGUAGES:  # a click on the selected option clears it
     st.session_state["lang"] = DEFAULT_LANGUAGE
 
-pages = {
-    t("nav.analysis"): [
-        st.Page(
-            PAGES / "overview.py",
-            title=t("page.overview"),
-            icon=":material/insights:",
-            url_path="overview",
-            default=True,
-        ),
-        st.Page(
-            PAGES / "funnel.py", title=t("funnel.title"), icon=":material/filter_alt:", url_path="funnel"
-        ),
-        st.Page(
-            PAGES / "defeats.py", title=t("defeats.page"), icon=":material/heart_broken:", url_path="defeats"
-        ),
-    ],
-    t("nav.tiering"): [
-        st.Page(PAGES / "tiers.py", title=t("page.tiers"), icon=":material/sell:", url_path="tiers"),
-        st.Page(PAGES / "lab.py", title=t("page.lab"), icon=":material/tune:", url_path="lab"),
-    ],
-    t("nav.data"): [
-        st.Page(PAGES / "data.py", title=t("page.data"), icon=":material/storage:", url_path="data")
-    ],
-}
-nav = st.navigation(pages)
 engine = db.get_engine()
+user = access.current_user(engine)
+if user is None:
+    # every page's address opens the login page, so a bookmark signs in and then lands where it pointed
+    login = [st.Page(PAGES / "login.py", title=t("auth.title"), icon=":material/login:", url_path="login")]
+    login += [st.Page(PAGES / "login.py", title=t("auth.title"), url_path=spec.url_path) for spec in REGISTRY]
+    st.navigation(login, position="hidden").run()
+    st.stop()
+
+pages: dict[str, list] = {}
+for spec in REGISTRY:
+    if user.can(spec.permission):
+        pages.setdefault(t(spec.section), []).append(
+            st.Page(PAGES / spec.file, title=t(spec.title), icon=spec.icon, url_path=spec.url_path)
+        )
+with st.sidebar:
+    st.caption(t("auth.signed_in", name=user.display_name, role=t(f"role.{user.role}")))
+    if st.button(t("auth.sign_out"), key="sign_out", icon=":material/logout:"):
+        access.sign_out(engine)
+        st.rerun()
+if not pages:  # a role without pages says so rather than showing an empty app
+    st.error(t("auth.no_pages"))
+    st.stop()
+nav = st.navigation(pages)
 # the shared filters belong to the analysis pages; the lab and data pages do not use them
 if nav.url_path in FILTERED_PAGES and db.customer_count(engine, db.data_version(engine)):
     st.session_state["filters"] = filters.show(engine)

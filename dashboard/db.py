@@ -58,7 +58,8 @@ def get_engine() -> Engine:
 
 
 _EVENT_TABLES = ("customers", "leads", "follow_ups", "purchases", "satisfaction", "event_attendances")
-_STATE_TABLES = ("audit_log", "tier_overrides", "tier_assignments", "scoring_schemes")
+# not audit_log: a login or an export must not invalidate every cached figure
+_STATE_TABLES = ("tier_overrides", "tier_assignments", "scoring_schemes")
 
 
 def _versions(engine: Engine) -> tuple[str, str]:
@@ -136,9 +137,11 @@ def tiers_by_region(_engine: Engine, version: str, filters: ov.Filters) -> pd.Da
 
 
 @st.cache_data(show_spinner=False, ttl=600)
-def tier_members(_engine: Engine, version: str, filters: ov.Filters, tier: str | None) -> pd.DataFrame:
+def tier_members(
+    _engine: Engine, version: str, filters: ov.Filters, tier: str | None, show_pii: bool = False
+) -> pd.DataFrame:
     with _engine.connect() as conn:
-        return tier_report.tier_members(conn=conn, filters=filters, tier=tier)
+        return tier_report.tier_members(conn=conn, filters=filters, tier=tier, show_pii=show_pii)
 
 
 @st.cache_data(show_spinner=False, ttl=600)

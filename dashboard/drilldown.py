@@ -9,14 +9,17 @@ import streamlit as st
 from sqlalchemy.engine import Engine
 
 from core import drilldown
+from dashboard import access
 from dashboard.i18n import language, t
 from dashboard.table_view import downloads
 
 
 @st.cache_data(show_spinner=False, ttl=600, max_entries=50)
-def _customers(_engine: Engine, version: str, lead_ids: tuple[int, ...], lang: str) -> pd.DataFrame:
+def _customers(
+    _engine: Engine, version: str, lead_ids: tuple[int, ...], lang: str, show_pii: bool
+) -> pd.DataFrame:
     with _engine.connect() as conn:
-        return drilldown.lead_customers(conn=conn, lead_ids=list(lead_ids), show_pii=False, lang=lang)
+        return drilldown.lead_customers(conn=conn, lead_ids=list(lead_ids), show_pii=show_pii, lang=lang)
 
 
 def show(engine: Engine, version: str, lead_ids: Sequence[int], *, title: str, key: str) -> pd.DataFrame:
@@ -25,8 +28,11 @@ def show(engine: Engine, version: str, lead_ids: Sequence[int], *, title: str, k
     if not lead_ids:
         st.info(t("drill.none"))
         return pd.DataFrame()
-    frame = _customers(engine, version, tuple(int(x) for x in lead_ids[: drilldown.LIMIT]), language())
-    st.caption(t("drill.count", shown=f"{len(frame):,}", total=f"{len(lead_ids):,}"))
+    show_pii = access.require("view_analytics").show_pii
+    ids = tuple(int(x) for x in lead_ids[: drilldown.LIMIT])
+    frame = _customers(engine, version, ids, language(), show_pii)
+    key_text = "drill.count" if not show_pii else "drill.count_pii"
+    st.caption(t(key_text, shown=f"{len(frame):,}", total=f"{len(lead_ids):,}"))
     shown = frame.assign(stage=frame["stage"].map(lambda s: t(f"funnel.stage.{s}"))).rename(
         columns={c: t(f"drill.col.{c}") for c in frame.columns}
     )

@@ -59,14 +59,18 @@ def current() -> Filters | None:
     return st.session_state.get("filters")
 
 
-def analysis_page(*, demo_key: str = "demo") -> tuple[Engine, str, Filters]:
+def analysis_page(
+    *, demo_key: str = "demo", permission: str = "view_analytics"
+) -> tuple[Engine, str, Filters]:
     """What every filtered analysis page starts with: the engine, the data version and the filters.
 
-    An empty database shows the demo-data offer instead, and an incomplete period stops the page (the sidebar
-    already says why); in both cases the page script stops here.
+    A user whose role lacks ``permission`` (or no signed-in user) gets a message and the page stops; an empty
+    database shows the demo-data offer instead, and an incomplete period stops the page (the sidebar already
+    says why); in all these cases the page script stops here.
     """
-    from dashboard import demo_widget
+    from dashboard import access, demo_widget
 
+    access.require(permission)
     engine = db.get_engine()
     version = db.data_version(engine)
     if not db.customer_count(engine, version):

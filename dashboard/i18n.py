@@ -258,6 +258,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "lab.name": ("方案名称", "Scheme name"),
     "lab.saved": ("已保存为第 {version} 版草稿。", "Saved as draft version {version}."),
     "lab.publish": ("发布…", "Publish…"),
+    "lab.publish.managers_only": ("发布与回滚仅限经理。", "Only managers publish and roll back."),
     "lab.publish.title": ("确认发布", "Confirm publishing"),
     "lab.publish.body": (
         "将按此方案为 {n} 位客户写入新级别（{up} 人升级，{down} 人降级）。发布在一个事务里完成。",
@@ -348,6 +349,7 @@ TEXT: dict[str, tuple[str, str]] = {
     # tables, downloads and the customers behind a figure (every analysis page)
     "download.csv": ("下载 CSV", "Download CSV"),
     "download.xlsx": ("下载 Excel", "Download Excel"),
+    "drill.count_pii": ("显示 {shown} 位（共 {total} 条）。", "Showing {shown} of {total}."),
     "drill.none": ("这一项背后没有客户。", "No customers behind this figure."),
     "drill.count": (
         "显示 {shown} 位（共 {total} 条）；姓名和电话已脱敏。",
@@ -369,10 +371,11 @@ TEXT: dict[str, tuple[str, str]] = {
     "tier_system.value_3": ("高价值/普通/流失风险", "High value / Normal / Churn risk"),
 }
 
+from dashboard.texts import auth as _auth  # noqa: E402
 from dashboard.texts import defeats as _defeats  # noqa: E402
 from dashboard.texts import funnel as _funnel  # noqa: E402
 
-for _table in (_funnel.TEXT, _defeats.TEXT):
+for _table in (_funnel.TEXT, _defeats.TEXT, _auth.TEXT):
     _clash = set(_table) & set(TEXT)
     assert not _clash, f"text keys defined twice: {sorted(_clash)}"
     TEXT.update(_table)

@@ -18,7 +18,7 @@ from core.publishing import assignments_frame, compare, save_draft, write_assign
 from core.publishing import versions as scheme_versions
 from core.scheme import NORMALISATIONS, PRESETS, TRIGGER_RULES, Problem, SchemeError, preset, validate
 from core.suggest import suggest_weights
-from dashboard import db, lab_state
+from dashboard import access, db, lab_state
 from dashboard.charts import FONT
 from dashboard.i18n import coded, language, t
 from dashboard.widgets import select, tier_label
@@ -365,7 +365,10 @@ def actions(engine: Any, data: Any, spec: dict[str, Any], problems: list[Problem
     a, b, c = st.columns([3, 1, 1], vertical_alignment="bottom")
     name = a.text_input(t("lab.name"), key=lab_state.key(pop, "name"), max_chars=120)
     blocked = bool(problems)
-    if b.button(t("lab.save"), disabled=blocked, key=lab_state.key(pop, "save")):
+    user = access.require("view_lab")
+    may_draft, may_publish = user.can("draft_scheme"), user.can("publish_scheme")
+    if b.button(t("lab.save"), disabled=blocked or not may_draft, key=lab_state.key(pop, "save")):
+        access.require("draft_scheme")  # checked again on the server, whatever the button's state said
         try:
             v = save_draft(engine, spec, name=name, actor=_actor(), available=set(data.features.columns))
         except SchemeError as exc:
@@ -375,13 +378,15 @@ def actions(engine: Any, data: Any, spec: dict[str, Any], problems: list[Problem
             db.bump_data_version()
             st.session_state["lab_flash"] = t("lab.saved", version=v.version)
             st.rerun(scope="app")  # the versions list below the fragment shows the new draft
-    if c.button(t("lab.publish"), type="primary", disabled=blocked, key=lab_state.key(pop, "publish")):
+    if not may_publish:
+        c.caption(t("lab.publish.managers_only"))
+    elif c.button(t("lab.publish"), type="primary", disabled=blocked, key=lab_state.key(pop, "publish")):
         if not name.strip():
             st.error(problem_text(Problem("name", "name_empty")))
         else:
             st.session_state[PUBLISH_OPEN] = pop
     # the dialog stays open through full reruns (AppTest, a rerun started elsewhere) until confirmed or dismissed
-    if st.session_state.get(PUBLISH_OPEN) == pop and not blocked and name.strip():
+    if st.session_state.get(PUBLISH_OPEN) == pop and not blocked and name.strip() and may_publish:
         confirm_publish(engine, data, spec, name)
     if blocked:
         _show_problems(problems, "population")
@@ -416,6 +421,7 @@ def _publish_body(engine: Any, data: Any, spec: dict[str, Any], name: str) -> No
         _close_publish()
         st.rerun()
     if ok.button(t("lab.publish.confirm"), type="primary", key="lab_publish_confirm"):
+        access.require("publish_scheme")
         try:
             with st.spinner("…"):
                 v = save_draft(engine, spec, name=name, actor=_actor(), available=set(data.features.columns))
@@ -433,7 +439,7 @@ def _publish_body(engine: Any, data: Any, spec: dict[str, Any], name: str) -> No
 
 
 def _actor() -> str:
-    return str(st.session_state.get("user", "analyst"))
+    return access.require("view_lab").name
 
 
 def versions(engine: Any, data: Any) -> None:
@@ -460,7 +466,13 @@ def versions(engine: Any, data: Any) -> None:
     by_version = {v.version: v for v in rows}
     a, b = st.columns([3, 1], vertical_alignment="bottom")
     target = a.selectbox(t("col.version"), list(by_version), key=f"lab_rb_{pop}")
-    if b.button(t("lab.rollback"), key=f"lab_rb_go_{pop}", disabled=by_version[target].status == "published"):
+    may_publish = access.require("view_lab").can("publish_scheme")
+    if b.button(
+        t("lab.rollback"),
+        key=f"lab_rb_go_{pop}",
+        disabled=by_version[target].status == "published" or not may_publish,
+    ):
+        access.require("publish_scheme")
         v = by_version[target]
         try:
             scorer, _ = data.scorers(v.params)

@@ -5,14 +5,32 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core import exports
+from core import audit, exports
+from core.db import write_transaction
+from dashboard import access, db
 from dashboard.i18n import t
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
+def record_export(name: str, rows: int, fmt: str) -> None:
+    """Audit a download (a download button's on_click): who took which table, how many rows, in what format."""
+    engine = db.get_engine()
+    user = access.current_user(engine)
+    with write_transaction(engine) as conn:
+        audit.record(
+            conn,
+            actor=user.name if user else "?",
+            action="export",
+            object_type="table",
+            object_id=name,
+            detail={"rows": rows, "format": fmt},
+        )
+
+
 def downloads(frame: pd.DataFrame, name: str, key: str) -> None:
-    """CSV (UTF-8 with BOM, for Excel) and Excel downloads of ``frame``, formula-like cells neutralised."""
+    """CSV (UTF-8 with BOM, for Excel) and Excel downloads of ``frame``, formula-like cells neutralised;
+    each download is audited."""
     c1, c2, _ = st.columns([1, 1, 4])
     with c1:
         st.download_button(
@@ -22,6 +40,8 @@ def downloads(frame: pd.DataFrame, name: str, key: str) -> None:
             mime="text/csv",
             key=f"{key}_csv",
             icon=":material/download:",
+            on_click=record_export,
+            args=(name, len(frame), "csv"),
         )
     with c2:
         st.download_button(
@@ -31,6 +51,8 @@ def downloads(frame: pd.DataFrame, name: str, key: str) -> None:
             mime=XLSX_MIME,
             key=f"{key}_xlsx",
             icon=":material/download:",
+            on_click=record_export,
+            args=(name, len(frame), "xlsx"),
         )
 
 

@@ -39,6 +39,11 @@ def metric(label: str, value, previous, *, fmt, help: str, lower_is_better: bool
     )
 
 
+def label_of(labels: dict, value) -> str:
+    """``labels[value]``; with functools.partial, a picklable format_func for options given by id."""
+    return labels[value]
+
+
 def _keep_choice(key: str, widget_key: str) -> None:
     st.session_state[key] = st.session_state[widget_key]
 

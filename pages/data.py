@@ -3,10 +3,11 @@
 import streamlit as st
 
 from core.db import head_revision, mask_url, schema_revision
-from dashboard import db, demo_widget
+from dashboard import access, db, demo_widget
 from dashboard.i18n import t
 
 st.title(t("data.title"))
+access.require("import_data")
 engine = db.get_engine()
 version = db.data_version(engine)
 s = db.settings()

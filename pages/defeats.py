@@ -8,7 +8,7 @@ import streamlit as st
 
 from core import defeats as cd
 from core.models import DEFEAT_REASONS
-from dashboard import drilldown, filters, table_view
+from dashboard import access, drilldown, filters, table_view
 from dashboard.charts import FONT
 from dashboard.i18n import coded, language, t
 from dashboard.widgets import pct, select
@@ -195,7 +195,15 @@ for col, name in zip(
             t(f"defeats.kpi.{name}"), pct(value) if name.endswith("_rate") else f"{value:,}", border=True
         )
 
-cand = _read(engine, version, "reactivation_candidates", f, limit=200, lang=lang)
+cand = _read(
+    engine,
+    version,
+    "reactivation_candidates",
+    f,
+    limit=200,
+    lang=lang,
+    show_pii=access.require("view_analytics").show_pii,
+)
 st.subheader(t("defeats.candidates", n=len(cand)), help=t("defeats.candidates.help"))
 if cand.empty:
     st.info(t("defeats.candidates.none"))

@@ -5,11 +5,12 @@ from functools import partial
 import streamlit as st
 
 from core.features import dimension_names
-from dashboard import db, demo_widget, lab_state, lab_view
+from dashboard import access, db, demo_widget, lab_state, lab_view
 from dashboard.i18n import coded, t
 
 st.title(t("lab.title"))
 st.caption(t("lab.caption"))
+access.require("view_lab")
 engine = db.get_engine()
 version = db.data_version(engine)
 if not db.customer_count(engine, version):

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboard import db, filters
+from dashboard import access, db, filters
 from dashboard.charts import FONT, tier_colour_map
 from dashboard.i18n import language, t
 from dashboard.widgets import select, tier_label
@@ -54,7 +54,7 @@ shown.index.name = t("col.region")
 st.dataframe(shown, key="region_table")
 
 pick = select(t("tiers.pick"), labels, format_func=tier_label, key="tier_pick")
-members = db.tier_members(engine, version, f, pick)
+members = db.tier_members(engine, version, f, pick, access.require("view_analytics").show_pii)
 st.subheader(t("tiers.list", n=len(members)))
 st.dataframe(
     members.assign(tier=members["tier"].map(tier_label)).rename(

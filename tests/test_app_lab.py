@@ -28,6 +28,7 @@ from core.db import open_database
 from core.features import DIMENSIONS
 from core.lab import LabData, Preview, load_lab_data, preview
 from core.scheme import Scorer, preset
+from tests.signin import sign_in
 
 APP = str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py")
 LAB = "../pages/lab.py"
@@ -63,10 +64,11 @@ def fresh_db(demo_db, tmp_path) -> Iterator[FreshDatabase]:
 # ---- helpers ----------------------------------------------------------------------------------------
 
 
-def open_lab(url: str, lang: str = "zh") -> AppTest:
+def open_lab(url: str, lang: str = "zh", role: str = "manager") -> AppTest:
     at = AppTest.from_file(APP, default_timeout=120)
     at.secrets["database_url"] = url
     at.session_state["lang"] = lang
+    sign_in(at, url, role)
     at.run()
     assert not at.exception
     at.switch_page(LAB).run()
@@ -474,4 +476,5 @@ def test_english_labels(demo_db, monkeypatch):
     at.text_input(key="lab_labels_owners").set_value("A / A / B").run()
     assert "Tier labels must be different from each other." in [e.value for e in at.error]
     shown = [m.value for m in at.markdown] + [c.value for c in at.caption] + [i.value for i in at.info]
+    shown = [x for x in shown if not x.startswith("Signed in: ")]  # the user's own (Chinese) name is data
     assert not [x for x in shown if any("\u4e00" <= ch <= "\u9fff" for ch in x)]  # no Chinese left over

@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 from core import overview as ov
 from core.db import open_database
 from core.models import Base
+from tests.signin import sign_in
 
 APP = str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py")
 
@@ -21,11 +22,12 @@ def _no_env_url(monkeypatch):
     monkeypatch.delenv("DATABASE_URL", raising=False)
 
 
-def make_app(url: str, lang: str = "zh") -> AppTest:
+def make_app(url: str, lang: str = "zh", role: str | None = "manager") -> AppTest:
+    """The app with a session signed in as ``role`` (None: not signed in)."""
     at = AppTest.from_file(APP, default_timeout=120)
     at.secrets["database_url"] = url
     at.session_state["lang"] = lang
-    return at
+    return sign_in(at, url, role) if role else at
 
 
 def default_filters(demo_db) -> ov.Filters:
@@ -102,7 +104,7 @@ def test_period_with_no_data_shows_a_clear_empty_state(demo_db):
 
 
 def test_tiers_page(demo_db):
-    at = make_app(demo_db.url).run()
+    at = make_app(demo_db.url, role="analyst").run()  # analysts may not see personal data: masked
     at.switch_page("../pages/tiers.py").run()
     assert not at.exception
     assert at.title[0].value == "分级结果"
@@ -119,6 +121,15 @@ def test_tiers_page(demo_db):
     assert members["手机号"].str.fullmatch(r"\d{3}\*{4}\d{4}").all()
     at.selectbox(key="tier_pick.zh").set_value("流失风险").run()
     assert set(at.dataframe[1].value["级别"]) == {"流失风险"}
+
+
+def test_tiers_page_shows_phones_to_a_manager(demo_db):
+    at = make_app(demo_db.url, role="manager").run()
+    at.switch_page("../pages/tiers.py").run()
+    members = at.dataframe[1].value
+    with demo_db.engine.connect() as conn:
+        phones = dict(conn.execute(sa.text("SELECT id, phone FROM customers")).all())
+    assert members["手机号"].tolist() == [phones[i] for i in members["客户编号"]]
 
 
 def test_data_page_counts_rows(demo_db):
@@ -157,7 +168,7 @@ def test_empty_database_offers_demo_data_and_creates_it(tmp_path):
     ],
 )
 def test_bad_database_url_gives_a_clear_message(url, kind_text):
-    at = make_app(url).run()
+    at = make_app(url, role=None).run()
     assert not at.exception
     assert at.error and kind_text in at.error[0].value
     assert any("nonsense://x" in c.value or "127.0.0.1:1" in c.value for c in at.caption)

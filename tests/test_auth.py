@@ -52,6 +52,8 @@ def test_the_database_never_holds_the_password(accounts):
         ("", "admin", "long enough", "bad_name"),
         ("two words", "admin", "long enough", "bad_name"),
         ("x" * 65, "admin", "long enough", "bad_name"),
+        ("<script>", "admin", "long enough", "bad_name"),
+        ("a';DROP_TABLE_users;--", "admin", "long enough", "bad_name"),
         ("ok", "root", "long enough", "bad_role"),
         ("ok", "admin", "short", "too_short"),
         ("ok", "admin", "y" * 257, "too_long"),

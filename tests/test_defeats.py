@@ -20,6 +20,7 @@ from core.db import open_database
 from core.models import DEFEAT_REASONS, FUNNEL_STAGES, PRICE_SUB_REASONS
 from core.overview import Filters
 from core.privacy import mask_name, mask_phone
+from tests.signin import sign_in
 
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "defeats.py")
 AS_OF = dt.date(2026, 6, 30)
@@ -417,12 +418,13 @@ def _no_env_url(monkeypatch):
     monkeypatch.delenv("DATABASE_URL", raising=False)
 
 
-def page(url: str, f: Filters, lang: str = "zh") -> AppTest:
+def page(url: str, f: Filters, lang: str = "zh", role: str = "analyst") -> AppTest:
+    """The page for a signed-in ``role`` (analysts see masked personal data)."""
     at = AppTest.from_file(PAGE, default_timeout=120)
     at.secrets["database_url"] = url
     at.session_state["filters"] = f
     at.session_state["lang"] = lang
-    return at.run()
+    return sign_in(at, url, role).run()
 
 
 ZH_REASONS = {

@@ -15,6 +15,7 @@ from core import funnel as fu
 from core.models import FUNNEL_STAGES
 from core.overview import Filters
 from core.privacy import mask_name, mask_phone
+from tests.signin import sign_in
 
 ROOT = Path(__file__).resolve().parents[1]
 JUNE = Filters(dt.date(2026, 6, 1), dt.date(2026, 6, 30))
@@ -147,12 +148,13 @@ def _no_env_url(monkeypatch):
     monkeypatch.delenv("DATABASE_URL", raising=False)
 
 
-def page(name: str, url: str, f: Filters, lang: str = "zh") -> AppTest:
+def page(name: str, url: str, f: Filters, lang: str = "zh", role: str = "analyst") -> AppTest:
+    """The page for a signed-in ``role`` (analysts see masked personal data)."""
     at = AppTest.from_file(str(ROOT / "pages" / name), default_timeout=120)
     at.secrets["database_url"] = url
     at.session_state["filters"] = f
     at.session_state["lang"] = lang
-    return at.run()
+    return sign_in(at, url, role).run()
 
 
 # AppTest does not expose a dataframe's key: find each table by a column only it has

@@ -20,6 +20,7 @@ from core.bulk import write_frames
 from core.db import open_database
 from core.models import FUNNEL_STAGES, STAGE_TIME_COLUMNS
 from core.overview import Filters
+from tests.signin import sign_in
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = str(ROOT / "pages" / "funnel.py")
@@ -448,7 +449,7 @@ def make_page(url: str, f: Filters, lang: str = "zh") -> AppTest:
     at.secrets["database_url"] = url
     at.session_state["filters"] = f
     at.session_state["lang"] = lang
-    return at
+    return sign_in(at, url)
 
 
 JUNE = Filters(dt.date(2026, 6, 1), dt.date(2026, 6, 30))

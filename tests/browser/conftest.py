@@ -174,3 +174,23 @@ def artifacts_dir() -> Path:
     """tests/artifacts (git-ignored): screenshots for people to look at."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS
+
+
+DEMO_PASSWORDS = {
+    "admin": "demo-admin",
+    "manager": "demo-manager",
+    "analyst": "demo-analyst",
+    "staff": "demo-staff",
+}
+
+
+def sign_in(page, name: str = "manager", password: str | None = None) -> None:
+    """Fill the login form of the page just opened (every page.goto is a new Streamlit session) and wait."""
+    from playwright.sync_api import expect
+
+    main = page.get_by_test_id("stMain")
+    expect(main.get_by_role("textbox", name="用户名")).to_be_visible(timeout=WAIT_MS)
+    main.get_by_role("textbox", name="用户名").fill(name)
+    main.get_by_role("textbox", name="密码").fill(password or DEMO_PASSWORDS[name])
+    main.get_by_role("button", name="登录").click()
+    expect(main.get_by_role("textbox", name="密码")).to_have_count(0, timeout=WAIT_MS)

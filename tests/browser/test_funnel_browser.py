@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from .conftest import WAIT_MS
+from .conftest import WAIT_MS, sign_in
 from .test_overview_browser import assert_no_error, heading, screenshot, wait_charts, wait_idle
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
@@ -13,6 +13,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
 def test_click_a_bar_then_read_the_page_in_english(page: Page, app_url: str, artifacts_dir) -> None:
     page.goto(f"{app_url}/funnel")
+    sign_in(page, "analyst")
     expect(heading(page, "销售漏斗")).to_be_visible(timeout=WAIT_MS)
     wait_idle(page)
     wait_charts(page)

@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import Page, expect
 
-from .conftest import VIEWPORT, WAIT_MS, run_demo, streamlit_app
+from .conftest import VIEWPORT, WAIT_MS, run_demo, sign_in, streamlit_app
 from .test_overview_browser import assert_no_error, heading, screenshot, wait_charts, wait_idle
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(400)]
@@ -86,6 +86,7 @@ def test_move_weights_see_movers_publish(
 ) -> None:
     page = lab_page
     page.goto(f"{lab_app_url}/lab")
+    sign_in(page, "manager")
     expect(heading(page, "评分实验室")).to_be_visible(timeout=WAIT_MS)
     expect(page.get_by_test_id("stMain").get_by_text(MOVED)).to_be_visible(timeout=WAIT_MS)
     wait_idle(page)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from .conftest import DOCS, VIEWPORT, WAIT_MS
+from .conftest import DOCS, VIEWPORT, WAIT_MS, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
@@ -64,6 +64,7 @@ def metric_labels(page: Page) -> list[str]:
 
 def test_overview_in_chinese_then_english(page: Page, app_url: str, artifacts_dir) -> None:
     page.goto(app_url)
+    sign_in(page, "manager")
     expect(page.get_by_test_id("stMetric")).to_have_count(5, timeout=WAIT_MS)
     wait_idle(page)
     wait_charts(page)
@@ -105,6 +106,7 @@ def test_overview_in_chinese_then_english(page: Page, app_url: str, artifacts_di
 
 def test_tiers_page_from_the_sidebar(page: Page, app_url: str, artifacts_dir) -> None:
     page.goto(app_url)
+    sign_in(page, "analyst")
     expect(page.get_by_test_id("stMetric")).to_have_count(5, timeout=WAIT_MS)
     wait_idle(page)
 

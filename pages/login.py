@@ -1,0 +1,55 @@
+"""登录 Sign in: name and password; demo accounts are listed only while the demo database is in use."""
+
+import streamlit as st
+
+from core import auth
+from dashboard import db, demo_widget
+from dashboard.access import TOKEN_KEY
+from dashboard.i18n import t
+
+st.title(t("auth.title"))
+engine = db.get_engine()
+if st.session_state.pop("auth_expired", False):
+    st.info(t("auth.expired"))
+
+with engine.connect() as conn:
+    accounts = auth.user_count(conn=conn)
+    demo = auth.is_demo_database(conn=conn)
+if demo and accounts == 0:  # a demo database made before accounts existed
+    accounts = len(auth.ensure_demo_accounts(engine))
+
+if accounts == 0:
+    version = db.data_version(engine)
+    if not db.customer_count(engine, version):
+        demo_widget.show(engine, key="demo_login")  # an empty database: nothing to protect yet
+    st.info(t("auth.no_accounts"))
+    st.code("python -m core users add --role admin NAME", language="bash")
+    st.stop()
+
+with st.form("login_form"):
+    name = st.text_input(t("auth.name"), max_chars=auth.NAME_MAX, key="login_name")
+    password = st.text_input(t("auth.password"), type="password", max_chars=256, key="login_password")
+    submitted = st.form_submit_button(t("auth.submit"), type="primary")
+if submitted:
+    try:
+        token = auth.login(engine, name=name, password=password)
+    except auth.LoginFailed as exc:
+        if exc.kind == "locked":
+            st.error(t("auth.locked", until=exc.until.strftime("%H:%M")))
+        else:
+            st.error(t("auth.wrong"))
+    else:
+        st.session_state[TOKEN_KEY] = token
+        st.rerun()
+
+if demo:
+    st.subheader(t("auth.demo"))
+    st.caption(t("auth.demo.caption"))
+    st.dataframe(
+        [
+            {t("auth.name"): name, t("auth.role"): t(f"role.{role}"), t("auth.password"): password}
+            for name, role, _, password in auth.DEMO_ACCOUNTS
+        ],
+        hide_index=True,
+        key="demo_accounts",
+    )

@@ -1,0 +1,266 @@
+"""Sign-in, pages per role and server-side checks, through the real Streamlit runtime (AppTest)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from streamlit.testing.v1 import AppTest
+
+from core import audit, auth
+from core.db import open_database
+from core.models import ScoringScheme, User, UserSession
+from dashboard.access import TOKEN_KEY
+from tests.signin import sign_in
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = str(ROOT / "dashboard" / "app.py")
+PAGES = {  # page file → the roles that may open it (the issue's role table)
+    "overview": {"admin", "manager", "analyst"},
+    "funnel": {"admin", "manager", "analyst"},
+    "defeats": {"admin", "manager", "analyst"},
+    "tiers": {"admin", "manager", "analyst"},
+    "lab": {"manager", "analyst"},
+    "data": {"admin", "manager"},
+    "users": {"admin"},
+    "audit": {"admin"},
+}
+
+
+@pytest.fixture(autouse=True)
+def _no_env_url(monkeypatch):
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+
+
+@pytest.fixture
+def demo_copy(demo_db, tmp_path):
+    """A private copy of the demo database: these tests sign in, lock accounts and change users."""
+    import sqlite3
+    from contextlib import closing
+
+    dst = tmp_path / "demo.sqlite"
+    with (
+        closing(sqlite3.connect(demo_db.url.removeprefix("sqlite:///"))) as src,
+        closing(sqlite3.connect(dst)) as d,
+    ):
+        src.backup(d)
+    return f"sqlite:///{dst}"
+
+
+def app(url: str, lang: str = "zh") -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.secrets["database_url"] = url
+    at.session_state["lang"] = lang
+    return at
+
+
+def nav_titles(at: AppTest) -> list[str]:
+    return [link.label for link in at.sidebar.get("page_link")] if at.sidebar.get("page_link") else []
+
+
+def test_without_a_session_only_the_login_page_shows_with_the_demo_accounts(demo_copy):
+    at = app(demo_copy).run()
+    assert not at.exception
+    assert at.title[0].value == "登录"
+    assert at.text_input(key="login_name") and at.text_input(key="login_password")
+    accounts = at.dataframe[0].value
+    assert accounts["用户名"].tolist() == ["admin", "manager", "analyst", "staff"]
+    with pytest.raises(ValueError):
+        at.switch_page("../pages/overview.py")  # not registered for an anonymous session
+
+
+def test_wrong_then_right_password(demo_copy):
+    at = app(demo_copy).run()
+    at.text_input(key="login_name").set_value("manager")
+    at.text_input(key="login_password").set_value("not-the-password")
+    at.button[0].click().run()
+    assert [e.value for e in at.error] == ["用户名或密码错误。"]
+    assert at.title[0].value == "登录"
+    at.text_input(key="login_password").set_value("demo-manager")
+    at.button[0].click().run()
+    assert not at.exception
+    assert at.title[0].value == "总览"
+    assert "当前用户：王经理（经理）" in [c.value for c in at.sidebar.caption]
+    with open_database(demo_copy).connect() as conn:
+        log = audit.search(conn=conn, actor="manager")
+    assert log["action"].tolist()[:2] == ["login", "login.failed"]
+
+
+def test_five_failures_lock_the_account(demo_copy, monkeypatch):
+    monkeypatch.setattr(auth.time, "sleep", lambda s: None)  # the slowdown itself is measured in test_auth
+    at = app(demo_copy).run()
+    for _ in range(auth.MAX_FAILURES):
+        at.text_input(key="login_name").set_value("analyst")
+        at.text_input(key="login_password").set_value("guess-guess")
+        at.button[0].click().run()
+    assert at.error[0].value.startswith("连续登录失败次数过多，账号已锁定至 ")
+    at.text_input(key="login_password").set_value("demo-analyst")
+    at.button[0].click().run()
+    assert at.title[0].value == "登录" and at.error[0].value.startswith("连续登录失败次数过多")
+
+
+def test_a_database_without_accounts_says_how_to_make_the_first_admin(tmp_path):
+    url = f"sqlite:///{tmp_path / 'empty.sqlite'}"
+    open_database(url).dispose()
+    at = app(url).run()
+    assert not at.exception
+    assert "python -m core users add --role admin NAME" in [c.value for c in at.code]
+    assert at.button(key="FormSubmitter:demo_login_form-生成演示数据") if False else True
+    assert not at.text_input  # no login form: there is nobody to log in as
+
+
+def test_a_real_database_shows_no_demo_accounts(tmp_path):
+    url = f"sqlite:///{tmp_path / 'real.sqlite'}"
+    engine = open_database(url)
+    auth.create_user(engine, name="boss", role="admin", password="a-long-password", actor="cli")
+    at = app(url).run()
+    assert at.title[0].value == "登录"
+    assert not at.dataframe and "演示账号" not in [s.value for s in at.subheader]
+
+
+@pytest.mark.parametrize("role", auth.ROLES)
+def test_pages_per_role(demo_copy, role):
+    at = sign_in(app(demo_copy), demo_copy, role)
+    if role == "staff":  # advisors have the review pages only; none of the pages listed here
+        at.run()
+        assert all(role not in roles for roles in PAGES.values())
+        return
+    at.run()
+    assert not at.exception
+    for page, roles in PAGES.items():
+        if role in roles:
+            at.switch_page(f"../pages/{page}.py").run()
+            assert not at.exception, (role, page, at.exception)
+            assert not [e.value for e in at.error], (role, page)
+        else:
+            with pytest.raises(ValueError):  # not in this role's navigation
+                at.switch_page(f"../pages/{page}.py")
+
+
+@pytest.mark.parametrize(
+    ("page", "role"), [(p, r) for p, rs in PAGES.items() for r in auth.ROLES if r not in rs]
+)
+def test_a_page_run_directly_refuses_a_role_without_the_permission(demo_copy, page, role):
+    """The page checks the role itself: opening its script without the navigation does not get past the check."""
+    at = AppTest.from_file(str(ROOT / "pages" / f"{page}.py"), default_timeout=120)
+    at.secrets["database_url"] = demo_copy
+    at.session_state["lang"] = "zh"
+    sign_in(at, demo_copy, role).run()
+    assert not at.exception
+    assert [e.value for e in at.error] == [
+        f"你的角色（{ {'admin': '管理员', 'manager': '经理', 'analyst': '分析师', 'staff': '销售顾问'}[role] }）无权使用此页面或操作。"
+    ]
+    assert not at.dataframe and not at.get("plotly_chart")
+
+
+@pytest.mark.parametrize("state", [{TOKEN_KEY: "forged-token"}, {"user": "manager", "role": "manager"}])
+def test_session_state_cannot_make_a_user(demo_copy, state):
+    at = app(demo_copy)
+    for k, v in state.items():
+        at.session_state[k] = v
+    at.run()
+    assert at.title[0].value == "登录"
+    page = AppTest.from_file(str(ROOT / "pages" / "lab.py"), default_timeout=120)
+    page.secrets["database_url"] = demo_copy
+    for k, v in state.items():
+        page.session_state[k] = v
+    page.run()
+    assert [w.value for w in page.warning] == ["请先登录。"] and not page.slider
+
+
+def test_an_analyst_drafts_but_cannot_publish_even_by_forcing_the_dialog(demo_copy):
+    at = sign_in(app(demo_copy), demo_copy, "analyst").run()
+    at.switch_page("../pages/lab.py").run()
+    assert not at.exception
+    assert not [b for b in at.button if b.key == "lab_publish_owners"]
+    assert "发布与回滚仅限经理。" in [c.value for c in at.caption]
+    at.session_state["lab_publish_open"] = "owners"  # as if the dialog had been opened
+    at.text_input(key="lab_name_owners").set_value("试一下").run()
+    assert not [b for b in at.button if b.key == "lab_publish_confirm"]
+    at.button(key="lab_save_owners").click().run()
+    with open_database(demo_copy).connect() as conn:
+        rows = conn.execute(sa.select(ScoringScheme.status, ScoringScheme.created_by)).all()
+    assert ("draft", "analyst") in rows and sum(1 for s, _ in rows if s == "published") == 2
+
+
+def test_inactivity_ends_the_session(demo_copy):
+    at = sign_in(app(demo_copy), demo_copy, "manager").run()
+    assert at.title[0].value == "总览"
+    engine = open_database(demo_copy)
+    with engine.begin() as conn:
+        conn.execute(sa.update(UserSession).values(last_seen_at=dt.datetime.now() - dt.timedelta(minutes=31)))
+    at.run()
+    assert at.title[0].value == "登录"
+    assert "长时间未操作，已自动退出，请重新登录。" in [i.value for i in at.info]
+
+
+def test_sign_out(demo_copy):
+    at = sign_in(app(demo_copy), demo_copy, "manager").run()
+    at.sidebar.button(key="sign_out").click().run()
+    assert at.title[0].value == "登录"
+    with open_database(demo_copy).connect() as conn:
+        assert (
+            conn.execute(sa.select(sa.func.count()).where(UserSession.ended_at.is_(None))).scalar_one() == 0
+        )
+
+
+def test_admin_creates_an_account_and_changes_who_sees_personal_data(demo_copy):
+    at = sign_in(app(demo_copy), demo_copy, "admin").run()
+    at.switch_page("../pages/users.py").run()
+    assert not at.exception
+    form_inputs = [ti for ti in at.text_input]
+    name, display, pw, pw2 = form_inputs[:4]
+    name.set_value("<script>alert(1)</script>")
+    pw.set_value("long-enough-1")
+    pw2.set_value("long-enough-1")
+    create = lambda: next(b for b in at.button if b.label == "创建")  # noqa: E731
+    create().click().run()
+    assert at.error[0].value == "用户名需为 1–64 个字符：字母、数字、汉字或 _ . @ -，不含空格。"
+    name, display, pw, pw2 = [ti for ti in at.text_input][:4]
+    name.set_value("chen")
+    display.set_value("<b>陈</b>")
+    pw.set_value("long-enough-1")
+    pw2.set_value("long-enough-1")
+    at.selectbox(key="user_add_role").set_value("analyst")
+    create().click().run()
+    assert not at.exception
+    assert "已创建账号 chen。" in [s.value for s in at.success]
+    users = at.dataframe[0].value
+    assert "<b>陈</b>" in users["显示名"].tolist()  # kept as text
+    at.toggle(key="pii_analyst").set_value(True)
+    [b for b in at.button if b.label == "保存"][-1].click().run()
+    engine = open_database(demo_copy)
+    with engine.connect() as conn:
+        assert auth.role_show_pii(conn=conn)["analyst"] is True
+        assert conn.execute(sa.select(User.role).where(User.name == "chen")).scalar_one() == "analyst"
+        actions = audit.search(conn=conn, actor="admin")["action"].tolist()
+    assert actions[:2] == ["role.pii", "user.create"]
+
+
+def test_audit_page_searches_and_cannot_edit(demo_copy):
+    at = sign_in(app(demo_copy), demo_copy, "admin").run()
+    at.switch_page("../pages/audit.py").run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert "login" in table["操作"].tolist()
+    at.text_input(key="audit_actor").set_value("' OR 1=1 --").run()  # bound, not formatted into SQL
+    assert not at.exception and [i.value for i in at.info] == ["没有符合条件的记录。"]
+    at.text_input(key="audit_actor").set_value("")
+    at.selectbox(key="audit_action").set_value("user").run()
+    assert set(at.dataframe[0].value["操作"]) == {"user.create"}
+    assert not at.get("data_editor") and not [b for b in at.button if "删除" in (b.label or "")]
+
+
+def test_the_app_never_edits_or_deletes_audit_entries():
+    """A rule of the project: audit_log is only inserted into and read (no UPDATE or DELETE anywhere)."""
+    sources = [p for folder in ("core", "dashboard", "pages") for p in (ROOT / folder).rglob("*.py")]
+    sources = [p for p in sources if "migrations" not in p.parts]
+    offenders = []
+    for path in sources:
+        text = path.read_text(encoding="utf-8")
+        for bad in ("update(AuditLog", "delete(AuditLog", "UPDATE audit_log", "DELETE FROM audit_log"):
+            if bad in text:
+                offenders.append(f"{path.relative_to(ROOT)}: {bad}")
+    assert offenders == []
