@@ -11,7 +11,7 @@ from dashboard.i18n import DEFAULT_LANGUAGE, LANGUAGES, t
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = ROOT / "pages"
-FILTERED_PAGES = {"", "overview", "funnel", "defeats", "tiers"}
+FILTERED_PAGES = {"", "overview", "funnel", "defeats", "tiers", "regions", "channels"}
 
 st.set_page_config(page_title="车商客户分级看板", page_icon=":material/directions_car:", layout="wide")
 
@@ -42,6 +42,10 @@ pages = {
         ),
         st.Page(
             PAGES / "defeats.py", title=t("defeats.page"), icon=":material/heart_broken:", url_path="defeats"
+        ),
+        st.Page(PAGES / "regions.py", title=t("regions.page"), icon=":material/map:", url_path="regions"),
+        st.Page(
+            PAGES / "channels.py", title=t("roi.page"), icon=":material/campaign:", url_path="channels"
         ),
     ],
     t("nav.tiering"): [

@@ -349,10 +349,13 @@ TEXT: dict[str, tuple[str, str]] = {
     "tier_system.value_3": ("高价值/普通/流失风险", "High value / Normal / Churn risk"),
 }
 
+from dashboard.texts import channels as _channels  # noqa: E402
 from dashboard.texts import defeats as _defeats  # noqa: E402
 from dashboard.texts import funnel as _funnel  # noqa: E402
+from dashboard.texts import regions as _regions  # noqa: E402
+from dashboard.texts import views as _views  # noqa: E402
 
-for _table in (_funnel.TEXT, _defeats.TEXT):
+for _table in (_funnel.TEXT, _defeats.TEXT, _regions.TEXT, _channels.TEXT, _views.TEXT):
     _clash = set(_table) & set(TEXT)
     assert not _clash, f"text keys defined twice: {sorted(_clash)}"
     TEXT.update(_table)

@@ -1,0 +1,121 @@
+"""Pieces the region and channel analysis pages share: a chart with its table view and downloads of exactly
+that table, the customers behind a figure, chart clicks, and the colour of "untiered"."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from core import exports
+from dashboard.charts import FONT, tier_colour_map
+from dashboard.i18n import t
+from dashboard.widgets import tier_label
+
+UNTIERED_COLOUR = "#d9d9d9"  # light grey: not one of TIER_COLOURS, so it never looks like a tier
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def layout(fig: go.Figure, height: int = 400) -> go.Figure:
+    fig.update_layout(
+        font_family=FONT,
+        margin=dict(l=10, r=10, t=40, b=10),
+        height=height,
+        legend=dict(orientation="h", y=1.12),
+    )
+    return fig
+
+
+def downloads(frame: pd.DataFrame, name: str, key: str) -> None:
+    """CSV and Excel downloads of exactly the table shown."""
+    c1, c2, _ = st.columns([1, 1, 4])
+    with c1:
+        st.download_button(
+            t("views.download.csv"), exports.csv_bytes(frame), file_name=f"{name}.csv", mime="text/csv",
+            key=f"{key}_csv", icon=":material/download:",
+        )  # fmt: skip
+    with c2:
+        st.download_button(
+            t("views.download.xlsx"), exports.xlsx_bytes(frame, sheet=name), file_name=f"{name}.xlsx",
+            mime=XLSX, key=f"{key}_xlsx", icon=":material/download:",
+        )  # fmt: skip
+
+
+def table(frame: pd.DataFrame, key: str, percent: tuple[str, ...] = (), money: tuple[str, ...] = ()) -> None:
+    config = {c: st.column_config.NumberColumn(format="percent") for c in percent if c in frame}
+    config.update({c: st.column_config.NumberColumn(format="localized") for c in money if c in frame})
+    st.dataframe(frame, hide_index=True, column_config=config, key=key)
+
+
+def chart_and_table(
+    fig: go.Figure,
+    frame: pd.DataFrame,
+    *,
+    name: str,
+    key: str,
+    percent: tuple[str, ...] = (),
+    money: tuple[str, ...] = (),
+    height: int = 400,
+    clickable: bool = False,
+):
+    """The chart and its table in tabs, then CSV and Excel of the table; returns the chart's selection event."""
+    chart_tab, table_tab = st.tabs([t("views.chart"), t("views.table")])
+    with chart_tab:
+        if clickable:
+            event = st.plotly_chart(
+                layout(fig, height), key=f"{key}_chart", on_select="rerun", selection_mode="points"
+            )
+        else:
+            event = st.plotly_chart(layout(fig, height), key=f"{key}_chart")
+    with table_tab:
+        table(frame, f"{key}_table", percent, money)
+    downloads(frame, name, key)
+    return event
+
+
+def clicked_points(event) -> list[dict]:
+    """The points of a plotly chart's selection event (empty without a selection)."""
+    try:
+        return list(event["selection"]["points"] or [])
+    except (KeyError, TypeError):
+        return []
+
+
+def apply_click(event, state_key: str, values: dict[str, object]) -> bool:
+    """Put a new chart click into the drill-down widgets' session state, once per click.
+
+    ``values`` maps widget keys to the values the click means. Called before those widgets are drawn; a click
+    that was applied already is left alone, so choosing another value in the widgets afterwards sticks.
+    """
+    marker = repr(sorted(values.items()))
+    if st.session_state.get(state_key) == marker:
+        return False
+    st.session_state[state_key] = marker
+    for key, value in values.items():
+        st.session_state[key] = value
+    return True
+
+
+def tier_colours(labels: list[str]) -> dict[str, str]:
+    """The project's colour per tier (by position in the scheme's labels), plus grey for untiered."""
+    from core.tier_report import UNTIERED
+
+    return {**tier_colour_map([x for x in labels if x != UNTIERED]), UNTIERED: UNTIERED_COLOUR}
+
+
+def tier_name(label: str) -> str:
+    """A tier label for display; "untiered" in the session's language."""
+    from core.tier_report import UNTIERED
+
+    return t("views.untiered") if label == UNTIERED else tier_label(label)
+
+
+def customer_list(people: pd.DataFrame, total: int, *, name: str, key: str, limit: int) -> None:
+    """The customers behind a figure (already masked by core), at most ``limit``, with downloads of that list."""
+    if total == 0:
+        st.info(t("views.customers.none"))
+        return
+    if total > limit:
+        st.caption(t("views.customers.capped", shown=f"{limit:,}", n=f"{total:,}"))
+    st.dataframe(people, hide_index=True, key=f"{key}_table")
+    downloads(people, name, key)
