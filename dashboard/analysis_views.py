@@ -96,11 +96,20 @@ def apply_click(event, state_key: str, values: dict[str, object]) -> bool:
     return True
 
 
-def tier_colours(labels: list[str]) -> dict[str, str]:
-    """The project's colour per tier (by position in the scheme's labels), plus grey for untiered."""
+def tier_colours(labels: list[str], schemes: list[list[str]] = ()) -> dict[str, str]:
+    """The project's colour per tier plus grey for untiered.
+
+    A label takes the colour of its position in the first of ``schemes`` (label lists, the published scheme
+    first) that holds it, as on the tiers page; other labels get the colour of their position in ``labels``.
+    So the top tier is green in every version and on every page.
+    """
     from core.tier_report import UNTIERED
 
-    return {**tier_colour_map([x for x in labels if x != UNTIERED]), UNTIERED: UNTIERED_COLOUR}
+    out = tier_colour_map([x for x in labels if x != UNTIERED])
+    for scheme in reversed(list(schemes)):
+        out.update({k: v for k, v in tier_colour_map(list(scheme)).items() if k in out})
+    out[UNTIERED] = UNTIERED_COLOUR
+    return out
 
 
 def tier_name(label: str) -> str:

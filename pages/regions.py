@@ -35,7 +35,8 @@ if now.empty and before.empty:
 
 yoy = tr.region_tiers_from_frames(now, before, data.regions(engine, version), labels)
 tiers = tr.tier_order(labels, now, before)
-colours = tier_colours(tiers)
+owner_schemes = [labels, *data.published_versions(engine, version, "owners")["labels"]]
+colours = tier_colours(tiers, owner_schemes)
 yoy = yoy.assign(
     region_key=yoy["region_id"].map(lambda r: -1 if r is None else int(r)),
     region_name=yoy["region_en" if en else "region"],
@@ -269,7 +270,7 @@ with tab_matrix:
         mfig, matrix_shown, name="tier_migration", key="regions_matrix", height=120 + 50 * len(rows)
     )
 with tab_sankey:
-    ca, cb = tier_colours(rows), tier_colours(cols)
+    ca, cb = tier_colours(rows, [labels_a, *owner_schemes]), tier_colours(cols, [labels_b, *owner_schemes])
     flows = moves[moves["customers"] > 0]
     nodes = [f"{tname(r)} ({name_a})" for r in rows] + [f"{tname(c)} ({name_b})" for c in cols]
     sankey = go.Figure(
