@@ -210,7 +210,7 @@ def region_tiers_from_frames(
                 (r, name, name_en, tier, int(c_before.get((k, tier), 0)), int(c_now.get((k, tier), 0)))
             )
     out = pd.DataFrame(rows, columns=_REGION_COLUMNS[:6])
-    out["region_id"] = pd.Series([None if r is None else int(r) for r in out["region_id"]], dtype=object)
+    out["region_id"] = pd.Series([None if pd.isna(r) else int(r) for r in out["region_id"]], dtype=object)
     out["change"] = out["customers"] - out["customers_before"]
     key = out["region_id"].map(lambda r: -1 if r is None else r)
     for col, suffix in (("customers", ""), ("customers_before", "_before")):

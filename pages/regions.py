@@ -33,9 +33,12 @@ if now.empty and before.empty:
     st.info(t("regions.nothing"))
     st.stop()
 
-yoy = tr.region_tiers_from_frames(now, before, data.regions(engine, version), labels)
-tiers = tr.tier_order(labels, now, before)
 owner_schemes = [labels, *data.published_versions(engine, version, "owners")["labels"]]
+# the published scheme's tiers first, then those of earlier versions (newest first) that still occur
+found = set(now["tier"]) | set(before["tier"])
+order = [x for x in dict.fromkeys(x for s in owner_schemes for x in s) if x in labels or x in found]
+yoy = tr.region_tiers_from_frames(now, before, data.regions(engine, version), order)
+tiers = tr.tier_order(order, now, before)
 colours = tier_colours(tiers, owner_schemes)
 yoy = yoy.assign(
     region_key=yoy["region_id"].map(lambda r: -1 if r is None else int(r)),
@@ -244,6 +247,9 @@ cols = list(dict.fromkeys(moves["to_tier"]))
 matrix = moves.pivot(index="from_tier", columns="to_tier", values="customers").reindex(
     index=rows, columns=cols
 )
+matrix = matrix.fillna(0).astype(
+    int
+)  # untiered → untiered: customers without a tier on either side, not counted
 st.caption(t("regions.migration.caption", a=name_a, b=name_b, n=f"{int(moves['customers'].sum()):,}",
              stay=f"{int(sum(matrix.loc[x, x] for x in rows if x in cols and x != tr.UNTIERED)):,}"))  # fmt: skip
 
@@ -286,11 +292,18 @@ with tab_sankey:
     )
     chart_and_table(sankey, matrix_shown, name="tier_migration_sankey", key="regions_sankey", height=460)
 
+biggest = moves.loc[moves["customers"].idxmax()]  # the drill-down starts at the largest flow
 d1, d2 = st.columns(2)
 with d1:
-    from_tier = st.selectbox(t("regions.migration.from"), rows, format_func=tname, key="regions_from_tier")
+    from_tier = st.selectbox(
+        t("regions.migration.from"), rows, index=rows.index(biggest["from_tier"]), format_func=tname,
+        key="regions_from_tier",
+    )  # fmt: skip
 with d2:
-    to_tier = st.selectbox(t("regions.migration.to"), cols, format_func=tname, key="regions_to_tier")
+    to_tier = st.selectbox(
+        t("regions.migration.to"), cols, index=cols.index(biggest["to_tier"]), format_func=tname,
+        key="regions_to_tier",
+    )  # fmt: skip
 ids = tr.transition_members_from_frames(side_a, side_b, from_tier, to_tier)
 st.caption(t("regions.migration.members", a=tname(from_tier), b=tname(to_tier), n=f"{len(ids):,}"))
 customer_list(people_table(data.customers(engine, version, tuple(ids), DRILL_LIMIT)), len(ids),
