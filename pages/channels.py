@@ -240,19 +240,22 @@ downloads(rules, "channel_spend_rules", "roi_rules")
 # ---- the customers behind a figure -------------------------------------------------------------------------------
 st.subheader(t("roi.drill"), help=t("roi.drill.help"))
 month_options = [ALL, *[f"{m:%Y-%m-%d}" for m in months]]
+month_names = {m: month_option(m) for m in month_options}  # a dict's .get pickles; a page function does not
 if st.session_state.get("roi_drill_month") not in month_options:
     st.session_state.pop("roi_drill_month", None)
 st.session_state.setdefault("roi_drill_measure", "deals")
 d1, d2, d3 = st.columns(3)
 with d1:
-    channel = st.selectbox(t("roi.col.channel"), ids, format_func=channel_option, key="roi_drill_channel")
+    channel = st.selectbox(t("roi.col.channel"), ids, format_func=channel_names.get, key="roi_drill_channel")
 with d2:
     measure = st.selectbox(
         t("roi.drill.measure"), cr.MEASURES, format_func=functools.partial(coded, "roi.col"),
         key="roi_drill_measure",
     )  # fmt: skip
 with d3:
-    month = st.selectbox(t("roi.col.month"), month_options, format_func=month_option, key="roi_drill_month")
+    month = st.selectbox(
+        t("roi.col.month"), month_options, format_func=month_names.get, key="roi_drill_month"
+    )
 lead_ids = cr.lead_ids_from_frames(
     frames, f, channel_id=int(channel), measure=measure,
     month=None if month == ALL else pd.Timestamp(month).date(),

@@ -44,15 +44,13 @@ yoy = yoy.assign(
     region_key=yoy["region_id"].map(lambda r: -1 if r is None else int(r)),
     region_name=yoy["region_en" if en else "region"],
 )
-region_names = dict(zip(yoy["region_key"], yoy["region_name"], strict=False))
+# format_func must pickle (serializable session state): a dict's bound .get does, a function of this page not
+region_names = dict(zip(yoy["region_key"].astype(int), yoy["region_name"], strict=False))
+scope_names = {0: t("regions.migration.all"), **{k: v for k, v in region_names.items() if k != -1}}
 
 
 def region_option(key: int) -> str:
     return region_names.get(key, "—")
-
-
-def scope_option(key: int) -> str:
-    return t("regions.migration.all") if key == 0 else region_option(key)
 
 
 def pp(v: float) -> float:
@@ -72,7 +70,7 @@ xs = [[], []]
 for _, r in yoy.drop_duplicates("region_key").iterrows():
     for side in ("before", "now"):
         xs[0].append(r["region_name"])
-        xs[1].append(side_label[side])
+        xs[1].append(t(f"regions.short.{side}"))
 traces = []
 for tier in tiers:
     part = yoy[yoy["tier"] == tier]
@@ -86,7 +84,9 @@ for tier in tiers:
             name=tname(tier), x=xs, y=ys, customdata=custom, marker_color=colours[tier], hovertemplate="%{y}"
         )
     )
-fig = go.Figure(traces).update_layout(barmode="stack", xaxis_title=t("regions.col.region"))
+fig = go.Figure(traces).update_layout(
+    barmode="stack", xaxis_title=t("regions.col.region"), legend_traceorder="normal"
+)
 fig.update_yaxes(title=t(f"regions.measure.{measure}"), tickformat=".0%" if measure == "share" else None)
 shown = pd.DataFrame(
     {
@@ -150,7 +150,7 @@ st.subheader(t("regions.drill"), help=t("regions.drill.help"))
 c1, c2, c3 = st.columns(3)
 with c1:
     region_key = st.selectbox(
-        t("regions.col.region"), list(region_names), format_func=region_option, key="regions_drill_region"
+        t("regions.col.region"), list(region_names), format_func=region_names.get, key="regions_drill_region"
     )
 with c2:
     side = st.selectbox(t("regions.drill.side"), SIDES, format_func=side_label.get, key="regions_drill_side")
@@ -192,8 +192,8 @@ m1, m2, m3 = st.columns(3)
 with m3:
     scope = st.selectbox(
         t("regions.migration.region"),
-        [0, *[k for k in region_names if k != -1]],
-        format_func=scope_option,
+        list(scope_names),
+        format_func=scope_names.get,
         key="regions_migration_region",
     )
 mf = dataclasses.replace(f, region_ids=(scope,)) if scope else f
@@ -204,8 +204,11 @@ if mode == "dates":
         day_b = st.date_input(t("regions.migration.to_day"), value=f.end, key="regions_day_b")
     side_a = data.tiers_at(engine, version, mf, tr.end_of_day(day_a))
     side_b = data.tiers_at(engine, version, mf, tr.end_of_day(day_b))
-    labels_a = labels_b = labels
+    # each side's tiers in the page's order (published scheme first), only those that occur on that side
+    labels_a = [x for x in order if x in set(side_a["tier"])]
+    labels_b = [x for x in order if x in set(side_b["tier"])]
     name_a, name_b = str(day_a), str(day_b)
+    short_a, short_b = name_a, name_b
 else:
     with m1:
         population = st.selectbox(
@@ -237,6 +240,7 @@ else:
     side_b = data.version_tiers(engine, version, mf, b_id)
     labels_a, labels_b = list(by_id.loc[a_id, "labels"]), list(by_id.loc[b_id, "labels"])
     name_a, name_b = vlabel[a_id], vlabel[b_id]
+    short_a, short_b = (f"v{int(by_id.loc[i, 'version'])}" for i in (a_id, b_id))
 
 if side_a.empty and side_b.empty:
     st.info(t("regions.migration.nothing"))
@@ -278,7 +282,7 @@ with tab_matrix:
 with tab_sankey:
     ca, cb = tier_colours(rows, [labels_a, *owner_schemes]), tier_colours(cols, [labels_b, *owner_schemes])
     flows = moves[moves["customers"] > 0]
-    nodes = [f"{tname(r)} ({name_a})" for r in rows] + [f"{tname(c)} ({name_b})" for c in cols]
+    nodes = [f"{tname(r)} ({short_a})" for r in rows] + [f"{tname(c)} ({short_b})" for c in cols]
     sankey = go.Figure(
         go.Sankey(
             node=dict(label=nodes, color=[ca[r] for r in rows] + [cb[c] for c in cols], pad=18),
@@ -286,7 +290,7 @@ with tab_sankey:
                 source=[rows.index(x) for x in flows["from_tier"]],
                 target=[len(rows) + cols.index(y) for y in flows["to_tier"]],
                 value=flows["customers"].tolist(),
-                color="rgba(120,120,120,0.25)",
+                color=[ca[x] + "66" for x in flows["from_tier"]],  # the source tier's colour, translucent
             ),
         )
     )

@@ -597,3 +597,22 @@ def test_page_empty_state(demo_db):
     assert not at.exception
     assert at.info[0].value.startswith("所选月份和筛选条件下没有线索")
     assert len(at.dataframe) == 0 and len(at.get("plotly_chart")) == 0
+
+
+def test_the_app_serves_the_page_with_the_shared_filters(demo_db):
+    at = AppTest.from_file(str(ROOT / "dashboard" / "app.py"), default_timeout=120)
+    at.secrets["database_url"] = demo_db.url
+    at.session_state["lang"] = "zh"
+    at.run()
+    at.switch_page("../pages/channels.py").run()
+    assert not at.exception
+    assert at.title[0].value == "渠道投入产出"
+    assert [m.label for m in at.sidebar.multiselect] == ["门店", "区域", "线索渠道"]
+    # the sidebar's region filter reaches the figures
+    at.sidebar.multiselect[1].select(2).run()
+    assert not at.exception
+    f = at.session_state["filters"]
+    assert f.region_ids == (2,)
+    with demo_db.engine.connect() as conn:
+        totals = cr.channel_totals_from_frames(cr.channel_months(conn=conn, filters=f))
+    assert at.dataframe[0].value["线索"].tolist() == totals["leads"].tolist()

@@ -512,3 +512,22 @@ def test_page_empty_state(history_db):
     assert not at.exception
     assert at.info[0].value.startswith("所选日期及一年前都没有")
     assert len(at.dataframe) == 0
+
+
+def test_the_app_serves_the_page_with_the_shared_filters(history_db):
+    url, engine = history_db
+    at = AppTest.from_file(str(ROOT / "dashboard" / "app.py"), default_timeout=120)
+    at.secrets["database_url"] = url
+    at.session_state["lang"] = "zh"
+    at.run()
+    at.switch_page("../pages/regions.py").run()
+    assert not at.exception
+    assert at.title[0].value == "区域分级分布"
+    at.sidebar.multiselect[0].select(1).run()  # store filter
+    assert not at.exception
+    f = at.session_state["filters"]
+    assert f.store_ids == (1,)
+    with engine.connect() as conn:
+        now = _sql_tiers(conn, f, tr.end_of_day(f.end))
+    shown = at.dataframe[0].value
+    assert int(shown["期末客户数"].sum()) == len(now)

@@ -16,6 +16,8 @@ TEXT: dict[str, tuple[str, str]] = {
         "widen the store, region or channel filters, or publish a scheme in the scoring lab first.",
     ),
     "regions.side.now": ("{day}", "{day}"),
+    "regions.short.now": ("期末", "Now"),
+    "regions.short.before": ("一年前", "A year before"),
     "regions.side.before": ("{day}（一年前）", "{day} (a year before)"),
     "regions.yoy": ("各区域客户分级：同比", "Customers per region and tier, year over year"),
     "regions.yoy.help": (
