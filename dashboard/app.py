@@ -44,9 +44,7 @@ pages = {
             PAGES / "defeats.py", title=t("defeats.page"), icon=":material/heart_broken:", url_path="defeats"
         ),
         st.Page(PAGES / "regions.py", title=t("regions.page"), icon=":material/map:", url_path="regions"),
-        st.Page(
-            PAGES / "channels.py", title=t("roi.page"), icon=":material/campaign:", url_path="channels"
-        ),
+        st.Page(PAGES / "channels.py", title=t("roi.page"), icon=":material/campaign:", url_path="channels"),
     ],
     t("nav.tiering"): [
         st.Page(PAGES / "tiers.py", title=t("page.tiers"), icon=":material/sell:", url_path="tiers"),
