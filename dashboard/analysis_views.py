@@ -9,7 +9,7 @@ import streamlit as st
 
 from core import exports
 from dashboard.charts import FONT, tier_colour_map
-from dashboard.i18n import t
+from dashboard.i18n import language, t
 from dashboard.widgets import tier_label
 
 UNTIERED_COLOUR = "#d9d9d9"  # light grey: not one of TIER_COLOURS, so it never looks like a tier
@@ -94,6 +94,13 @@ def apply_click(event, state_key: str, values: dict[str, object]) -> bool:
     for key, value in values.items():
         st.session_state[key] = value
     return True
+
+
+def lang_key(name: str) -> str:
+    """A widget key per language. A keyed widget keeps its options' old labels in the browser when only the
+    language changes (its identity is the key), so widgets whose labels are translated get one key per language.
+    """
+    return f"{name}.{language()}"
 
 
 def tier_colours(labels: list[str], schemes: list[list[str]] = ()) -> dict[str, str]:

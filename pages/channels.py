@@ -9,7 +9,14 @@ import streamlit as st
 from core import channel_roi as cr
 from dashboard import analysis_data as data
 from dashboard import filters
-from dashboard.analysis_views import apply_click, chart_and_table, clicked_points, customer_list, downloads
+from dashboard.analysis_views import (
+    apply_click,
+    chart_and_table,
+    clicked_points,
+    customer_list,
+    downloads,
+    lang_key,
+)
 from dashboard.i18n import coded, language, t
 
 DRILL_LIMIT = 500
@@ -116,8 +123,12 @@ event = chart_and_table(
 )  # fmt: skip
 points = [p for p in clicked_points(event) if p.get("customdata") is not None]
 if points:
-    apply_click(event, "roi_totals_click", {"roi_drill_channel": int(points[0]["customdata"]),
-                                             "roi_drill_month": ALL, "roi_drill_measure": "deals"})  # fmt: skip
+    click = {
+        lang_key("roi_drill_channel"): int(points[0]["customdata"]),
+        lang_key("roi_drill_month"): ALL,
+        lang_key("roi_drill_measure"): "deals",
+    }
+    apply_click(event, "roi_totals_click", click)
 if (totals["spend_status"] == "missing").any():
     st.caption(t("roi.missing.bars"))
 
@@ -164,7 +175,10 @@ if left_out:
 # ---- trend over months -----------------------------------------------------------------------------------------
 st.subheader(t("roi.trend"), help=t("roi.help"))
 metric = st.selectbox(
-    t("roi.metric"), TREND_METRICS, format_func=functools.partial(coded, "roi.col"), key="roi_metric"
+    t("roi.metric"),
+    TREND_METRICS,
+    format_func=functools.partial(coded, "roi.col"),
+    key=lang_key("roi_metric"),
 )
 trend = go.Figure()
 xs_all = [f"{m:%Y-%m}" for m in months]
@@ -202,8 +216,12 @@ event = chart_and_table(
 points = [p for p in clicked_points(event) if isinstance(p.get("customdata"), list | tuple)]
 if points:
     cid, month = points[0]["customdata"][:2]
-    apply_click(event, "roi_trend_click", {"roi_drill_channel": int(cid), "roi_drill_month": str(month),
-                "roi_drill_measure": metric if metric in cr.MEASURES else "deals"})  # fmt: skip
+    click = {
+        lang_key("roi_drill_channel"): int(cid),
+        lang_key("roi_drill_month"): str(month),
+        lang_key("roi_drill_measure"): metric if metric in cr.MEASURES else "deals",
+    }
+    apply_click(event, "roi_trend_click", click)
 
 st.subheader(t("roi.detail"))
 detail = localised(per_month, True)
@@ -241,20 +259,22 @@ downloads(rules, "channel_spend_rules", "roi_rules")
 st.subheader(t("roi.drill"), help=t("roi.drill.help"))
 month_options = [ALL, *[f"{m:%Y-%m-%d}" for m in months]]
 month_names = {m: month_option(m) for m in month_options}  # a dict's .get pickles; a page function does not
-if st.session_state.get("roi_drill_month") not in month_options:
-    st.session_state.pop("roi_drill_month", None)
-st.session_state.setdefault("roi_drill_measure", "deals")
+if st.session_state.get(lang_key("roi_drill_month")) not in month_options:
+    st.session_state.pop(lang_key("roi_drill_month"), None)
+st.session_state.setdefault(lang_key("roi_drill_measure"), "deals")
 d1, d2, d3 = st.columns(3)
 with d1:
-    channel = st.selectbox(t("roi.col.channel"), ids, format_func=channel_names.get, key="roi_drill_channel")
+    channel = st.selectbox(
+        t("roi.col.channel"), ids, format_func=channel_names.get, key=lang_key("roi_drill_channel")
+    )
 with d2:
     measure = st.selectbox(
         t("roi.drill.measure"), cr.MEASURES, format_func=functools.partial(coded, "roi.col"),
-        key="roi_drill_measure",
+        key=lang_key("roi_drill_measure"),
     )  # fmt: skip
 with d3:
     month = st.selectbox(
-        t("roi.col.month"), month_options, format_func=month_names.get, key="roi_drill_month"
+        t("roi.col.month"), month_options, format_func=month_names.get, key=lang_key("roi_drill_month")
     )
 lead_ids = cr.lead_ids_from_frames(
     frames, f, channel_id=int(channel), measure=measure,

@@ -10,7 +10,14 @@ import streamlit as st
 from core import tier_report as tr
 from dashboard import analysis_data as data
 from dashboard import db, filters
-from dashboard.analysis_views import apply_click, chart_and_table, clicked_points, customer_list, tier_colours
+from dashboard.analysis_views import (
+    apply_click,
+    chart_and_table,
+    clicked_points,
+    customer_list,
+    lang_key,
+    tier_colours,
+)
 from dashboard.analysis_views import tier_name as tname
 from dashboard.i18n import coded, language, t
 
@@ -64,7 +71,7 @@ measure = st.radio(
     ("customers", "share"),
     format_func=functools.partial(coded, "regions.measure"),
     horizontal=True,
-    key="regions_measure",
+    key=lang_key("regions_measure"),
 )
 xs = [[], []]
 for _, r in yoy.drop_duplicates("region_key").iterrows():
@@ -114,8 +121,12 @@ event = chart_and_table(
 points = [p for p in clicked_points(event) if isinstance(p.get("customdata"), list | tuple)]
 if points:
     key, side, tier = points[0]["customdata"][:3]
-    apply_click(event, "regions_yoy_click", {"regions_drill_region": int(key), "regions_drill_side": side,
-                                              "regions_drill_tier": tier})  # fmt: skip
+    click = {
+        lang_key("regions_drill_region"): int(key),
+        lang_key("regions_drill_side"): side,
+        lang_key("regions_drill_tier"): tier,
+    }
+    apply_click(event, "regions_yoy_click", click)
 
 # ---- concentration ---------------------------------------------------------------------------------------------
 st.subheader(t("regions.concentration"), help=t("regions.concentration.help"))
@@ -150,12 +161,17 @@ st.subheader(t("regions.drill"), help=t("regions.drill.help"))
 c1, c2, c3 = st.columns(3)
 with c1:
     region_key = st.selectbox(
-        t("regions.col.region"), list(region_names), format_func=region_names.get, key="regions_drill_region"
+        t("regions.col.region"),
+        list(region_names),
+        format_func=region_names.get,
+        key=lang_key("regions_drill_region"),
     )
 with c2:
-    side = st.selectbox(t("regions.drill.side"), SIDES, format_func=side_label.get, key="regions_drill_side")
+    side = st.selectbox(
+        t("regions.drill.side"), SIDES, format_func=side_label.get, key=lang_key("regions_drill_side")
+    )
 with c3:
-    tier = st.selectbox(t("regions.col.tier"), tiers, format_func=tname, key="regions_drill_tier")
+    tier = st.selectbox(t("regions.col.tier"), tiers, format_func=tname, key=lang_key("regions_drill_tier"))
 side_frame = now if side == "now" else before
 region_match = side_frame["region_id"].isna() if region_key == -1 else side_frame["region_id"] == region_key
 ids = side_frame.loc[region_match & (side_frame["tier"] == tier), "customer_id"].astype(int).tolist()
@@ -186,7 +202,7 @@ mode = st.radio(
     ("dates", "versions"),
     format_func=functools.partial(coded, "regions.mode"),
     horizontal=True,
-    key="regions_mode",
+    key=lang_key("regions_mode"),
 )
 m1, m2, m3 = st.columns(3)
 with m3:
@@ -194,14 +210,16 @@ with m3:
         t("regions.migration.region"),
         list(scope_names),
         format_func=scope_names.get,
-        key="regions_migration_region",
+        key=lang_key("regions_migration_region"),
     )
 mf = dataclasses.replace(f, region_ids=(scope,)) if scope else f
 if mode == "dates":
     with m1:
-        day_a = st.date_input(t("regions.migration.from_day"), value=before_day, key="regions_day_a")
+        day_a = st.date_input(
+            t("regions.migration.from_day"), value=before_day, key=lang_key("regions_day_a")
+        )
     with m2:
-        day_b = st.date_input(t("regions.migration.to_day"), value=f.end, key="regions_day_b")
+        day_b = st.date_input(t("regions.migration.to_day"), value=f.end, key=lang_key("regions_day_b"))
     side_a = data.tiers_at(engine, version, mf, tr.end_of_day(day_a))
     side_b = data.tiers_at(engine, version, mf, tr.end_of_day(day_b))
     # each side's tiers in the page's order (published scheme first), only those that occur on that side
@@ -215,7 +233,7 @@ else:
             t("regions.migration.population"),
             ("owners", "leads"),
             format_func=functools.partial(coded, "regions.population"),
-            key="regions_population",
+            key=lang_key("regions_population"),
         )
     versions = data.published_versions(engine, version, population)
     if len(versions) < 2:
@@ -230,7 +248,7 @@ else:
             default=[int(versions["id"].iloc[1]), int(versions["id"].iloc[0])],
             format_func=vlabel.get,
             max_selections=2,
-            key="regions_versions",
+            key=lang_key("regions_versions"),
         )
     if len(pick) != 2:
         st.info(t("regions.migration.pick_two"))
@@ -301,12 +319,12 @@ d1, d2 = st.columns(2)
 with d1:
     from_tier = st.selectbox(
         t("regions.migration.from"), rows, index=rows.index(biggest["from_tier"]), format_func=tname,
-        key="regions_from_tier",
+        key=lang_key("regions_from_tier"),
     )  # fmt: skip
 with d2:
     to_tier = st.selectbox(
         t("regions.migration.to"), cols, index=cols.index(biggest["to_tier"]), format_func=tname,
-        key="regions_to_tier",
+        key=lang_key("regions_to_tier"),
     )  # fmt: skip
 ids = tr.transition_members_from_frames(side_a, side_b, from_tier, to_tier)
 st.caption(t("regions.migration.members", a=tname(from_tier), b=tname(to_tier), n=f"{len(ids):,}"))

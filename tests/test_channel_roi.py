@@ -547,7 +547,7 @@ def test_page_shows_the_figures(demo_db):
 
 def test_page_trend_follows_the_measure(demo_db):
     at = make_page(demo_db.url, Q2).run()
-    at.selectbox(key="roi_metric").set_value("deals").run()
+    at.selectbox(key="roi_metric.zh").set_value("deals").run()
     assert not at.exception
     with demo_db.engine.connect() as conn:
         months = cr.channel_months(conn=conn, filters=Q2)
@@ -558,9 +558,9 @@ def test_page_trend_follows_the_measure(demo_db):
 
 def test_page_drill_down_lists_the_customers_behind_a_figure(demo_db):
     at = make_page(demo_db.url, Q2).run()
-    at.selectbox(key="roi_drill_channel").set_value(1)
-    at.selectbox(key="roi_drill_measure").set_value("leads")
-    at.selectbox(key="roi_drill_month").set_value("2026-05-01").run()
+    at.selectbox(key="roi_drill_channel.zh").set_value(1)
+    at.selectbox(key="roi_drill_measure.zh").set_value("leads")
+    at.selectbox(key="roi_drill_month.zh").set_value("2026-05-01").run()
     assert not at.exception
     sql = (
         "SELECT l.id, c.id, c.name, c.phone FROM leads l JOIN customers c ON c.id = l.customer_id "

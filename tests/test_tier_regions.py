@@ -447,9 +447,9 @@ def test_page_shows_year_over_year(history_db):
 def test_page_drill_down_lists_the_customers_of_a_bar(history_db):
     url, engine = history_db
     at = make_page(url, JUNE).run()
-    at.selectbox(key="regions_drill_region").set_value(2)
-    at.selectbox(key="regions_drill_side").set_value("before")
-    at.selectbox(key="regions_drill_tier").set_value("高价值").run()
+    at.selectbox(key="regions_drill_region.zh").set_value(2)
+    at.selectbox(key="regions_drill_side.zh").set_value("before")
+    at.selectbox(key="regions_drill_tier.zh").set_value("高价值").run()
     assert not at.exception
     with engine.connect() as conn:
         expected = _sql_tiers(conn, JUNE, tr.end_of_day(day("2025-06-30")))
@@ -466,7 +466,7 @@ def test_page_migration_by_versions_in_english(history_db):
     url, engine = history_db
     at = make_page(url, JUNE, "en")
     # AppTest formats options outside the session (always in Chinese), so choose the mode by its state
-    at.session_state["regions_mode"] = "versions"
+    at.session_state["regions_mode.en"] = "versions"
     at.run()
     assert not at.exception
     assert at.title[0].value == "Tiers by region"
@@ -486,9 +486,9 @@ def test_page_migration_by_versions_in_english(history_db):
 def test_page_migration_drill_down(history_db):
     url, engine = history_db
     at = make_page(url, JUNE).run()
-    at.radio(key="regions_mode").set_value("versions").run()
-    at.selectbox(key="regions_from_tier").set_value("高价值")
-    at.selectbox(key="regions_to_tier").set_value("优质").run()
+    at.radio(key="regions_mode.zh").set_value("versions").run()
+    at.selectbox(key="regions_from_tier.zh").set_value("高价值")
+    at.selectbox(key="regions_to_tier.zh").set_value("优质").run()
     assert not at.exception
     with engine.connect() as conn:
         versions = tr.published_versions(conn=conn, population="owners")
@@ -501,7 +501,7 @@ def test_page_migration_drill_down(history_db):
 
 def test_page_one_version_says_so(demo_db):
     at = make_page(demo_db.url, JUNE).run()
-    at.radio(key="regions_mode").set_value("versions").run()
+    at.radio(key="regions_mode.zh").set_value("versions").run()
     assert not at.exception
     assert at.info[-1].value.startswith("这个人群只发布过 1 个方案版本")
 
