@@ -41,10 +41,46 @@ def downloads(frame: pd.DataFrame, name: str, key: str) -> None:
         )  # fmt: skip
 
 
-def table(frame: pd.DataFrame, key: str, percent: tuple[str, ...] = (), money: tuple[str, ...] = ()) -> None:
-    config = {c: st.column_config.NumberColumn(format="percent") for c in percent if c in frame}
-    config.update({c: st.column_config.NumberColumn(format="localized") for c in money if c in frame})
-    st.dataframe(frame, hide_index=True, column_config=config, key=key)
+def _formatter(kind: str, empty: str):
+    def fmt(v: object) -> str:
+        if pd.isna(v):
+            return empty
+        return f"{v:.1%}" if kind == "percent" else f"{v:,.2f}" if kind == "money" else f"{v:,}"
+
+    return fmt
+
+
+def with_missing(frame: pd.DataFrame, missing: tuple[str, ...], text: str) -> pd.DataFrame:
+    """The table as downloaded: an empty figure of the ``missing`` columns says ``text`` (e.g. "费用缺失")."""
+    out = frame.copy()
+    for c in missing:
+        if c in out:
+            out[c] = out[c].astype(object).where(out[c].notna(), text)
+    return out
+
+
+def table(
+    frame: pd.DataFrame,
+    key: str,
+    percent: tuple[str, ...] = (),
+    money: tuple[str, ...] = (),
+    missing: tuple[str, ...] = (),
+    missing_text: str = "",
+) -> None:
+    """A table as shown: percentages and money formatted; an empty figure of the ``missing`` columns reads
+    ``missing_text`` (those columns become text: Streamlit shows any empty number as "None", whatever the
+    format). Other columns stay numeric, so they sort."""
+    shown = frame.copy()
+    formats = {}
+    for c in shown.columns:
+        if not pd.api.types.is_numeric_dtype(shown[c]) or pd.api.types.is_bool_dtype(shown[c]):
+            continue
+        kind = "percent" if c in percent else "money" if c in money else "number"
+        if c in missing and shown[c].isna().any():
+            shown[c] = shown[c].map(_formatter(kind, missing_text))
+        elif kind != "number":
+            formats[c] = _formatter(kind, "—")
+    st.dataframe(shown.style.format(formats) if formats else shown, hide_index=True, key=key)
 
 
 def chart_and_table(
@@ -55,6 +91,8 @@ def chart_and_table(
     key: str,
     percent: tuple[str, ...] = (),
     money: tuple[str, ...] = (),
+    missing: tuple[str, ...] = (),
+    missing_text: str = "",
     height: int = 400,
     clickable: bool = False,
 ):
@@ -68,8 +106,8 @@ def chart_and_table(
         else:
             event = st.plotly_chart(layout(fig, height), key=f"{key}_chart")
     with table_tab:
-        table(frame, f"{key}_table", percent, money)
-    downloads(frame, name, key)
+        table(frame, f"{key}_table", percent, money, missing, missing_text)
+    downloads(with_missing(frame, missing, missing_text), name, key)
     return event
 
 

@@ -16,6 +16,8 @@ from dashboard.analysis_views import (
     customer_list,
     downloads,
     lang_key,
+    table,
+    with_missing,
 )
 from dashboard.i18n import coded, language, t
 
@@ -89,11 +91,14 @@ def localised(frame: pd.DataFrame, with_month: bool) -> pd.DataFrame:
     out = pd.DataFrame(cols)
     for c in ("spend", "spend_reported", "cost_per_lead", "cost_per_deal", "revenue", "gross_profit"):
         out[c] = out[c].round(2)
+
     return out.rename(columns={c: t(f"roi.col.{c}") for c in out.columns})
 
 
 PERCENT = tuple(t(f"roi.col.{c}") for c in PERCENT_COLS)
 MONEY = tuple(t(f"roi.col.{c}") for c in MONEY_COLS)
+SPEND = (t("roi.col.spend"),)  # a missing spend says so, in the table and its downloads: never blank, never 0
+MISSING = t("roi.status.missing")
 
 # ---- per channel over the months -------------------------------------------------------------------------------
 st.subheader(t("roi.overview"), help=t("roi.help"))
@@ -119,7 +124,7 @@ bars = go.Figure(
 ).update_layout(barmode="group", yaxis_title=t("roi.yuan"))
 event = chart_and_table(
     bars, localised(totals, False), name="channel_roi", key="roi_totals", percent=PERCENT, money=MONEY,
-    clickable=True,
+    missing=SPEND, missing_text=MISSING, clickable=True,
 )  # fmt: skip
 points = [p for p in clicked_points(event) if p.get("customdata") is not None]
 if points:
@@ -211,7 +216,8 @@ pivot = pivot.pivot(index="month", columns="name", values=metric).reindex(column
 pivot = pivot.rename(columns={"month": t("roi.col.month")})
 event = chart_and_table(
     trend, pivot, name=f"channel_trend_{metric}", key="roi_trend",
-    percent=tuple(names) if metric in PERCENT_COLS else (), clickable=True,
+    percent=tuple(names) if metric in PERCENT_COLS else (), money=tuple(names) if metric in MONEY_COLS else (),
+    missing=tuple(names) if metric == "spend" else (), missing_text=MISSING, clickable=True,
 )  # fmt: skip
 points = [p for p in clicked_points(event) if isinstance(p.get("customdata"), list | tuple)]
 if points:
@@ -225,16 +231,8 @@ if points:
 
 st.subheader(t("roi.detail"))
 detail = localised(per_month, True)
-st.dataframe(
-    detail,
-    hide_index=True,
-    column_config={
-        **{c: st.column_config.NumberColumn(format="percent") for c in PERCENT},
-        **{c: st.column_config.NumberColumn(format="localized") for c in MONEY},
-    },
-    key="roi_detail_table",
-)
-downloads(detail, "channel_roi_by_month", "roi_detail")
+table(detail, "roi_detail_table", PERCENT, MONEY, SPEND, MISSING)
+downloads(with_missing(detail, SPEND, MISSING), "channel_roi_by_month", "roi_detail")
 
 # ---- how spend is counted ----------------------------------------------------------------------------------------
 st.subheader(t("roi.spend_rules"), help=t("roi.spend_rules.help"))

@@ -533,7 +533,9 @@ def test_page_shows_the_figures(demo_db):
     assert table["渠道"].tolist() == totals["channel"].tolist()
     assert table["线索"].tolist() == totals["leads"].tolist()
     assert table["成交"].tolist() == totals["deals"].tolist()
-    np.testing.assert_allclose(table["投放费用"].to_numpy(float), totals["spend"].round(2).to_numpy(float))
+    # a missing spend reads "费用缺失" in the table (never blank, never 0); the others are the figures
+    spend = [("费用缺失" if np.isnan(v) else f"{v:,.2f}") for v in totals["spend"]]
+    assert table["投放费用"].tolist() == spend and "费用缺失" in spend
     assert table.loc[table["渠道"] == "抖音", "费用状态"].tolist() == ["费用缺失"]
     assert table.loc[table["渠道"] == "到店自然客流", "计费方式"].tolist() == ["无投放费用"]
     detail = at.dataframe[3].value
@@ -616,3 +618,20 @@ def test_the_app_serves_the_page_with_the_shared_filters(demo_db):
     with demo_db.engine.connect() as conn:
         totals = cr.channel_totals_from_frames(cr.channel_months(conn=conn, filters=f))
     assert at.dataframe[0].value["线索"].tolist() == totals["leads"].tolist()
+
+
+def test_a_missing_spend_is_written_out_in_the_download():
+    from core.exports import csv_bytes
+    from dashboard.analysis_views import with_missing
+
+    shown = pd.DataFrame({"渠道": ["抖音", "汽车之家"], "投放费用": [NAN, 1000.0], "ROI": [NAN, 0.5]})
+    out = with_missing(shown, ("投放费用",), "费用缺失")
+    assert out["投放费用"].tolist() == ["费用缺失", 1000.0]
+    assert np.isnan(out["ROI"].iloc[0]) and np.isnan(
+        shown["投放费用"].iloc[0]
+    )  # the shown frame is unchanged
+    assert csv_bytes(out).decode("utf-8-sig").splitlines() == [
+        "渠道,投放费用,ROI",
+        "抖音,费用缺失,",
+        "汽车之家,1000.0,0.5",
+    ]
