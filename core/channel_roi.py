@@ -18,8 +18,9 @@ the period touches counts in full, because spend (投放费用) is reported per 
   spend row is *missing*: its month's spend is unknown (NaN), never 0, and ``spend_reported`` keeps the sum of
   the rows that exist. Without leads and without a row a paid channel simply cost nothing that month.
 - With a region filter, spend — reported per store, not per region — is allocated to the regions by their share
-  of the channel's leads created in that store and month (``spend_share``); missing only counts where the region
-  had such leads.
+  of the channel's leads created in that store and month; missing only counts where the region had such leads.
+  A store-month's spend with no leads at all (e.g. a flat fee in a quiet month) belongs to no region then, so the
+  regions' spends add up to the store's only where every paid month had leads.
 - *cost per lead* = spend ÷ leads; *cost per deal* = spend ÷ deals; *ROI* = (gross profit − spend) ÷ spend.
   Each is NaN where its divisor is 0 or spend is missing (ROI of a free channel is therefore NaN).
 

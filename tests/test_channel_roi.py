@@ -635,3 +635,16 @@ def test_a_missing_spend_is_written_out_in_the_download():
         "抖音,费用缺失,",
         "汽车之家,1000.0,0.5",
     ]
+
+
+@pytest.mark.parametrize(("filters", "rows"), [TINY_CASES[0], TINY_CASES[2]])
+def test_the_hand_made_case_on_every_backend(engine, filters, rows):
+    """SQLite, PostgreSQL and MariaDB give the same figures (Numeric amounts, dates and datetimes read back)."""
+    write_frames(engine, _tiny_frames())
+    with engine.connect() as conn:
+        got = cr.channel_months(conn=conn, filters=filters)
+        people = cr.lead_customers(conn=conn, lead_ids=[1, 4])
+    pd.testing.assert_frame_equal(
+        got[COUNT_COLUMNS + RATIO_COLUMNS].reset_index(drop=True), _expected(rows), check_dtype=False
+    )
+    assert people["revenue"].tolist() == [120000.0, 150000.0] and people["name"].tolist() == ["王**", "刘*"]

@@ -106,16 +106,20 @@ def _tiny_frames() -> tuple[list[tuple[str, pd.DataFrame]], pd.DataFrame, pd.Dat
     )
 
 
-@pytest.fixture(scope="module")
-def tiny(tmp_path_factory):
-    url = f"sqlite:///{tmp_path_factory.mktemp('regions') / 'tiny.sqlite'}"
-    engine = open_database(url)
+def _write_tiny(engine) -> None:
     frames, schemes, assignments = _tiny_frames()
     write_frames(engine, frames)
     with engine.begin() as conn:  # JSON params through SQLAlchemy, not the bulk writer
         conn.execute(sa.insert(ScoringScheme), schemes.to_dict("records"))
         rows = assignments.astype(object).where(assignments.notna(), None).to_dict("records")
         conn.execute(sa.insert(TierAssignment), rows)
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    url = f"sqlite:///{tmp_path_factory.mktemp('regions') / 'tiny.sqlite'}"
+    engine = open_database(url)
+    _write_tiny(engine)
     yield engine
     engine.dispose()
 
@@ -230,6 +234,21 @@ def test_migration_between_two_dates(tiny):
     assert len(moves) == 6 * 3 - 1  # every pair but untiered → untiered
     assert tr.transition_members_from_frames(a, b, U, "X") == [6]
     assert tr.transition_members_from_frames(a, b, "A", "X") == [1]
+
+
+def test_the_hand_made_case_on_every_backend(engine):
+    """SQLite, PostgreSQL and MariaDB agree: tiers in force at a time, a version's latest tiers, the figures."""
+    _write_tiny(engine)
+    f = Filters(day("2025-12-01"), day("2025-12-31"))
+    with engine.connect() as conn:
+        yoy = tr.region_tiers_yoy(conn=conn, filters=f)
+        a = tr.version_tiers(conn=conn, filters=f, scheme_id=1)
+        b = tr.tiers_at(conn=conn, filters=f, at=tr.end_of_day(f.end))
+        versions = tr.published_versions(conn=conn, population="owners")
+    assert yoy.groupby("tier")["customers"].sum().to_dict() == {"A": 0, "B": 0, "C": 0, "X": 3, "Y": 2}
+    assert yoy.groupby("tier")["customers_before"].sum().to_dict() == {"A": 2, "B": 1, "C": 1, "X": 0, "Y": 0}
+    assert _cells(tr.transition_from_frames(a, b, ["A", "B", "C"], ["X", "Y"])) == EXPECTED_MOVES
+    assert versions["labels"].tolist() == [["X", "Y"], ["A", "B", "C"]]
 
 
 def test_migration_between_two_versions(tiny):
