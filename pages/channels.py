@@ -257,8 +257,6 @@ downloads(rules, "channel_spend_rules", "roi_rules")
 st.subheader(t("roi.drill"), help=t("roi.drill.help"))
 month_options = [ALL, *[f"{m:%Y-%m-%d}" for m in months]]
 month_names = {m: month_option(m) for m in month_options}  # a dict's .get pickles; a page function does not
-if st.session_state.get(lang_key("roi_drill_month")) not in month_options:
-    st.session_state.pop(lang_key("roi_drill_month"), None)
 st.session_state.setdefault(lang_key("roi_drill_measure"), "deals")
 d1, d2, d3 = st.columns(3)
 with d1:

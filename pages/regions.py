@@ -248,7 +248,7 @@ else:
             default=[int(versions["id"].iloc[1]), int(versions["id"].iloc[0])],
             format_func=vlabel.get,
             max_selections=2,
-            key=lang_key("regions_versions"),
+            key=lang_key(f"regions_versions_{population}"),
         )
     if len(pick) != 2:
         st.info(t("regions.migration.pick_two"))

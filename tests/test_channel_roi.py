@@ -648,3 +648,14 @@ def test_the_hand_made_case_on_every_backend(engine, filters, rows):
         got[COUNT_COLUMNS + RATIO_COLUMNS].reset_index(drop=True), _expected(rows), check_dtype=False
     )
     assert people["revenue"].tolist() == [120000.0, 150000.0] and people["name"].tolist() == ["王**", "刘*"]
+
+
+def test_page_survives_filters_that_remove_the_drill_down_choice(demo_db):
+    at = make_page(demo_db.url, Q2).run()
+    at.selectbox(key="roi_drill_channel.zh").set_value(1)
+    at.selectbox(key="roi_drill_month.zh").set_value("2026-04-01").run()
+    at.session_state["filters"] = Filters(dt.date(2026, 6, 1), dt.date(2026, 6, 30), channel_ids=(4,))
+    at.run()
+    assert not at.exception
+    assert at.selectbox(key="roi_drill_channel.zh").value == 4
+    assert at.selectbox(key="roi_drill_month.zh").value == "all"

@@ -550,3 +550,13 @@ def test_the_app_serves_the_page_with_the_shared_filters(history_db):
         now = _sql_tiers(conn, f, tr.end_of_day(f.end))
     shown = at.dataframe[0].value
     assert int(shown["期末客户数"].sum()) == len(now)
+
+
+def test_page_survives_filters_that_remove_the_drill_down_choice(history_db):
+    url, _ = history_db
+    at = make_page(url, JUNE).run()
+    at.selectbox(key="regions_drill_region.zh").set_value(6).run()
+    at.session_state["filters"] = Filters(JUNE.start, JUNE.end, region_ids=(2,))
+    at.run()
+    assert not at.exception
+    assert at.selectbox(key="regions_drill_region.zh").value == 2
