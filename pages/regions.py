@@ -131,7 +131,8 @@ if points:
 # ---- concentration ---------------------------------------------------------------------------------------------
 st.subheader(t("regions.concentration"), help=t("regions.concentration.help"))
 conc = yoy.pivot_table(index="region_name", columns="tier", values="concentration", sort=False, dropna=False)
-conc = conc.reindex(columns=tiers)
+# the tiers customers have at the period's end (an earlier version's tiers would be empty columns)
+conc = conc.reindex(columns=[x for x in tiers if x in set(now["tier"])] or tiers)
 heat = go.Figure(
     go.Heatmap(
         z=conc.to_numpy(),
@@ -152,7 +153,7 @@ chart_and_table(
     conc_shown,
     name="tier_concentration",
     key="regions_conc",
-    percent=tuple(tname(x) for x in tiers),
+    percent=tuple(tname(x) for x in conc.columns),
     height=60 + 45 * len(conc),
 )
 

@@ -459,6 +459,13 @@ def test_page_shows_year_over_year(history_db):
     assert shown["期末集中度"].fillna(-1).to_dict() == expected["concentration"].fillna(-1).to_dict()
     # the published scheme's labels first (v2: 优质/潜力/一般), then last year's v1 labels
     assert list(dict.fromkeys(table["级别"])) == ["优质", "潜力", "一般", "高价值", "普通", "流失风险"]
+    conc = at.dataframe[1].value
+    assert conc.columns.tolist() == ["区域", "优质", "潜力", "一般"]  # the tiers in force at the period's end
+    for tier in ("优质", "潜力", "一般"):
+        expected = yoy[yoy["tier"] == tier].set_index("region")["concentration"]
+        np.testing.assert_allclose(
+            conc.set_index("区域")[tier].to_numpy(float), expected[conc["区域"]].to_numpy()
+        )
     assert len(at.get("plotly_chart")) == 4
     assert len(at.get("download_button")) == 12
 
