@@ -1,13 +1,16 @@
-"""Current tier assignments: by region, and the customers behind a tier."""
+"""Tier assignments by region: current counts, year over year with shares and concentration, migration between
+two dates or two scheme versions, and the customers behind a figure (masked)."""
 
 from __future__ import annotations
+
+import datetime as dt
 
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from core.models import Customer, Region, Store, TierAssignment
-from core.overview import Filters, tiers_in_force
+from core.models import Customer, Region, ScoringScheme, Store, TierAssignment
+from core.overview import Filters, published_scheme, tiers_in_force
 from core.privacy import mask_name, mask_phone
 
 
@@ -60,3 +63,336 @@ def tier_members(
         out["name"] = out["name"].map(mask_name)
         out["phone"] = out["phone"].map(mask_phone)
     return out
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# 区域分级分布: tiers per region year over year, and migration between two dates or two scheme versions
+#
+# Definitions (shown to users in the page's help texts):
+# - the tiers *at* a time are the owners scheme's assignments in force then (``core.overview.tiers_in_force``,
+#   the one definition used everywhere); "at a day" means at the end of that day. Store, region and channel
+#   filter the customer (store, region, first channel).
+# - year over year compares the period's end with the same day one year before (29 February → 28 February).
+# - *share* (占比): the tier's customers ÷ the region's tiered customers at that time.
+# - *concentration* (集中度): the region's customers of a tier ÷ all customers of that tier at that time.
+# - *change*: this year's figure − the year before's (customers, or percentage points of a share).
+# - migration by dates: each customer's tier at the first day against the second; a customer with no tier on
+#   one side is "untiered" (``UNTIERED``) there; customers with no tier on either side are not counted.
+# - migration by versions: each customer's latest assignment from one published scheme version against the
+#   latest from another (as the scoring lab's version comparison does).
+
+UNTIERED = "__untiered__"
+REGION_MISSING = "—"
+_REGION_COLUMNS = [
+    "region_id",
+    "region",
+    "region_en",
+    "tier",
+    "customers_before",
+    "customers",
+    "change",
+    "share_before",
+    "share",
+    "share_change",
+    "concentration_before",
+    "concentration",
+    "concentration_change",
+]
+
+
+def end_of_day(day: dt.date) -> dt.datetime:
+    """The instant a day's figures are taken at: midnight after it (the period's ``end_dt``)."""
+    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min)
+
+
+def year_before(day: dt.date) -> dt.date:
+    """The same day one year earlier; 29 February becomes 28 February.
+
+    Examples
+    --------
+    >>> year_before(dt.date(2026, 6, 30)), year_before(dt.date(2024, 2, 29))
+    (datetime.date(2025, 6, 30), datetime.date(2023, 2, 28))
+    """
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:
+        return day.replace(year=day.year - 1, day=28)
+
+
+def tiers_at(*, conn: Connection, filters: Filters, at: dt.datetime) -> pd.DataFrame:
+    """Each filtered customer's owners tier in force at ``at``: ``customer_id, region_id, tier``, by customer."""
+    q = (
+        sa.select(TierAssignment.customer_id, Customer.region_id, TierAssignment.tier)
+        .select_from(TierAssignment)
+        .join(Customer, Customer.id == TierAssignment.customer_id)
+        .where(*tiers_in_force(filters, at))
+        .order_by(TierAssignment.customer_id)
+    )
+    return pd.read_sql(q, conn).astype({"customer_id": "int64"})
+
+
+def tier_order(labels: list[str], *frames: pd.DataFrame) -> list[str]:
+    """The scheme's labels first (top tier first), then any other label found in ``frames``, sorted.
+
+    Examples
+    --------
+    >>> tier_order(["高价值", "普通"], pd.DataFrame({"tier": ["普通", "A"]}))
+    ['高价值', '普通', 'A']
+    """
+    found = set().union(*(set(f["tier"].dropna()) for f in frames)) if frames else set()
+    return list(labels) + sorted(found - set(labels))
+
+
+def regions(*, conn: Connection) -> pd.DataFrame:
+    """``id, name, name_en`` of every region, by id."""
+    return pd.read_sql(sa.select(Region.id, Region.name, Region.name_en).order_by(Region.id), conn)
+
+
+def _share(num: pd.Series, den: pd.Series) -> pd.Series:
+    return (num.astype(float) / den.astype(float).where(den > 0)).astype(float)
+
+
+def region_tiers_from_frames(
+    now: pd.DataFrame, before: pd.DataFrame, region_names: pd.DataFrame, labels: list[str]
+) -> pd.DataFrame:
+    """Customers per region and tier at two times, shares within the region and the region's share of each tier.
+
+    Parameters
+    ----------
+    now, before : pandas.DataFrame
+        Tiers at the two times (``customer_id, region_id, tier``, as :func:`tiers_at` returns).
+    region_names : pandas.DataFrame
+        ``id, name, name_en`` of the regions.
+    labels : list of str
+        The scheme's tier labels, top first; other labels found are added after them.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per region found at either time (by id; customers without a region last, named "—") × tier:
+        ``region_id, region, region_en, tier, customers_before, customers, change, share_before, share,
+        share_change, concentration_before, concentration, concentration_change`` (shares are fractions; NaN
+        where the region or tier has no customers at that time).
+
+    Examples
+    --------
+    >>> names = pd.DataFrame({"id": [1, 2], "name": ["惠城区", "博罗县"], "name_en": ["Huicheng", "Boluo"]})
+    >>> now = pd.DataFrame({"customer_id": [1, 2, 3], "region_id": [1, 1, 2], "tier": ["A", "B", "A"]})
+    >>> before = pd.DataFrame({"customer_id": [1], "region_id": [1], "tier": ["B"]})
+    >>> out = region_tiers_from_frames(now, before, names, ["A", "B"])
+    >>> out[["region", "tier", "customers_before", "customers", "change", "share", "concentration"]]
+      region tier  customers_before  customers  change  share  concentration
+    0    惠城区    A                 0          1       1    0.5            0.5
+    1    惠城区    B                 1          1       0    0.5            1.0
+    2    博罗县    A                 0          1       1    1.0            0.5
+    3    博罗县    B                 0          0       0    0.0            0.0
+    """
+    tiers = tier_order(labels, now, before)
+    keys = pd.concat([now["region_id"], before["region_id"]]).astype(object)
+    present = sorted({int(k) for k in keys if pd.notna(k)})
+    region_keys: list[int | None] = [*present, *([None] if keys.isna().any() else [])]
+    names = region_names.set_index("id")
+
+    def counts(frame: pd.DataFrame) -> pd.Series:
+        key = frame["region_id"].astype(object).where(frame["region_id"].notna(), -1)
+        return frame.assign(key=key).groupby(["key", "tier"]).size()
+
+    c_now, c_before = counts(now), counts(before)
+    rows = []
+    for r in region_keys:
+        k = -1 if r is None else r
+        if r is not None and r in names.index:
+            name, name_en = names.loc[r, "name"], names.loc[r, "name_en"]
+        else:
+            name = name_en = REGION_MISSING
+        for tier in tiers:
+            rows.append(
+                (r, name, name_en, tier, int(c_before.get((k, tier), 0)), int(c_now.get((k, tier), 0)))
+            )
+    out = pd.DataFrame(rows, columns=_REGION_COLUMNS[:6])
+    out["region_id"] = pd.Series([None if pd.isna(r) else int(r) for r in out["region_id"]], dtype=object)
+    out["change"] = out["customers"] - out["customers_before"]
+    key = out["region_id"].map(lambda r: -1 if r is None else r)
+    for col, suffix in (("customers", ""), ("customers_before", "_before")):
+        out["share" + suffix] = _share(out[col], out.groupby(key)[col].transform("sum"))
+        out["concentration" + suffix] = _share(out[col], out.groupby("tier")[col].transform("sum"))
+    out["share_change"] = out["share"] - out["share_before"]
+    out["concentration_change"] = out["concentration"] - out["concentration_before"]
+    return out[_REGION_COLUMNS].astype({"customers": "int64", "customers_before": "int64", "change": "int64"})
+
+
+def region_tiers_yoy(*, conn: Connection, filters: Filters) -> pd.DataFrame:
+    """:func:`region_tiers_from_frames` at the period's end and the same day one year before.
+
+    Parameters
+    ----------
+    conn : Connection
+        An open connection.
+    filters : Filters
+        The shared filters (the period's end is the time; store, region, channel select customers).
+
+    Returns
+    -------
+    pandas.DataFrame
+        See :func:`region_tiers_from_frames`; empty when no customer has a tier at either time.
+    """
+    now = tiers_at(conn=conn, filters=filters, at=filters.end_dt)
+    before = tiers_at(conn=conn, filters=filters, at=end_of_day(year_before(filters.end)))
+    if now.empty and before.empty:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in _REGION_COLUMNS})
+    scheme = published_scheme(conn=conn)
+    labels = list(scheme["params"].get("labels", [])) if scheme else []
+    return region_tiers_from_frames(now, before, regions(conn=conn), labels)
+
+
+def transition_from_frames(
+    a: pd.DataFrame, b: pd.DataFrame, labels_a: list[str], labels_b: list[str]
+) -> pd.DataFrame:
+    """Customers moving from their tier in ``a`` to their tier in ``b``, every pair of tiers, in long format.
+
+    Parameters
+    ----------
+    a, b : pandas.DataFrame
+        ``customer_id, tier`` at the two sides (one row per customer).
+    labels_a, labels_b : list of str
+        Tier labels of each side, top first; other labels found are added after them, then ``UNTIERED``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``from_tier, to_tier, customers`` for every pair of the two sides' tiers (``UNTIERED`` for a customer
+        without a tier on that side) except untiered → untiered, rows in label order.
+
+    Examples
+    --------
+    >>> a = pd.DataFrame({"customer_id": [1, 2, 3], "tier": ["A", "A", "B"]})
+    >>> b = pd.DataFrame({"customer_id": [1, 3, 4], "tier": ["A", "A", "B"]})
+    >>> transition_from_frames(a, b, ["A", "B"], ["A", "B"])
+          from_tier       to_tier  customers
+    0             A             A          1
+    1             A             B          0
+    2             A  __untiered__          1
+    3             B             A          1
+    4             B             B          0
+    5             B  __untiered__          0
+    6  __untiered__             A          0
+    7  __untiered__             B          1
+    """
+    rows_a = [*tier_order(labels_a, a), UNTIERED]
+    rows_b = [*tier_order(labels_b, b), UNTIERED]
+    both = a[["customer_id", "tier"]].merge(b[["customer_id", "tier"]], on="customer_id", how="outer")
+    pairs = both.fillna({"tier_x": UNTIERED, "tier_y": UNTIERED}).groupby(["tier_x", "tier_y"]).size()
+    out = [
+        (x, y, int(pairs.get((x, y), 0)))
+        for x in rows_a
+        for y in rows_b
+        if not (x == UNTIERED and y == UNTIERED)
+    ]
+    return pd.DataFrame(out, columns=["from_tier", "to_tier", "customers"]).astype({"customers": "int64"})
+
+
+def transition_members_from_frames(
+    a: pd.DataFrame, b: pd.DataFrame, from_tier: str, to_tier: str
+) -> list[int]:
+    """The customers of one cell of :func:`transition_from_frames`, by id.
+
+    Examples
+    --------
+    >>> a = pd.DataFrame({"customer_id": [1, 2, 3], "tier": ["A", "A", "B"]})
+    >>> b = pd.DataFrame({"customer_id": [1, 3, 4], "tier": ["A", "A", "B"]})
+    >>> transition_members_from_frames(a, b, "A", UNTIERED), transition_members_from_frames(a, b, UNTIERED, "B")
+    ([2], [4])
+    """
+    both = a[["customer_id", "tier"]].merge(b[["customer_id", "tier"]], on="customer_id", how="outer")
+    both = both.fillna({"tier_x": UNTIERED, "tier_y": UNTIERED})
+    return sorted(
+        int(c) for c in both.loc[(both["tier_x"] == from_tier) & (both["tier_y"] == to_tier), "customer_id"]
+    )
+
+
+def published_versions(*, conn: Connection, population: str = "owners") -> pd.DataFrame:
+    """Versions of a population's scheme that were ever published: ``id, version, name, status, published_at,
+    labels`` (list of tier labels), newest first."""
+    q = (
+        sa.select(
+            ScoringScheme.id,
+            ScoringScheme.version,
+            ScoringScheme.name,
+            ScoringScheme.status,
+            ScoringScheme.published_at,
+            ScoringScheme.params,
+        )
+        .where(ScoringScheme.population == population, ScoringScheme.published_at.is_not(None))
+        .order_by(ScoringScheme.version.desc())
+    )
+    rows = conn.execute(q).all()
+    return pd.DataFrame(
+        [(r.id, r.version, r.name, r.status, r.published_at, list(r.params.get("labels", []))) for r in rows],
+        columns=["id", "version", "name", "status", "published_at", "labels"],
+    )
+
+
+def version_tiers(*, conn: Connection, filters: Filters, scheme_id: int) -> pd.DataFrame:
+    """Each filtered customer's latest assignment from one scheme version: ``customer_id, region_id, tier``."""
+    latest = (
+        sa.select(TierAssignment.customer_id, sa.func.max(TierAssignment.effective_from).label("at"))
+        .where(TierAssignment.scheme_id == scheme_id)
+        .group_by(TierAssignment.customer_id)
+        .subquery()
+    )
+    cond = []
+    if filters.store_ids:
+        cond.append(Customer.store_id.in_(filters.store_ids))
+    if filters.region_ids:
+        cond.append(Customer.region_id.in_(filters.region_ids))
+    if filters.channel_ids:
+        cond.append(Customer.first_channel_id.in_(filters.channel_ids))
+    q = (
+        sa.select(TierAssignment.customer_id, Customer.region_id, TierAssignment.tier)
+        .select_from(TierAssignment)
+        .join(
+            latest,
+            sa.and_(
+                latest.c.customer_id == TierAssignment.customer_id,
+                latest.c.at == TierAssignment.effective_from,
+            ),
+        )
+        .join(Customer, Customer.id == TierAssignment.customer_id)
+        .where(TierAssignment.scheme_id == scheme_id, *cond)
+        .order_by(TierAssignment.customer_id)
+    )
+    return pd.read_sql(q, conn).drop_duplicates("customer_id").astype({"customer_id": "int64"})
+
+
+_PEOPLE_COLUMNS = ["customer_id", "name", "phone", "region", "region_en", "store", "store_en"]
+
+
+def customers(
+    *, conn: Connection, customer_ids: list[int], show_pii: bool = False, limit: int | None = None
+) -> pd.DataFrame:
+    """The customers behind a figure: ``customer_id, name, phone, region, region_en, store, store_en`` by id,
+    at most ``limit`` of them, name and phone masked unless ``show_pii``."""
+    ids = sorted(int(i) for i in customer_ids)[:limit]
+    if not ids:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in _PEOPLE_COLUMNS})
+    q = (
+        sa.select(
+            Customer.id.label("customer_id"),
+            Customer.name,
+            Customer.phone,
+            Region.name.label("region"),
+            Region.name_en.label("region_en"),
+            Store.name.label("store"),
+            Store.name_en.label("store_en"),
+        )
+        .select_from(Customer)
+        .outerjoin(Region, Region.id == Customer.region_id)
+        .outerjoin(Store, Store.id == Customer.store_id)
+        .where(Customer.id.in_(ids))
+        .order_by(Customer.id)
+    )
+    out = pd.read_sql(q, conn)
+    if not show_pii:
+        out["name"] = out["name"].map(mask_name)
+        out["phone"] = out["phone"].map(mask_phone)
+    return out[_PEOPLE_COLUMNS]

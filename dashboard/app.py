@@ -12,7 +12,7 @@ from dashboard.i18n import DEFAULT_LANGUAGE, LANGUAGES, t
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = ROOT / "pages"
-FILTERED_PAGES = {"", "overview", "funnel", "defeats", "tiers"}
+FILTERED_PAGES = {"overview", "funnel", "defeats", "tiers", "regions", "channels"}
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,8 @@ REGISTRY = (
     PageSpec(
         "nav.analysis", "defeats.py", "defeats.page", ":material/heart_broken:", "defeats", "view_analytics"
     ),
+    PageSpec("nav.analysis", "regions.py", "regions.page", ":material/map:", "regions", "view_analytics"),
+    PageSpec("nav.analysis", "channels.py", "roi.page", ":material/campaign:", "channels", "view_analytics"),
     PageSpec("nav.tiering", "tiers.py", "page.tiers", ":material/sell:", "tiers", "view_analytics"),
     PageSpec("nav.tiering", "lab.py", "page.lab", ":material/tune:", "lab", "view_lab"),
     PageSpec("nav.data", "data.py", "page.data", ":material/storage:", "data", "import_data"),
@@ -83,6 +85,7 @@ if not pages:  # a role without pages says so rather than showing an empty app
     st.stop()
 nav = st.navigation(pages)
 # the shared filters belong to the analysis pages; the lab and data pages do not use them
-if nav.url_path in FILTERED_PAGES and db.customer_count(engine, db.data_version(engine)):
+filtered = {t(spec.title) for spec in REGISTRY if spec.url_path in FILTERED_PAGES}
+if nav.title in filtered and db.customer_count(engine, db.data_version(engine)):
     st.session_state["filters"] = filters.show(engine)
 nav.run()

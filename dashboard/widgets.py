@@ -6,7 +6,18 @@ import streamlit as st
 
 from dashboard.i18n import language
 
-TIER_LABELS_EN = {"高价值": "High value", "普通": "Normal", "流失风险": "Churn risk"}
+TIER_LABELS_EN = {
+    "高价值": "High value",
+    "普通": "Normal",
+    "流失风险": "Churn risk",
+    "优质": "Prime",
+    "潜力": "Potential",
+    "一般": "Ordinary",
+    "钻石": "Diamond",
+    "白金": "Platinum",
+    "黄金": "Gold",
+    "白银": "Silver",
+}
 
 
 def tier_label(label: str) -> str:

@@ -198,12 +198,14 @@ def test_inactivity_ends_the_session(demo_copy):
 
 def test_sign_out(demo_copy):
     at = sign_in(app(demo_copy), demo_copy, "manager").run()
+    token = at.session_state[TOKEN_KEY]
+    engine = open_database(demo_copy)
+    assert auth.current_user(engine, token) is not None
     at.sidebar.button(key="sign_out").click().run()
     assert at.title[0].value == "登录"
-    with open_database(demo_copy).connect() as conn:
-        assert (
-            conn.execute(sa.select(sa.func.count()).where(UserSession.ended_at.is_(None))).scalar_one() == 0
-        )
+    assert auth.current_user(engine, token) is None  # the session ended in the database, not only on screen
+    with engine.connect() as conn:
+        assert audit.search(conn=conn, action="logout")["actor"].iloc[0] == "manager"
 
 
 def test_admin_creates_an_account_and_changes_who_sees_personal_data(demo_copy):

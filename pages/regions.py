@@ -1,0 +1,334 @@
+"""区域分级分布 Tiers by region: year over year with shares and concentration, migration, and who is behind it."""
+
+import dataclasses
+import functools
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from core import tier_report as tr
+from dashboard import access, db, filters
+from dashboard import analysis_data as data
+from dashboard.analysis_views import (
+    apply_click,
+    chart_and_table,
+    clicked_points,
+    customer_list,
+    lang_key,
+    tier_colours,
+)
+from dashboard.analysis_views import tier_name as tname
+from dashboard.i18n import coded, language, t
+
+DRILL_LIMIT = 500
+SIDES = ("now", "before")
+PERCENT = ("share_before", "share", "concentration_before", "concentration")
+POINTS = ("share_change", "concentration_change")
+
+st.title(t("regions.title"))
+engine, version, f = filters.analysis_page(demo_key="demo_regions")
+viewer = access.require("view_analytics")  # personal data as the role may see it
+en = language() == "en"
+scheme = db.published_scheme(engine, version)
+labels = list(scheme["params"].get("labels", [])) if scheme else []
+before_day = tr.year_before(f.end)
+now = data.tiers_at(engine, version, f, f.end_dt)
+before = data.tiers_at(engine, version, f, tr.end_of_day(before_day))
+side_label = {"now": t("regions.side.now", day=f.end), "before": t("regions.side.before", day=before_day)}
+st.caption(t("regions.caption", end=f.end, before=before_day))
+if now.empty and before.empty:
+    st.info(t("regions.nothing"))
+    st.stop()
+
+owner_schemes = [labels, *data.published_versions(engine, version, "owners")["labels"]]
+# the published scheme's tiers first, then those of earlier versions (newest first) that still occur
+found = set(now["tier"]) | set(before["tier"])
+order = [x for x in dict.fromkeys(x for s in owner_schemes for x in s) if x in labels or x in found]
+yoy = tr.region_tiers_from_frames(now, before, data.regions(engine, version), order)
+tiers = tr.tier_order(order, now, before)
+colours = tier_colours(tiers, owner_schemes)
+yoy = yoy.assign(
+    region_key=yoy["region_id"].map(lambda r: -1 if r is None else int(r)),
+    region_name=yoy["region_en" if en else "region"],
+)
+# format_func must pickle (serializable session state): a dict's bound .get does, a function of this page not
+region_names = dict(zip(yoy["region_key"].astype(int), yoy["region_name"], strict=False))
+scope_names = {0: t("regions.migration.all"), **{k: v for k, v in region_names.items() if k != -1}}
+
+
+def region_option(key: int) -> str:
+    return region_names.get(key, "—")
+
+
+def pp(v: float) -> float:
+    return v * 100
+
+
+# ---- year over year -------------------------------------------------------------------------------------------
+st.subheader(t("regions.yoy"), help=t("regions.yoy.help"))
+measure = st.radio(
+    t("regions.measure"),
+    ("customers", "share"),
+    format_func=functools.partial(coded, "regions.measure"),
+    horizontal=True,
+    key=lang_key("regions_measure"),
+)
+xs = [[], []]
+for _, r in yoy.drop_duplicates("region_key").iterrows():
+    for side in ("before", "now"):
+        xs[0].append(r["region_name"])
+        xs[1].append(t(f"regions.short.{side}"))
+traces = []
+for tier in tiers:
+    part = yoy[yoy["tier"] == tier]
+    ys, custom = [], []
+    for _, r in part.iterrows():
+        for side, suffix in (("before", "_before"), ("now", "")):
+            ys.append(r[("customers" if measure == "customers" else "share") + suffix])
+            custom.append([int(r["region_key"]), side, tier])
+    traces.append(
+        go.Bar(
+            name=tname(tier), x=xs, y=ys, customdata=custom, marker_color=colours[tier], hovertemplate="%{y}"
+        )
+    )
+fig = go.Figure(traces).update_layout(
+    barmode="stack", xaxis_title=t("regions.col.region"), legend_traceorder="normal"
+)
+fig.update_yaxes(title=t(f"regions.measure.{measure}"), tickformat=".0%" if measure == "share" else None)
+shown = pd.DataFrame(
+    {
+        t("regions.col.region"): yoy["region_name"],
+        t("regions.col.tier"): yoy["tier"].map(tname),
+        t("regions.col.customers_before"): yoy["customers_before"],
+        t("regions.col.customers"): yoy["customers"],
+        t("regions.col.change"): yoy["change"],
+        t("regions.col.share_before"): yoy["share_before"],
+        t("regions.col.share"): yoy["share"],
+        t("regions.col.share_change"): yoy["share_change"].map(pp).round(1),
+        t("regions.col.concentration_before"): yoy["concentration_before"],
+        t("regions.col.concentration"): yoy["concentration"],
+        t("regions.col.concentration_change"): yoy["concentration_change"].map(pp).round(1),
+    }
+)
+event = chart_and_table(
+    fig,
+    shown,
+    name="tiers_by_region_yoy",
+    key="regions_yoy",
+    percent=tuple(t(f"regions.col.{c}") for c in PERCENT),
+    clickable=True,
+)
+points = [p for p in clicked_points(event) if isinstance(p.get("customdata"), list | tuple)]
+if points:
+    key, side, tier = points[0]["customdata"][:3]
+    click = {
+        lang_key("regions_drill_region"): int(key),
+        lang_key("regions_drill_side"): side,
+        lang_key("regions_drill_tier"): tier,
+    }
+    apply_click(event, "regions_yoy_click", click)
+
+# ---- concentration ---------------------------------------------------------------------------------------------
+st.subheader(t("regions.concentration"), help=t("regions.concentration.help"))
+conc = yoy.pivot_table(index="region_name", columns="tier", values="concentration", sort=False, dropna=False)
+# the tiers customers have at the period's end (an earlier version's tiers would be empty columns)
+conc = conc.reindex(columns=[x for x in tiers if x in set(now["tier"])] or tiers)
+heat = go.Figure(
+    go.Heatmap(
+        z=conc.to_numpy(),
+        x=[tname(x) for x in conc.columns],
+        y=conc.index.tolist(),
+        colorscale="Blues",
+        zmin=0,
+        zmax=1,
+        text=[["—" if pd.isna(v) else f"{v:.1%}" for v in row] for row in conc.to_numpy()],
+        texttemplate="%{text}",
+        hovertemplate="%{y} · %{x}: %{text}<extra></extra>",
+        colorbar=dict(tickformat=".0%"),
+    )
+).update_yaxes(autorange="reversed")
+conc_shown = conc.rename(columns=tname).reset_index().rename(columns={"region_name": t("regions.col.region")})
+chart_and_table(
+    heat,
+    conc_shown,
+    name="tier_concentration",
+    key="regions_conc",
+    percent=tuple(tname(x) for x in conc.columns),
+    height=60 + 45 * len(conc),
+)
+
+# ---- customers behind a bar -----------------------------------------------------------------------------------
+st.subheader(t("regions.drill"), help=t("regions.drill.help"))
+c1, c2, c3 = st.columns(3)
+with c1:
+    region_key = st.selectbox(
+        t("regions.col.region"),
+        list(region_names),
+        format_func=region_names.get,
+        key=lang_key("regions_drill_region"),
+    )
+with c2:
+    side = st.selectbox(
+        t("regions.drill.side"), SIDES, format_func=side_label.get, key=lang_key("regions_drill_side")
+    )
+with c3:
+    tier = st.selectbox(t("regions.col.tier"), tiers, format_func=tname, key=lang_key("regions_drill_tier"))
+side_frame = now if side == "now" else before
+region_match = side_frame["region_id"].isna() if region_key == -1 else side_frame["region_id"] == region_key
+ids = side_frame.loc[region_match & (side_frame["tier"] == tier), "customer_id"].astype(int).tolist()
+people = data.customers(engine, version, tuple(ids), DRILL_LIMIT, viewer.show_pii)
+st.caption(t("regions.drill.count", region=region_option(region_key), side=side_label[side], tier=tname(tier),
+             n=f"{len(ids):,}"))  # fmt: skip
+
+
+def people_table(people: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            t("regions.col.customer_id"): people["customer_id"],
+            t("regions.col.name"): people["name"],
+            t("regions.col.phone"): people["phone"],
+            t("regions.col.region"): people["region_en" if en else "region"],
+            t("regions.col.store"): people["store_en" if en else "store"],
+        }
+    )
+
+
+customer_list(people_table(people), len(ids), name="customers_of_region_tier", key="regions_people",
+              limit=DRILL_LIMIT)  # fmt: skip
+
+# ---- migration ------------------------------------------------------------------------------------------------
+st.subheader(t("regions.migration"), help=t("regions.migration.help"))
+mode = st.radio(
+    t("regions.migration.mode"),
+    ("dates", "versions"),
+    format_func=functools.partial(coded, "regions.mode"),
+    horizontal=True,
+    key=lang_key("regions_mode"),
+)
+m1, m2, m3 = st.columns(3)
+with m3:
+    scope = st.selectbox(
+        t("regions.migration.region"),
+        list(scope_names),
+        format_func=scope_names.get,
+        key=lang_key("regions_migration_region"),
+    )
+mf = dataclasses.replace(f, region_ids=(scope,)) if scope else f
+if mode == "dates":
+    with m1:
+        day_a = st.date_input(
+            t("regions.migration.from_day"), value=before_day, key=lang_key("regions_day_a")
+        )
+    with m2:
+        day_b = st.date_input(t("regions.migration.to_day"), value=f.end, key=lang_key("regions_day_b"))
+    side_a = data.tiers_at(engine, version, mf, tr.end_of_day(day_a))
+    side_b = data.tiers_at(engine, version, mf, tr.end_of_day(day_b))
+    # each side's tiers in the page's order (published scheme first), only those that occur on that side
+    labels_a = [x for x in order if x in set(side_a["tier"])]
+    labels_b = [x for x in order if x in set(side_b["tier"])]
+    name_a, name_b = str(day_a), str(day_b)
+    short_a, short_b = name_a, name_b
+else:
+    with m1:
+        population = st.selectbox(
+            t("regions.migration.population"),
+            ("owners", "leads"),
+            format_func=functools.partial(coded, "regions.population"),
+            key=lang_key("regions_population"),
+        )
+    versions = data.published_versions(engine, version, population)
+    if len(versions) < 2:
+        st.info(t("regions.migration.one_version", n=len(versions)))
+        st.stop()
+    by_id = versions.set_index("id")
+    vlabel = {int(i): t("regions.version", v=int(r["version"]), name=r["name"]) for i, r in by_id.iterrows()}
+    with m2:
+        pick = st.multiselect(
+            t("regions.migration.versions"),
+            list(vlabel),
+            default=[int(versions["id"].iloc[1]), int(versions["id"].iloc[0])],
+            format_func=vlabel.get,
+            max_selections=2,
+            key=lang_key(f"regions_versions_{population}"),
+        )
+    if len(pick) != 2:
+        st.info(t("regions.migration.pick_two"))
+        st.stop()
+    a_id, b_id = sorted(pick, key=lambda i: int(by_id.loc[i, "version"]))
+    side_a = data.version_tiers(engine, version, mf, a_id)
+    side_b = data.version_tiers(engine, version, mf, b_id)
+    labels_a, labels_b = list(by_id.loc[a_id, "labels"]), list(by_id.loc[b_id, "labels"])
+    name_a, name_b = vlabel[a_id], vlabel[b_id]
+    short_a, short_b = (f"v{int(by_id.loc[i, 'version'])}" for i in (a_id, b_id))
+
+if side_a.empty and side_b.empty:
+    st.info(t("regions.migration.nothing"))
+    st.stop()
+moves = tr.transition_from_frames(side_a, side_b, labels_a, labels_b)
+rows = list(dict.fromkeys(moves["from_tier"]))
+cols = list(dict.fromkeys(moves["to_tier"]))
+matrix = moves.pivot(index="from_tier", columns="to_tier", values="customers").reindex(
+    index=rows, columns=cols
+)
+matrix = matrix.fillna(0).astype(
+    int
+)  # untiered → untiered: customers without a tier on either side, not counted
+st.caption(t("regions.migration.caption", a=name_a, b=name_b, n=f"{int(moves['customers'].sum()):,}",
+             stay=f"{int(sum(matrix.loc[x, x] for x in rows if x in cols and x != tr.UNTIERED)):,}"))  # fmt: skip
+
+tab_matrix, tab_sankey = st.tabs([t("regions.migration.matrix"), t("regions.migration.sankey")])
+matrix_shown = matrix.rename(index=tname, columns=tname).reset_index()
+matrix_shown = matrix_shown.rename(
+    columns={"from_tier": f"{t('regions.migration.from')} \\ {t('regions.migration.to')}"}
+)
+with tab_matrix:
+    mfig = go.Figure(
+        go.Heatmap(
+            z=matrix.to_numpy(),
+            x=[tname(c) for c in cols],
+            y=[tname(r) for r in rows],
+            colorscale="Blues",
+            text=matrix.to_numpy(),
+            texttemplate="%{text}",
+            hovertemplate=f"{t('regions.migration.from')} %{{y}} → %{{x}}: %{{z}}<extra></extra>",
+        )
+    )
+    mfig.update_yaxes(autorange="reversed", title=f"{t('regions.migration.from')}: {name_a}")
+    mfig.update_xaxes(title=f"{t('regions.migration.to')}: {name_b}", side="top")
+    chart_and_table(
+        mfig, matrix_shown, name="tier_migration", key="regions_matrix", height=120 + 50 * len(rows)
+    )
+with tab_sankey:
+    ca, cb = tier_colours(rows, [labels_a, *owner_schemes]), tier_colours(cols, [labels_b, *owner_schemes])
+    flows = moves[moves["customers"] > 0]
+    nodes = [f"{tname(r)} ({short_a})" for r in rows] + [f"{tname(c)} ({short_b})" for c in cols]
+    sankey = go.Figure(
+        go.Sankey(
+            node=dict(label=nodes, color=[ca[r] for r in rows] + [cb[c] for c in cols], pad=18),
+            link=dict(
+                source=[rows.index(x) for x in flows["from_tier"]],
+                target=[len(rows) + cols.index(y) for y in flows["to_tier"]],
+                value=flows["customers"].tolist(),
+                color=[ca[x] + "66" for x in flows["from_tier"]],  # the source tier's colour, translucent
+            ),
+        )
+    )
+    chart_and_table(sankey, matrix_shown, name="tier_migration_sankey", key="regions_sankey", height=460)
+
+biggest = moves.loc[moves["customers"].idxmax()]  # the drill-down starts at the largest flow
+d1, d2 = st.columns(2)
+with d1:
+    from_tier = st.selectbox(
+        t("regions.migration.from"), rows, index=rows.index(biggest["from_tier"]), format_func=tname,
+        key=lang_key("regions_from_tier"),
+    )  # fmt: skip
+with d2:
+    to_tier = st.selectbox(
+        t("regions.migration.to"), cols, index=cols.index(biggest["to_tier"]), format_func=tname,
+        key=lang_key("regions_to_tier"),
+    )  # fmt: skip
+ids = tr.transition_members_from_frames(side_a, side_b, from_tier, to_tier)
+st.caption(t("regions.migration.members", a=tname(from_tier), b=tname(to_tier), n=f"{len(ids):,}"))
+customer_list(people_table(data.customers(engine, version, tuple(ids), DRILL_LIMIT, viewer.show_pii)), len(ids),
+              name="customers_of_migration", key="regions_movers", limit=DRILL_LIMIT)  # fmt: skip
