@@ -128,9 +128,9 @@ def overdue_list(
     out["advisor"] = out["advisor_id"].map(adv)
     out["store"] = out["store_id"].map(stores)
     out["days_over"] = (out["days_since"] - out["cadence_days"]).round(1)
-    return out.sort_values(["days_since", "lead_id"], ascending=[False, True], na_position="first").reset_index(
-        drop=True
-    )
+    return out.sort_values(
+        ["days_since", "lead_id"], ascending=[False, True], na_position="first"
+    ).reset_index(drop=True)
 
 
 def compliance(states: pd.DataFrame, by: str | None) -> pd.DataFrame:
@@ -188,12 +188,17 @@ def week_ends(last_day: dt.date, weeks: int) -> list[dt.datetime]:
     """
     end_of_last = dt.datetime.combine(last_day + dt.timedelta(days=1), dt.time.min)
     monday = dt.datetime.combine(last_day - dt.timedelta(days=last_day.weekday()), dt.time.min)
-    ends = [monday - dt.timedelta(weeks=k) for k in range(weeks - 1, 0, -1)]
-    return ends + [end_of_last if end_of_last > monday else monday]
+    ends = [monday - dt.timedelta(weeks=k - 1) for k in range(weeks - 1, 0, -1)]
+    return ends + [end_of_last]
 
 
 def weekly_trend(
-    *, conn: Connection, last_day: dt.date, weeks: int = 12, by: str | None = "store", filters: Filters | None = None
+    *,
+    conn: Connection,
+    last_day: dt.date,
+    weeks: int = 12,
+    by: str | None = "store",
+    filters: Filters | None = None,
 ) -> pd.DataFrame:
     """Compliance at each week end (``week_ends``), rebuilt from the history: week_end, [store_id or
     advisor_id], leads, overdue, on_time, rate."""
@@ -247,7 +252,9 @@ def delivery_care(*, conn: Connection, start: dt.datetime, end: dt.datetime) -> 
     fu = _follow_ups(conn).merge(leads[["lead_id", "delivery_at"]], on="lead_id")
     hours = (fu["at"] - fu["delivery_at"]).dt.total_seconds() / 3600.0
     first = fu[(hours >= 0) & (hours <= DELIVERY_FIRST_CALL_HOURS)]["lead_id"].unique()
-    second = fu[(hours > DELIVERY_FIRST_CALL_HOURS) & (hours <= DELIVERY_SECOND_CALL_DAYS * 24)]["lead_id"].unique()
+    second = fu[(hours > DELIVERY_FIRST_CALL_HOURS) & (hours <= DELIVERY_SECOND_CALL_DAYS * 24)][
+        "lead_id"
+    ].unique()
     leads["call_2h"] = np.isin(leads["lead_id"], first)
     leads["call_7d"] = np.isin(leads["lead_id"], second)
     return leads.sort_values("lead_id", ignore_index=True)

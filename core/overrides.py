@@ -184,7 +184,9 @@ def _clear_active(
             .where(TierOverride.id == oid)
             .values(cleared_by=actor, cleared_at=at, row_version=TierOverride.row_version + 1)
         )
-        audit(conn, actor, "override.clear", "tier_override", oid, {"customer_id": customer_id, "why": why}, at)
+        audit(
+            conn, actor, "override.clear", "tier_override", oid, {"customer_id": customer_id, "why": why}, at
+        )
     return list(ids)
 
 

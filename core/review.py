@@ -84,9 +84,7 @@ def tier_changes(
     Columns customer_id, old_tier, new_tier, old_score, new_score, rule, old_scheme_id, new_scheme_id.
     """
     new = tiers_at(conn=conn, population=population, at=cutoff)
-    old = (
-        tiers_at(conn=conn, population=population, at=baseline) if baseline is not None else new.iloc[:0]
-    )
+    old = tiers_at(conn=conn, population=population, at=baseline) if baseline is not None else new.iloc[:0]
     cols = ["customer_id", "old_tier", "new_tier", "old_score", "new_score", "rule"]
     if old.empty:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in cols + ["old_scheme_id", "new_scheme_id"]})
@@ -122,11 +120,7 @@ def contribution_changes(
     """
     dims = list(dict.fromkeys([*(old.columns if old is not None else []), *new.columns]))
     n = new.reindex(index=customer_ids, columns=dims).fillna(0.0)
-    o = (
-        old.reindex(index=customer_ids, columns=dims).fillna(0.0)
-        if old is not None
-        else n * 0.0
-    )
+    o = old.reindex(index=customer_ids, columns=dims).fillna(0.0) if old is not None else n * 0.0
     delta = (n - o).to_numpy(dtype=np.float64)
     out = []
     for row in delta:
@@ -440,7 +434,11 @@ def _decide_in(
         {"confirmed": "review.confirm", "overridden": "review.override"}[decision],
         "review_item",
         item["id"],
-        {"customer_id": cid, "tier": tier if decision == "overridden" else item["new_tier"], "reason": reason},
+        {
+            "customer_id": cid,
+            "tier": tier if decision == "overridden" else item["new_tier"],
+            "reason": reason,
+        },
         at,
     )
     return True
