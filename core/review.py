@@ -324,6 +324,8 @@ def items(*, conn: Connection, meeting_id: int, show_pii: bool = False) -> pd.Da
     )
     out = pd.read_sql(q, conn)
     out["discussed"] = out["discussed"].astype(bool)
+    for col in ("old_tier", "decision", "decided_tier", "reason", "note", "rule", "decided_by"):
+        out[col] = out[col].astype(object).where(out[col].notna(), None)
     if not show_pii:
         out["customer_name"] = out["customer_name"].map(mask_name)
         out["advisor_name"] = out["advisor_name"].map(lambda x: mask_name(x) if x else None)

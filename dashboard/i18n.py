@@ -351,8 +351,9 @@ TEXT: dict[str, tuple[str, str]] = {
 
 from dashboard.texts import defeats as _defeats  # noqa: E402
 from dashboard.texts import funnel as _funnel  # noqa: E402
+from dashboard.texts import review as _review  # noqa: E402
 
-for _table in (_funnel.TEXT, _defeats.TEXT):
+for _table in (_funnel.TEXT, _defeats.TEXT, _review.TEXT):
     _clash = set(_table) & set(TEXT)
     assert not _clash, f"text keys defined twice: {sorted(_clash)}"
     TEXT.update(_table)
