@@ -7,13 +7,12 @@ import datetime as dt
 
 import pandas as pd
 import pytest
+import review_fixtures as fx
 import sqlalchemy as sa
 
 from core import followup as fu
 from core import overview as ov
 from core.db import open_database
-
-import review_fixtures as fx
 
 
 @pytest.fixture
