@@ -126,9 +126,17 @@ def _decide(engine: Engine, defeat_id: int, approval: str, actor: str, note: str
             )
         ).rowcount
         row = conn.execute(
-            sa.select(Defeat.lead_id, Defeat.at, Defeat.approval, Defeat.approval_by, Defeat.approval_at,
-                      Defeat.approval_note).where(Defeat.id == defeat_id)
-        ).first()  # fmt: skip
+            sa.select(
+                Defeat.lead_id,
+                Defeat.at,
+                Defeat.approval,
+                Defeat.approval_by,
+                Defeat.approval_at,
+                Defeat.approval_note,
+            )
+            .where(Defeat.id == defeat_id)
+            .with_for_update()
+        ).first()  # fmt: skip  (a locking read: the latest row, not a MariaDB snapshot)
         if row is None:
             raise LookupError(f"no defeat with id {defeat_id}")
         if done != 1:

@@ -171,9 +171,11 @@ def _clear_active(
 ) -> list[int]:
     ids = (
         conn.execute(
-            sa.select(TierOverride.id).where(
+            sa.select(TierOverride.id)
+            .where(
                 TierOverride.customer_id == customer_id, TierOverride.population == population, *_active(at)
             )
+            .with_for_update()  # the latest rows, not a REPEATABLE READ snapshot (MariaDB)
         )
         .scalars()
         .all()
@@ -289,7 +291,9 @@ def clear_override(
             .values(cleared_by=actor, cleared_at=at, row_version=read_version + 1)
         ).rowcount
         if done != 1:
-            row = conn.execute(sa.select(*_OVERRIDE_COLUMNS).where(TierOverride.id == override_id)).first()
+            row = conn.execute(
+                sa.select(*_OVERRIDE_COLUMNS).where(TierOverride.id == override_id).with_for_update()
+            ).first()
             if row is None:
                 raise LookupError(f"no override with id {override_id}")
             raise Conflict(

@@ -350,15 +350,18 @@ def progress(frame: pd.DataFrame) -> dict[str, int]:
     }
 
 
-def _item_state(conn: Connection, item_id: int) -> dict[str, Any]:
-    row = conn.execute(sa.select(*_ITEM_COLUMNS).where(ReviewItem.id == item_id)).mappings().first()
+def _item_state(conn: Connection, item_id: int, *, latest: bool = False) -> dict[str, Any]:
+    q = sa.select(*_ITEM_COLUMNS).where(ReviewItem.id == item_id)
+    # a locking read sees the latest committed row; a plain read on MariaDB (REPEATABLE READ) would show the
+    # transaction's snapshot, i.e. the row as it was before the other person's save
+    row = conn.execute(q.with_for_update() if latest else q).mappings().first()
     if row is None:
         raise LookupError(f"no review item with id {item_id}")
     return dict(row)
 
 
 def _conflict(conn: Connection, item_id: int) -> Conflict:
-    row = _item_state(conn, item_id)
+    row = _item_state(conn, item_id, latest=True)
     return Conflict(
         "review_item",
         item_id,
