@@ -50,8 +50,12 @@ pages = {
     ],
     t("nav.review"): [
         st.Page(PAGES / "review.py", title=t("page.review"), icon=":material/groups:", url_path="review"),
-        st.Page(PAGES / "followup.py", title=t("page.followup"), icon=":material/alarm:", url_path="followup"),
-        st.Page(PAGES / "customer.py", title=t("page.customer"), icon=":material/person:", url_path="customer"),
+        st.Page(
+            PAGES / "followup.py", title=t("page.followup"), icon=":material/alarm:", url_path="followup"
+        ),
+        st.Page(
+            PAGES / "customer.py", title=t("page.customer"), icon=":material/person:", url_path="customer"
+        ),
     ],
     t("nav.data"): [
         st.Page(PAGES / "data.py", title=t("page.data"), icon=":material/storage:", url_path="data")

@@ -32,7 +32,7 @@ def _clear(override_id: int, read_version: int) -> None:
         return
     try:
         clear_override(db.get_engine(), override_id=override_id, read_version=read_version, actor=actor)
-        say("success", t("c360.override.cleared"))
+        say("success", t("c360.override.cleared_msg"))
     except Conflict as exc:
         say("error", rd.conflict_text(exc, tier_label))
     rd.after_write()

@@ -209,3 +209,28 @@ def build_leads(engine: Engine) -> None:
                      "at": at, "kind": "call", "outcome": "reached", "responded": True},
                 )  # fmt: skip
                 fu_id += 1
+
+
+def publish_second_version(engine: Engine, *, at: dt.datetime = dt.datetime(2026, 7, 1, 9)) -> dict:
+    """On a demo database: publish owners version 2 (amount 10%, purchases 60%, repurchase 30%) at ``at``, so
+    the first meeting has tier changes to review. Returns the spec."""
+    import copy
+
+    from core import publishing
+    from core.feature_inputs import load_feature_inputs
+    from core.features import compute_features
+    from core.scheme import Scorer
+
+    spec = copy.deepcopy(preset("value_3"))
+    spec["dimensions"]["amount_12m"]["weight"] = 10
+    spec["dimensions"]["purchases_12m"]["weight"] = 60
+    with engine.connect() as conn:
+        features = compute_features(
+            load_feature_inputs(conn=conn), population="owners", as_of=dt.date(2026, 6, 30)
+        )
+    scored = Scorer(spec).fit(features).score()
+    v2 = publishing.save_draft(engine, spec, name="次数优先", actor="分析师")
+    publishing.write_assignments(
+        engine, v2.id, publishing.assignments_frame(scored, spec), actor="分析师", at=at
+    )
+    return spec

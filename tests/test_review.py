@@ -3,7 +3,6 @@ survive rescoring, defeat approvals, audit entries and the Excel export (opened 
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 from io import BytesIO
 
@@ -290,22 +289,11 @@ def demo(tmp_path_factory):
     url = f"sqlite:///{tmp_path_factory.mktemp('review-demo') / 'd.sqlite'}"
     engine = open_database(url)
     generate(engine, customers=300, seed=7, as_of=dt.date(2026, 6, 30))
-    spec = copy.deepcopy(preset("value_3"))
-    spec["dimensions"]["amount_12m"]["weight"] = 10
-    spec["dimensions"]["purchases_12m"]["weight"] = 60
+    spec = fx.publish_second_version(engine)
     with engine.connect() as conn:
         features = compute_features(
             load_feature_inputs(conn=conn), population="owners", as_of=dt.date(2026, 6, 30)
         )
-    scored = Scorer(spec).fit(features).score()
-    v2 = publishing.save_draft(engine, spec, name="次数优先", actor="分析师")
-    publishing.write_assignments(
-        engine,
-        v2.id,
-        publishing.assignments_frame(scored, spec),
-        actor="分析师",
-        at=dt.datetime(2026, 7, 1, 9),
-    )
     yield engine, spec, features
     engine.dispose()
 

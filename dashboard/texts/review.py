@@ -308,6 +308,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "c360.override.active": ("生效中", "Active"),
     "c360.override.cleared": ("已取消", "Cleared"),
     "c360.override.expired": ("已到期", "Expired"),
+    "c360.override.cleared_msg": (
+        "已取消人工调整，恢复计算级别。",
+        "Override cleared; the computed tier applies again.",
+    ),
     "c360.override.cleared_by": ("取消人 · 时间", "Cleared by · at"),
     "c360.override.clear": ("取消人工调整（{pop}：{tier}）", "Clear the override ({pop}: {tier})"),
     "c360.timeline": ("客户时间线", "Timeline"),
