@@ -309,7 +309,8 @@ _ITEM_COLUMNS = [c for c in ReviewItem.__table__.columns]
 
 def items(*, conn: Connection, meeting_id: int, show_pii: bool = False) -> pd.DataFrame:
     """A meeting's agenda, grouped by advisor (advisor, then customer): every ``review_items`` column plus
-    customer name, advisor name and store id (names masked unless ``show_pii``)."""
+    customer name, advisor name, advisor (name and id, the group label) and store id (names masked unless
+    ``show_pii``)."""
     q = (
         sa.select(
             *_ITEM_COLUMNS,
@@ -329,6 +330,11 @@ def items(*, conn: Connection, meeting_id: int, show_pii: bool = False) -> pd.Da
     if not show_pii:
         out["customer_name"] = out["customer_name"].map(mask_name)
         out["advisor_name"] = out["advisor_name"].map(lambda x: mask_name(x) if x else None)
+    # masked names of two advisors can be the same ("王*"): the group label carries the advisor's id
+    out["advisor"] = [
+        f"{n or '—'} #{int(i)}" if pd.notna(i) else "—"
+        for n, i in zip(out["advisor_name"], out["advisor_id"], strict=True)
+    ]
     return out
 
 
@@ -548,7 +554,7 @@ def mark_discussed(
 
 
 EXPORT_COLUMNS = (
-    "advisor_name",
+    "advisor",
     "customer_id",
     "customer_name",
     "old_tier",

@@ -98,6 +98,16 @@ def meeting(_engine: Engine, version: str, meeting_id: int) -> dict[str, Any]:
 
 
 @st.cache_data(show_spinner=False, ttl=600)
+def item_customer(_engine: Engine, version: str, item_id: int) -> int:
+    from core.models import ReviewItem
+
+    with _engine.connect() as conn:
+        return int(
+            conn.execute(sa.select(ReviewItem.customer_id).where(ReviewItem.id == item_id)).scalar_one()
+        )
+
+
+@st.cache_data(show_spinner=False, ttl=600)
 def labels(_engine: Engine, version: str, population: str) -> list[str]:
     with _engine.connect() as conn:
         return overrides.labels(conn=conn, population=population)

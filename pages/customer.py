@@ -7,17 +7,19 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from core import customer360
 from core.defeat_approval import request_defeat
 from core.models import DEFEAT_REASONS, PRICE_SUB_REASONS
 from core.overrides import Conflict, InputError, clear_override
 from dashboard import db
 from dashboard import review_data as rd
 from dashboard.charts import FONT
-from dashboard.i18n import coded, language, t
+from dashboard.i18n import TEXT, coded, language, t
 from dashboard.lab_view import dim_label
 from dashboard.widgets import tier_label
 
 MSG_KEY = "c360_message"
+MARKDOWN_SPECIAL = set("\\`*_[]#|<>~")
 EVENTS = ("lead", "stage", "follow_up", "purchase", "defeat", "satisfaction", "event")
 
 
@@ -59,6 +61,24 @@ def _request() -> None:
     except InputError as exc:
         say("error", rd.input_error_text(exc))
     rd.after_write()
+
+
+def plain(text: str) -> str:
+    """Data shown as text inside markdown: markdown's special characters escaped."""
+    return "".join("\\" + ch if ch in MARKDOWN_SPECIAL else ch for ch in text)
+
+
+def detail_label(text: str) -> str:
+    """Codes inside a timeline detail ("reached · 备注") in the session's language."""
+    out = []
+    for part in (text or "").split(" · "):
+        if f"c360.code.{part}" in TEXT:
+            out.append(t(f"c360.code.{part}"))
+        elif part in PRICE_SUB_REASONS:
+            out.append(t(f"defeats.sub.{part}"))
+        else:
+            out.append(part)
+    return " · ".join(x for x in out if x)
 
 
 def fmt_time(x) -> str:
@@ -113,7 +133,7 @@ if not rd.customer_count_ok(engine, customer_id):
 
 prof = rd.customer_read(engine, version, "profile", customer_id, show_pii=pii)
 en = language() == "en"
-st.subheader(f"{prof['name']} · #{customer_id}")
+st.subheader(f"{prof['name']} · #{customer_id}", anchor=False)
 cols = st.columns(4)
 facts = [
     (t("c360.kind"), t(f"c360.kind.{prof['kind']}")),
@@ -131,7 +151,8 @@ facts = [
 ]
 for i, (label, value) in enumerate(facts):
     with cols[i % 4]:
-        st.markdown(f"**{label}**  \n{value}")
+        shown = t("c360.hidden") if value == customer360.HIDDEN else str(value)
+        st.markdown(f"**{label}**  \n{plain(shown)}")
 if not pii:
     st.caption(t("c360.masked"))
 
@@ -159,9 +180,7 @@ for col, population in zip(tier_cols, ("owners", "leads"), strict=True):
         if fitted is None:
             continue
         scorer, features, scheme, as_of = fitted
-        from core.customer360 import score_breakdown
-
-        parts = score_breakdown(scorer, features, customer_id)
+        parts = customer360.score_breakdown(scorer, features, customer_id)
         if parts is None:
             st.caption(t("c360.score.none"))
             continue

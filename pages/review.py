@@ -19,7 +19,14 @@ from dashboard.widgets import tier_label
 
 POPULATIONS = ("owners", "leads")
 STATUS = ("open", "decided", "all")
+PRINT_CSS = """<style>
+@media print {
+  [data-testid="stSidebar"], [data-testid="stHeader"], [data-testid="stToolbar"] { display: none !important; }
+  [data-testid="stMain"] { margin-left: 0 !important; }
+}
+</style>"""
 MSG_KEY = "rv_message"
+SAVED_KEY = "rv_saved_item"  # the item saved last: its customer's 360 link is shown with the message
 
 
 def rule_label(code: str | None) -> str:
@@ -88,6 +95,7 @@ def _save(item_id: int, read_version: int) -> None:
         if want:
             cr.mark_discussed(engine, item_id=item_id, read_version=version, actor=actor, discussed=True)
         say("success", t("review.saved"))
+        st.session_state[SAVED_KEY] = item_id
     except Conflict as exc:
         say("error", rd.conflict_text(exc, tier_label))
     except InputError as exc:
@@ -166,9 +174,12 @@ pii = rd.show_pii()
 
 if not printing:
     st.title(t("review.title"))
+    saved = st.session_state.pop(SAVED_KEY, None)
     if MSG_KEY in st.session_state:
         kind, text = st.session_state.pop(MSG_KEY)
         getattr(st, kind)(text)
+        if saved is not None and kind == "success":
+            rd.link_to_customer(rd.item_customer(engine, version, int(saved)))
     top = st.columns([2, 2, 3])
     with top[0]:
         actor = rd.actor_input()
@@ -184,6 +195,8 @@ if not printing:
             or "owners"
         )
 else:
+    # static CSS, no data in it: printing drops the sidebar and the toolbar so the tables get the page
+    st.markdown(PRINT_CSS, unsafe_allow_html=True)
     population = st.query_params.get("population", "owners")
     population = population if population in POPULATIONS else "owners"
 
@@ -234,6 +247,10 @@ with agenda_tab:
         m = rd.meeting(engine, version, meeting_id)
         items = rd.agenda(engine, version, meeting_id, pii)
         baseline = m["baseline_at"]
+        if printing:
+            st.subheader(
+                t("review.print.title", week=m["week_start"], pop=t(f"review.pop.{population}")), anchor=False
+            )
         st.caption(
             t(
                 "review.meeting.caption",
@@ -242,7 +259,7 @@ with agenda_tab:
                 cutoff=pd.Timestamp(m["cutoff_at"]).strftime("%Y-%m-%d %H:%M"),
                 by=m["created_by"],
             ),
-            help=t("review.meeting.help"),
+            help=None if printing else t("review.meeting.help"),
         )
         p = cr.progress(items)
         st.progress(
@@ -250,12 +267,11 @@ with agenda_tab:
             text=t("review.progress", reviewed=p["reviewed"], total=p["total"]),
         )
         if printing:
-            st.subheader(t("review.print.title", week=m["week_start"], pop=t(f"review.pop.{population}")))
             st.caption(t("review.print.counts", **p))
         if items.empty:
             st.info(t("review.nothing"))
         elif printing:
-            for advisor, part in items.groupby(items["advisor_name"].fillna("—"), sort=True):
+            for advisor, part in items.groupby(items["advisor"], sort=True):
                 st.markdown(f"**{t('col.advisor')}：{advisor}**")
                 st.table(
                     pd.DataFrame(
@@ -276,7 +292,7 @@ with agenda_tab:
                 )
         else:
             c1, c2 = st.columns(2)
-            advisors = sorted(items["advisor_name"].fillna("—").unique().tolist())
+            advisors = sorted(items["advisor"].unique().tolist())
             with c1:
                 chosen = st.multiselect(
                     t("col.advisor"), options=advisors, placeholder=t("filters.all"), key="rv_advisor"
@@ -294,7 +310,7 @@ with agenda_tab:
                 )
             shown = items
             if chosen:
-                shown = shown[shown["advisor_name"].fillna("—").isin(chosen)]
+                shown = shown[shown["advisor"].isin(chosen)]
             if status == "open":
                 shown = shown[shown["decision"].isna()]
             elif status == "decided":
@@ -302,11 +318,11 @@ with agenda_tab:
             st.caption(t("review.shown", n=len(shown), **cr.progress(shown)))
             table = pd.DataFrame(
                 {
-                    t("col.advisor"): shown["advisor_name"].fillna("—"),
+                    t("col.advisor"): shown["advisor"],
                     t("col.customer_id"): shown["customer_id"],
                     t("col.name"): shown["customer_name"],
-                    t("col.from"): [tier_label(x) if x else "—" for x in shown["old_tier"]],
-                    t("col.to"): [tier_label(x) for x in shown["new_tier"]],
+                    t("review.col.old"): [tier_label(x) if x else "—" for x in shown["old_tier"]],
+                    t("review.col.new"): [tier_label(x) for x in shown["new_tier"]],
                     t("col.reasons"): [reasons_text(r) for r in shown["reasons"]],
                     t("col.rule"): [rule_label(r) for r in shown["rule"]],
                     t("review.col.decision"): [decision_text(r) for _, r in shown.iterrows()],
