@@ -54,6 +54,14 @@ def link_to_customer(customer_id: int) -> None:
     )
 
 
+MARKDOWN_SPECIAL = set("\\`*_[]#|<>~")
+
+
+def plain(text: str) -> str:
+    """Data shown inside markdown as text: markdown's special characters escaped (masked names hold '*')."""
+    return "".join("\\" + ch if ch in MARKDOWN_SPECIAL else ch for ch in str(text))
+
+
 def option_label(labels: dict, key: object) -> str:
     """format_func for options whose labels were computed on this run: ``partial(option_label, labels)``
     (a function of a page script does not pickle; serializable session state needs one that does)."""

@@ -19,7 +19,6 @@ from dashboard.lab_view import dim_label
 from dashboard.widgets import tier_label
 
 MSG_KEY = "c360_message"
-MARKDOWN_SPECIAL = set("\\`*_[]#|<>~")
 EVENTS = ("lead", "stage", "follow_up", "purchase", "defeat", "satisfaction", "event")
 
 
@@ -61,11 +60,6 @@ def _request() -> None:
     except InputError as exc:
         say("error", rd.input_error_text(exc))
     rd.after_write()
-
-
-def plain(text: str) -> str:
-    """Data shown as text inside markdown: markdown's special characters escaped."""
-    return "".join("\\" + ch if ch in MARKDOWN_SPECIAL else ch for ch in text)
 
 
 def detail_label(text: str) -> str:
@@ -133,7 +127,7 @@ if not rd.customer_count_ok(engine, customer_id):
 
 prof = rd.customer_read(engine, version, "profile", customer_id, show_pii=pii)
 en = language() == "en"
-st.subheader(f"{prof['name']} · #{customer_id}", anchor=False)
+st.subheader(f"{rd.plain(prof['name'])} · #{customer_id}", anchor=False)
 cols = st.columns(4)
 facts = [
     (t("c360.kind"), t(f"c360.kind.{prof['kind']}")),
@@ -152,7 +146,7 @@ facts = [
 for i, (label, value) in enumerate(facts):
     with cols[i % 4]:
         shown = t("c360.hidden") if value == customer360.HIDDEN else str(value)
-        st.markdown(f"**{label}**  \n{plain(shown)}")
+        st.markdown(f"**{label}**  \n{rd.plain(shown)}")
 if not pii:
     st.caption(t("c360.masked"))
 
@@ -289,12 +283,12 @@ else:
             {
                 t("c360.at"): shown["at"].map(fmt_time),
                 t("c360.event"): [t(f"c360.event.{e}") for e in shown["event"]],
-                t("c360.lead"): shown["lead_id"],
+                t("c360.lead"): [f"#{x}" if pd.notna(x) else "" for x in shown["lead_id"]],
                 t("c360.what"): [
                     event_code(e, c) for e, c in zip(shown["event"], shown["code"], strict=True)
                 ],
-                t("c360.amount"): shown["amount"],
-                t("c360.detail"): shown["detail"],
+                t("c360.amount"): [f"{x:,.0f}" if pd.notna(x) else "" for x in shown["amount"]],
+                t("c360.detail"): shown["detail"].map(detail_label),
             }
         ),
         hide_index=True,

@@ -98,10 +98,20 @@ late = rd.followup_read(engine, version, "overdue_list", at=at, current=True, sh
 if late.empty:
     st.info(t("fu.overdue.none"))
 else:
-    grades = st.multiselect(
-        t("fu.grade"), options=list(FOLLOW_UP_DAYS), placeholder=t("filters.all"), key="fu_grades"
-    )
+    g1, g2 = st.columns(2)
+    with g1:
+        who = st.multiselect(
+            t("col.advisor"),
+            options=sorted(late["advisor"].fillna("—").unique().tolist()),
+            placeholder=t("filters.all"),
+            key="fu_advisor",
+        )
+    with g2:
+        grades = st.multiselect(
+            t("fu.grade"), options=list(FOLLOW_UP_DAYS), placeholder=t("filters.all"), key="fu_grades"
+        )
     shown = late[late["grade"].isin(grades)] if grades else late
+    shown = shown[shown["advisor"].fillna("—").isin(who)] if who else shown
     st.dataframe(
         pd.DataFrame(
             {

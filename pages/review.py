@@ -272,7 +272,7 @@ with agenda_tab:
             st.info(t("review.nothing"))
         elif printing:
             for advisor, part in items.groupby(items["advisor"], sort=True):
-                st.markdown(f"**{t('col.advisor')}：{advisor}**")
+                st.markdown(f"**{t('col.advisor')}：{rd.plain(advisor)}**")
                 st.table(
                     pd.DataFrame(
                         {
@@ -379,7 +379,18 @@ with agenda_tab:
                             what=decision_text(r),
                         )
                     )
-                rd.link_to_customer(int(r["customer_id"]))
+                link_col, discussed_col = st.columns([3, 2])
+                with link_col:
+                    rd.link_to_customer(int(r["customer_id"]))
+                with discussed_col:
+                    st.button(
+                        t("review.undiscussed") if r["discussed"] else t("review.mark_discussed"),
+                        on_click=_discussed,
+                        args=(int(item_id), read_version, not bool(r["discussed"])),
+                        disabled=not actor,
+                        key="rv_discussed_toggle",
+                        icon=":material/forum:",
+                    )
                 tiers = rd.labels(engine, version, population)
                 with st.form(f"rv_form_{item_id}", border=True):
                     st.radio(

@@ -396,3 +396,33 @@ def test_tiers_and_defeats_lists_link_to_the_customer_360(db):
     at.sidebar.date_input(key="f_period").set_value((dt.date(2025, 7, 1), dt.date(2026, 6, 30))).run()
     cand = find_table(at, "客户360")
     assert len(cand) and cand["客户360"].str.startswith("customer?customer=").all()
+
+
+def test_mark_discussed_without_deciding_and_back(db):
+    url, engine = db
+    at = open_meeting_in_app(url)
+    _, items = the_meeting(engine)
+    iid = int(items.iloc[0]["id"])
+    at.button(key="rv_discussed_toggle").click().run()
+    assert "已保存。" in messages(at)["success"]
+    with engine.connect() as conn:
+        row = conn.execute(
+            sa.select(ReviewItem.discussed, ReviewItem.decision).where(ReviewItem.id == iid)
+        ).one()
+    assert tuple(row) == (True, None)
+    assert at.button(key="rv_discussed_toggle").label == "取消“已讨论”"
+    at.button(key="rv_discussed_toggle").click().run()
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(ReviewItem.discussed).where(ReviewItem.id == iid)).scalar_one() is False
+    actions = [a for (a,) in engine.connect().execute(sa.select(AuditLog.action))]
+    assert actions.count("review.discussed") == 2
+
+
+def test_followup_overdue_list_filters_by_advisor(db):
+    url, engine = db
+    at = page(url, FOLLOWUP)
+    late = find_table(at, "距今天数")
+    advisor = late["顾问"].iloc[0]
+    at.multiselect(key="fu_advisor").set_value([advisor]).run()
+    only = find_table(at, "距今天数")
+    assert set(only["顾问"]) == {advisor} and len(only) == (late["顾问"] == advisor).sum()

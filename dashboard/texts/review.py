@@ -130,6 +130,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "review.note": ("备注", "Note"),
     "review.expires": ("到期日（可选）", "Expires (optional)"),
     "review.discussed": ("已在会上讨论", "Discussed in the meeting"),
+    "review.mark_discussed": ("只标记为已讨论", "Mark as discussed only"),
+    "review.undiscussed": ("取消“已讨论”", "Mark as not discussed"),
     "review.save": ("保存", "Save"),
     "review.saved": ("已保存。", "Saved."),
     "review.export": ("导出本次例会（Excel）", "Export the meeting (Excel)"),
