@@ -426,3 +426,15 @@ def test_followup_overdue_list_filters_by_advisor(db):
     at.multiselect(key="fu_advisor").set_value([advisor]).run()
     only = find_table(at, "距今天数")
     assert set(only["顾问"]) == {advisor} and len(only) == (late["顾问"] == advisor).sum()
+
+
+def test_lab_movers_link_to_the_customer_360(db):
+    url, _ = db
+    at = page(url, "../pages/lab.py")
+    at.slider(key="lab_w_amount_12m_owners").set_value(30).run()
+    at.slider(key="lab_w_purchases_12m_owners").set_value(40).run()
+    assert not at.exception
+    movers = [f.value for f in at.dataframe if f.value is not None and "客户360" in f.value.columns]
+    assert movers and all(len(m) for m in movers)
+    for m in movers:
+        assert m["客户360"].tolist() == [f"customer?customer={c}" for c in m["客户编号"]]
