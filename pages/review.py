@@ -71,7 +71,7 @@ def say(kind: str, text: str) -> None:
 # ---- callbacks: run before the rerun, with the row_version read when the form was drawn ------------------
 
 
-def _save(item_id: int, read_version: int) -> None:
+def _save(item_id: int, read_version: int, was_discussed: bool) -> None:
     engine = db.get_engine()
     actor = rd.current_actor()
     if not actor:
@@ -92,8 +92,8 @@ def _save(item_id: int, read_version: int) -> None:
             expires_at=dt.datetime.combine(expires, dt.time.max.replace(microsecond=0)) if expires else None,
         )
         want = bool(st.session_state.get(f"rv_discussed_{item_id}"))
-        if want:
-            cr.mark_discussed(engine, item_id=item_id, read_version=version, actor=actor, discussed=True)
+        if want != was_discussed:
+            cr.mark_discussed(engine, item_id=item_id, read_version=version, actor=actor, discussed=want)
         say("success", t("review.saved"))
         st.session_state[SAVED_KEY] = item_id
     except Conflict as exc:
@@ -419,7 +419,7 @@ with agenda_tab:
                         t("review.save"),
                         type="primary",
                         on_click=_save,
-                        args=(int(item_id), read_version),
+                        args=(int(item_id), read_version, bool(r["discussed"])),
                         disabled=not actor,
                     )
                 if not actor:
