@@ -102,7 +102,12 @@ def lead_states(
 ) -> pd.DataFrame:
     """Every lead under cadence at ``at``: lead_id, customer_id, advisor_id, store_id, grade, created_at,
     last_contact, cadence_days, days_since (days since the last contact), overdue."""
-    return _states(_leads(conn, filters), _follow_ups(conn), at, current)
+    fu = (
+        _follow_ups(conn)
+        if not current
+        else pd.DataFrame({"lead_id": [], "at": pd.Series(dtype="datetime64[ns]")})
+    )
+    return _states(_leads(conn, filters), fu, at, current)
 
 
 def _names(conn: Connection, show_pii: bool) -> tuple[dict, dict]:
@@ -123,8 +128,11 @@ def overdue_list(
 ) -> pd.DataFrame:
     """Overdue leads, most overdue first, with advisor (masked unless ``show_pii``) and store names."""
     states = lead_states(conn=conn, at=at, current=current, filters=filters)
+    return _overdue_list(states, *_names(conn, show_pii))
+
+
+def _overdue_list(states: pd.DataFrame, adv: dict, stores: dict) -> pd.DataFrame:
     out = states[states["overdue"]].copy()
-    adv, stores = _names(conn, show_pii)
     out["advisor"] = out["advisor_id"].map(adv)
     out["store"] = out["store_id"].map(stores)
     out["days_over"] = (out["days_since"] - out["cadence_days"]).round(1)
@@ -168,11 +176,16 @@ def compliance_by(
     if by not in ("advisor", "store"):
         raise ValueError("by must be 'advisor' or 'store'")
     states = lead_states(conn=conn, at=at, current=current, filters=filters)
+    advisor_store = dict(conn.execute(sa.select(Advisor.id, Advisor.store_id)).all())
+    return _compliance_named(states, by, *_names(conn, show_pii), advisor_store)
+
+
+def _compliance_named(
+    states: pd.DataFrame, by: str, adv: dict, stores: dict, advisor_store: dict
+) -> pd.DataFrame:
     out = compliance(states, f"{by}_id")
-    adv, stores = _names(conn, show_pii)
     out["name"] = out[f"{by}_id"].map(adv if by == "advisor" else stores)
     if by == "advisor":
-        advisor_store = dict(conn.execute(sa.select(Advisor.id, Advisor.store_id)).all())
         out["store"] = out["advisor_id"].map(advisor_store).map(stores)
     return out.sort_values(["rate", f"{by}_id"], ignore_index=True)
 
@@ -202,7 +215,12 @@ def weekly_trend(
 ) -> pd.DataFrame:
     """Compliance at each week end (``week_ends``), rebuilt from the history: week_end, [store_id or
     advisor_id], leads, overdue, on_time, rate."""
-    leads, fu = _leads(conn, filters), _follow_ups(conn)
+    return _trend(_leads(conn, filters), _follow_ups(conn), last_day, weeks, by)
+
+
+def _trend(
+    leads: pd.DataFrame, fu: pd.DataFrame, last_day: dt.date, weeks: int, by: str | None
+) -> pd.DataFrame:
     key = {"store": "store_id", "advisor": "advisor_id", None: None}[by]
     parts = []
     for end in week_ends(last_day, weeks):
@@ -216,8 +234,11 @@ def pool_flags(*, conn: Connection, at: dt.datetime, filters: Filters | None = N
     """Public-pool flags at ``at`` (see the module doc): lead_id, customer_id, advisor_id, store_id, grade,
     created_at, first_contact_at, last_contact, flag (``uncontacted_2h`` or ``a_48h``), hours (hours to the
     first contact, or since the last contact; up to ``at`` when none)."""
+    return _pool_flags(_leads(conn, filters), _follow_ups(conn), at)
+
+
+def _pool_flags(leads: pd.DataFrame, fu: pd.DataFrame, at: dt.datetime) -> pd.DataFrame:
     at_ts = pd.Timestamp(at)
-    leads, fu = _leads(conn, filters), _follow_ups(conn)
     open_now = (
         (leads["created_at"] < at_ts)
         & (leads["delivery_at"].isna() | (leads["delivery_at"] >= at_ts))
@@ -238,6 +259,32 @@ def pool_flags(*, conn: Connection, at: dt.datetime, filters: Filters | None = N
     b = base.loc[quiet, cols + ["last_contact"]].assign(flag="a_48h", hours=silence[quiet].round(1))
     out = pd.concat([a, b], ignore_index=True)
     return out.sort_values(["flag", "hours", "lead_id"], ascending=[True, False, True], ignore_index=True)
+
+
+def summary(
+    *,
+    conn: Connection,
+    at: dt.datetime,
+    last_day: dt.date,
+    weeks: int = 12,
+    current: bool = True,
+    show_pii: bool = False,
+) -> dict[str, pd.DataFrame]:
+    """Everything the follow-up page shows, from one read of the leads and follow-ups: states, by_advisor,
+    by_store, overdue, pool, trend_store, trend_all (each as the function of the same name computes it)."""
+    leads, fu = _leads(conn, None), _follow_ups(conn)
+    adv, stores = _names(conn, show_pii)
+    advisor_store = dict(conn.execute(sa.select(Advisor.id, Advisor.store_id)).all())
+    states = _states(leads, fu, at, current)
+    return {
+        "states": states,
+        "by_advisor": _compliance_named(states, "advisor", adv, stores, advisor_store),
+        "by_store": _compliance_named(states, "store", adv, stores, advisor_store),
+        "overdue": _overdue_list(states, adv, stores),
+        "pool": _pool_flags(leads, fu, at),
+        "trend_store": _trend(leads, fu, last_day, weeks, "store"),
+        "trend_all": _trend(leads, fu, last_day, weeks, None),
+    }
 
 
 def delivery_care(*, conn: Connection, start: dt.datetime, end: dt.datetime) -> pd.DataFrame:

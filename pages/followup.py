@@ -32,9 +32,9 @@ st.caption(
     help=t("fu.help"),
 )
 
-states = rd.followup_read(engine, version, "lead_states", at=at, current=True)
+figures = rd.followup_read(engine, version, "summary", at=at, last_day=last_day, weeks=WEEKS, show_pii=pii)
+states, flags = figures["states"], figures["pool"]
 n, overdue = len(states), int(states["overdue"].sum())
-flags = rd.followup_read(engine, version, "pool_flags", at=at)
 c = st.columns(4)
 c[0].metric(t("fu.kpi.rate"), pct((n - overdue) / n if n else None), border=True, help=t("fu.kpi.rate.help"))
 c[1].metric(t("fu.kpi.overdue"), f"{overdue:,}", border=True)
@@ -62,16 +62,15 @@ percent = {t("fu.col.rate"): st.column_config.ProgressColumn(format="percent", m
 left, right = st.columns(2)
 with left:
     st.subheader(t("fu.by_advisor"))
-    adv = rd.followup_read(engine, version, "compliance_by", at=at, by="advisor", current=True, show_pii=pii)
+    adv = figures["by_advisor"]
     st.dataframe(rate_table(adv, advisor=True), hide_index=True, column_config=percent, key="fu_advisors")
 with right:
     st.subheader(t("fu.by_store"))
-    sto = rd.followup_read(engine, version, "compliance_by", at=at, by="store", current=True)
+    sto = figures["by_store"]
     st.dataframe(rate_table(sto, advisor=False), hide_index=True, column_config=percent, key="fu_stores")
 
 st.subheader(t("fu.trend"), help=t("fu.trend.help"))
-trend = rd.followup_read(engine, version, "weekly_trend", last_day=last_day, weeks=WEEKS, by="store")
-overall = rd.followup_read(engine, version, "weekly_trend", last_day=last_day, weeks=WEEKS, by=None)
+trend, overall = figures["trend_store"], figures["trend_all"]
 stores = db.reference(engine, version)["stores"].set_index("id")["name"]
 fig = go.Figure()
 for store_id, part in trend.groupby("store_id", sort=True):
@@ -94,7 +93,7 @@ fig.update_layout(
 st.plotly_chart(fig, key="fu_trend")
 
 st.subheader(t("fu.overdue"))
-late = rd.followup_read(engine, version, "overdue_list", at=at, current=True, show_pii=pii)
+late = figures["overdue"]
 if late.empty:
     st.info(t("fu.overdue.none"))
 else:

@@ -50,10 +50,18 @@ def meeting_label(frame: pd.DataFrame, meeting_id: int) -> str:
     )
 
 
-def item_label(frame: pd.DataFrame, item_id: int) -> str:
-    r = frame.set_index("id").loc[item_id]
-    old = tier_label(r["old_tier"]) if r["old_tier"] else "—"
-    return f"#{int(r['customer_id'])} {r['customer_name']} · {old} → {tier_label(r['new_tier'])}"
+def item_labels(frame: pd.DataFrame) -> dict[int, str]:
+    return {
+        int(i): f"#{int(c)} {n} · {tier_label(o) if o else '—'} → {tier_label(w)}"
+        for i, c, n, o, w in zip(
+            frame["id"],
+            frame["customer_id"],
+            frame["customer_name"],
+            frame["old_tier"],
+            frame["new_tier"],
+            strict=True,
+        )
+    }
 
 
 def decision_text(r) -> str:
@@ -62,6 +70,13 @@ def decision_text(r) -> str:
     if r["decision"] == "overridden":
         return t("review.decision.overridden_short", tier=tier_label(r["decided_tier"]))
     return ""
+
+
+def decisions(frame: pd.DataFrame) -> list[str]:
+    return [
+        decision_text({"decision": d, "decided_tier": x})
+        for d, x in zip(frame["decision"], frame["decided_tier"], strict=True)
+    ]
 
 
 def say(kind: str, text: str) -> None:
@@ -283,7 +298,7 @@ with agenda_tab:
                                 for o, n in zip(part["old_tier"], part["new_tier"], strict=True)
                             ],
                             t("col.reasons"): [reasons_text(r) for r in part["reasons"]],
-                            t("review.col.decision"): [decision_text(r) for _, r in part.iterrows()],
+                            t("review.col.decision"): decisions(part),
                             t("review.col.reason"): part["reason"].fillna(""),
                             t("review.col.note"): part["note"].fillna(""),
                             t("review.col.by"): part["decided_by"].fillna(""),
@@ -325,7 +340,7 @@ with agenda_tab:
                     t("review.col.new"): [tier_label(x) for x in shown["new_tier"]],
                     t("col.reasons"): [reasons_text(r) for r in shown["reasons"]],
                     t("col.rule"): [rule_label(r) for r in shown["rule"]],
-                    t("review.col.decision"): [decision_text(r) for _, r in shown.iterrows()],
+                    t("review.col.decision"): decisions(shown),
                     t("review.col.discussed"): ["✓" if d else "" for d in shown["discussed"]],
                     t("review.col.by"): shown["decided_by"].fillna(""),
                     t("review.col.360"): [customer_link(c) for c in shown["customer_id"]],
@@ -357,7 +372,7 @@ with agenda_tab:
                 item_id = st.selectbox(
                     t("review.pick"),
                     options=shown["id"].tolist(),
-                    format_func=partial(rd.option_label, {i: item_label(shown, i) for i in shown["id"]}),
+                    format_func=partial(rd.option_label, item_labels(shown)),
                     key="rv_item",
                 )
                 r = items.set_index("id").loc[item_id]

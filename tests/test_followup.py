@@ -184,3 +184,19 @@ def test_pool_flags_agree_with_plain_sql_on_the_demo(demo_db):
     old_enough = states["created_at"] < pd.Timestamp(at) - pd.Timedelta(hours=48)
     late_a = set(states.loc[(states["grade"] == "A") & states["overdue"] & old_enough, "lead_id"])
     assert late_a <= a <= set(states.loc[states["grade"] == "A", "lead_id"])
+
+
+def test_the_pages_summary_is_the_single_functions(demo_db):
+    from pandas.testing import assert_frame_equal
+
+    with demo_db.engine.connect() as conn:
+        last = ov.data_extent(conn=conn)[1]
+        at = dt.datetime.combine(last + dt.timedelta(days=1), dt.time.min)
+        got = fu.summary(conn=conn, at=at, last_day=last, weeks=4)
+        assert_frame_equal(got["states"], fu.lead_states(conn=conn, at=at, current=True))
+        assert_frame_equal(got["by_advisor"], fu.compliance_by(conn=conn, at=at, by="advisor", current=True))
+        assert_frame_equal(got["by_store"], fu.compliance_by(conn=conn, at=at, by="store", current=True))
+        assert_frame_equal(got["overdue"], fu.overdue_list(conn=conn, at=at, current=True))
+        assert_frame_equal(got["pool"], fu.pool_flags(conn=conn, at=at))
+        assert_frame_equal(got["trend_store"], fu.weekly_trend(conn=conn, last_day=last, weeks=4, by="store"))
+        assert_frame_equal(got["trend_all"], fu.weekly_trend(conn=conn, last_day=last, weeks=4, by=None))
