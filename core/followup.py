@@ -112,8 +112,8 @@ def lead_states(
 
 def _names(conn: Connection, show_pii: bool) -> tuple[dict, dict]:
     adv = dict(conn.execute(sa.select(Advisor.id, Advisor.name)).all())
-    if not show_pii:
-        adv = {k: mask_name(v) for k, v in adv.items()}
+    # the id tells apart advisors whose (masked) names are the same, e.g. two "王*"
+    adv = {k: f"{v if show_pii else mask_name(v)} #{k}" for k, v in adv.items()}
     stores = dict(conn.execute(sa.select(Store.id, Store.name)).all())
     return adv, stores
 
@@ -126,7 +126,7 @@ def overdue_list(
     filters: Filters | None = None,
     show_pii: bool = False,
 ) -> pd.DataFrame:
-    """Overdue leads, most overdue first, with advisor (masked unless ``show_pii``) and store names."""
+    """Overdue leads, most overdue first, with advisor ("name #id", name masked unless ``show_pii``) and store."""
     states = lead_states(conn=conn, at=at, current=current, filters=filters)
     return _overdue_list(states, *_names(conn, show_pii))
 

@@ -120,9 +120,9 @@ else:
                 t("col.customer_id"): shown["customer_id"],
                 t("fu.grade"): shown["grade"],
                 t("fu.col.last"): shown["last_contact"].map(
-                    lambda x: "" if pd.isna(x) else f"{x:%Y-%m-%d %H:%M}"
+                    lambda x: t("fu.never") if pd.isna(x) else f"{x:%Y-%m-%d %H:%M}"
                 ),
-                t("fu.col.days"): shown["days_since"],
+                t("fu.col.days"): [f"{x:.1f}" if pd.notna(x) else "" for x in shown["days_since"]],
                 t("fu.col.cadence"): shown["cadence_days"],
                 t("review.col.360"): [rd.customer_url(c) for c in shown["customer_id"]],
             }

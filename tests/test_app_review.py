@@ -438,3 +438,16 @@ def test_lab_movers_link_to_the_customer_360(db):
     assert movers and all(len(m) for m in movers)
     for m in movers:
         assert m["客户360"].tolist() == [f"customer?customer={c}" for c in m["客户编号"]]
+
+
+def test_followup_and_customer_pages_in_english(db):
+    url, engine = db
+    at = page(url, FOLLOWUP, lang="en")
+    assert at.title[0].value == "Follow-up discipline"
+    assert {"On-time rate", "Overdue", "A leads silent for 48 h"} <= {m.label for m in at.metric}
+    with engine.connect() as conn:
+        cid = int(conn.execute(sa.text("SELECT customer_id FROM tier_assignments LIMIT 1")).scalar_one())
+    at = page(url, CUSTOMER, lang="en", customer=str(cid))
+    assert at.title[0].value == "Customer 360"
+    assert "Event" in find_table(at, "Event").columns
+    assert not {"跟进", "消费"} & set(find_table(at, "Event")["Event"])

@@ -41,9 +41,9 @@ def test_hand_made_compliance_per_advisor_store_and_all(dealer):
         sto = fu.compliance_by(conn=conn, at=fx.AT, by="store")
         states = fu.lead_states(conn=conn, at=fx.AT)
     assert adv[["advisor_id", "leads", "overdue", "name", "store"]].to_dict("records") == [
-        {"advisor_id": 2, "leads": 3, "overdue": 2, "name": "李四", "store": "惠城店"},
-        {"advisor_id": 3, "leads": 2, "overdue": 1, "name": "张三", "store": "博罗店"},
-        {"advisor_id": 1, "leads": 3, "overdue": 1, "name": "王五", "store": "惠城店"},
+        {"advisor_id": 2, "leads": 3, "overdue": 2, "name": "李四 #2", "store": "惠城店"},
+        {"advisor_id": 3, "leads": 2, "overdue": 1, "name": "张三 #3", "store": "博罗店"},
+        {"advisor_id": 1, "leads": 3, "overdue": 1, "name": "王五 #1", "store": "惠城店"},
     ]
     assert adv["rate"].tolist() == pytest.approx([1 / 3, 1 / 2, 2 / 3])
     assert sto.set_index("store_id")["rate"].to_dict() == {1: 0.5, 2: 0.5}
@@ -56,8 +56,8 @@ def test_advisor_names_are_masked_by_default(dealer):
     with dealer.connect() as conn:
         adv = fu.compliance_by(conn=conn, at=fx.AT, by="advisor")
         late = fu.overdue_list(conn=conn, at=fx.AT)
-    assert set(adv["name"]) == {"王*", "李*", "张*"}
-    assert set(late["advisor"]) <= {"王*", "李*", "张*"}
+    assert set(adv["name"]) == {"王* #1", "李* #2", "张* #3"}
+    assert set(late["advisor"]) <= {"王* #1", "李* #2", "张* #3"}
     assert late["lead_id"].tolist()[0] == 106  # never contacted comes first
     assert sorted(late["lead_id"]) == fx.OVERDUE
 

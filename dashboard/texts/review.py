@@ -227,6 +227,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "fu.col.lead": ("商机", "Lead"),
     "fu.col.last": ("最近联系", "Last contact"),
     "fu.col.days": ("距今天数", "Days since"),
+    "fu.never": ("从未联系", "never contacted"),
     "fu.col.cadence": ("周期（天）", "Cadence (days)"),
     "fu.col.flag": ("提醒", "Flag"),
     "fu.col.created": ("建档时间", "Created"),
