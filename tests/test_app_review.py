@@ -451,3 +451,24 @@ def test_followup_and_customer_pages_in_english(db):
     assert at.title[0].value == "Customer 360"
     assert "Event" in find_table(at, "Event").columns
     assert not {"跟进", "消费"} & set(find_table(at, "Event")["Event"])
+
+
+def test_confirm_one_customer_with_a_comment(db):
+    url, engine = db
+    at = open_meeting_in_app(url)
+    _, items = the_meeting(engine)
+    iid = int(items.iloc[0]["id"])
+    at.text_input(key=f"rv_reason_{iid}").input("同意系统结果")
+    submit(at)
+    assert "已保存。" in messages(at)["success"]
+    with engine.connect() as conn:
+        row = conn.execute(
+            sa.select(
+                ReviewItem.decision, ReviewItem.decided_tier, ReviewItem.reason, ReviewItem.override_id
+            ).where(ReviewItem.id == iid)
+        ).one()
+    assert tuple(row) == ("confirmed", items.iloc[0]["new_tier"], "同意系统结果", None)
+    # the agenda shows only open customers by default: the confirmed one has left it
+    assert int(items.iloc[0]["customer_id"]) not in find_table(at, "决定", "已讨论")["客户编号"].tolist()
+    at.segmented_control(key="rv_status").set_value("decided").run()
+    assert find_table(at, "决定", "已讨论")["决定"].tolist() == ["确认"]
