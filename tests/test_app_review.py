@@ -288,7 +288,10 @@ def test_customer_360_profile_is_masked_and_the_score_adds_up(db):
     with engine.connect() as conn:
         cid = int(
             conn.execute(
-                sa.text("SELECT customer_id FROM tier_assignments WHERE effective_to IS NULL LIMIT 1")
+                sa.text(
+                    "SELECT MIN(customer_id) FROM tier_assignments WHERE effective_to IS NULL AND scheme_id IN "
+                    "(SELECT id FROM scoring_schemes WHERE population = 'owners')"
+                )
             ).scalar_one()
         )
         raw = customer360.profile(conn=conn, customer_id=cid, show_pii=True)
@@ -305,6 +308,13 @@ def test_customer_360_profile_is_masked_and_the_score_adds_up(db):
     caption = [c.value for c in at.caption if "分（各维度得分之和）" in c.value][0]
     parts = find_table(at, "标准化值")
     assert f"{parts['得分'].sum():.1f} 分" in caption
+    with engine.connect() as conn:  # the score stored when v2 was published, on the same day's data
+        stored = conn.execute(
+            sa.text("SELECT score FROM tier_assignments WHERE customer_id = :c AND effective_to IS NULL "
+                    "AND scheme_id IN (SELECT id FROM scoring_schemes WHERE population = 'owners')"),
+            {"c": cid},
+        ).scalar_one()  # fmt: skip
+    assert parts["得分"].sum() == pytest.approx(stored, abs=0.02)
     timeline = find_table(at, "事件")
     assert (timeline["事件"].isin(["跟进", "消费"])).sum() == n_events
     history = find_table(at, "失效")
@@ -326,7 +336,10 @@ def test_customer_360_clear_override_is_recorded(db):
     with engine.connect() as conn:
         cid = int(
             conn.execute(
-                sa.text("SELECT customer_id FROM tier_assignments WHERE effective_to IS NULL LIMIT 1")
+                sa.text(
+                    "SELECT MIN(customer_id) FROM tier_assignments WHERE effective_to IS NULL AND scheme_id IN "
+                    "(SELECT id FROM scoring_schemes WHERE population = 'owners')"
+                )
             ).scalar_one()
         )
     oid = overrides.set_override(
