@@ -485,3 +485,11 @@ def test_confirm_one_customer_with_a_comment(db):
     assert int(items.iloc[0]["customer_id"]) not in find_table(at, "决定", "已讨论")["客户编号"].tolist()
     at.segmented_control(key="rv_status").set_value("decided").run()
     assert find_table(at, "决定", "已讨论")["决定"].tolist() == ["确认"]
+
+
+@pytest.mark.parametrize("path", [REVIEW, FOLLOWUP, CUSTOMER])
+def test_pages_on_an_empty_database_say_what_to_do(sqlite_url, path):
+    at = page(sqlite_url, path, customer="1")
+    shown = messages(at)
+    assert not shown["error"]
+    assert shown["info"] or shown["warning"]
