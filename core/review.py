@@ -35,6 +35,7 @@ from core.overrides import (
     Conflict,
     InputError,
     _clear_active,
+    active_overrides,
     audit,
     check_actor,
     now_,
@@ -307,10 +308,13 @@ def get_meeting(*, conn: Connection, meeting_id: int) -> dict[str, Any]:
 _ITEM_COLUMNS = [c for c in ReviewItem.__table__.columns]
 
 
-def items(*, conn: Connection, meeting_id: int, show_pii: bool = False) -> pd.DataFrame:
+def items(
+    *, conn: Connection, meeting_id: int, show_pii: bool = False, at: dt.datetime | None = None
+) -> pd.DataFrame:
     """A meeting's agenda, grouped by advisor (advisor, then customer): every ``review_items`` column plus
-    customer name, advisor name, advisor (name and id, the group label) and store id (names masked unless
-    ``show_pii``)."""
+    customer name, advisor name, advisor (name and id, the group label), store id (names masked unless
+    ``show_pii``) and active_override (tier of the customer's override in force at ``at``, default now, for
+    the meeting's population; None without one)."""
     q = (
         sa.select(
             *_ITEM_COLUMNS,
@@ -335,6 +339,10 @@ def items(*, conn: Connection, meeting_id: int, show_pii: bool = False) -> pd.Da
         f"{n or '—'} #{int(i)}" if pd.notna(i) else "—"
         for n, i in zip(out["advisor_name"], out["advisor_id"], strict=True)
     ]
+    population = get_meeting(conn=conn, meeting_id=meeting_id)["population"]
+    active = active_overrides(conn=conn, population=population, at=at)
+    tier_of = dict(zip(active["customer_id"], active["tier"], strict=True))
+    out["active_override"] = [tier_of.get(int(c)) for c in out["customer_id"]]
     return out
 
 

@@ -341,6 +341,9 @@ with agenda_tab:
                     t("col.reasons"): [reasons_text(r) for r in shown["reasons"]],
                     t("col.rule"): [rule_label(r) for r in shown["rule"]],
                     t("review.col.decision"): decisions(shown),
+                    t("review.col.active_override"): [
+                        tier_label(x) if x else "" for x in shown["active_override"]
+                    ],
                     t("review.col.discussed"): ["✓" if d else "" for d in shown["discussed"]],
                     t("review.col.by"): shown["decided_by"].fillna(""),
                     t("review.col.360"): [customer_link(c) for c in shown["customer_id"]],

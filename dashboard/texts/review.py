@@ -102,6 +102,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "review.col.new": ("新级别", "New tier"),
     "review.col.decision": ("决定", "Decision"),
     "review.col.discussed": ("已讨论", "Discussed"),
+    "review.col.active_override": ("生效中的人工调整", "Override in force"),
     "review.col.by": ("决定人", "Decided by"),
     "review.col.reason": ("理由", "Reason"),
     "review.col.note": ("备注", "Note"),
