@@ -46,13 +46,12 @@ def meeting_label(frame: pd.DataFrame, meeting_id: int) -> str:
         "review.meeting.option",
         week=row["week_start"],
         items=int(row["items"]),
-        reviewed=int(row["reviewed"]),
     )
 
 
 def item_labels(frame: pd.DataFrame) -> dict[int, str]:
     return {
-        int(i): f"#{int(c)} {n} · {tier_label(o) if o else '—'} → {tier_label(w)}"
+        int(i): f"#{int(c)} {n} · {tier_label(o) if isinstance(o, str) else '—'} → {tier_label(w)}"
         for i, c, n, o, w in zip(
             frame["id"],
             frame["customer_id"],
@@ -294,7 +293,7 @@ with agenda_tab:
                             t("col.customer_id"): part["customer_id"].astype(str),
                             t("col.name"): part["customer_name"],
                             t("review.col.change"): [
-                                f"{tier_label(o) if o else '—'} → {tier_label(n)}"
+                                f"{tier_label(o) if isinstance(o, str) else '—'} → {tier_label(n)}"
                                 for o, n in zip(part["old_tier"], part["new_tier"], strict=True)
                             ],
                             t("col.reasons"): [reasons_text(r) for r in part["reasons"]],
@@ -336,13 +335,15 @@ with agenda_tab:
                     t("col.advisor"): shown["advisor"],
                     t("col.customer_id"): shown["customer_id"],
                     t("col.name"): shown["customer_name"],
-                    t("review.col.old"): [tier_label(x) if x else "—" for x in shown["old_tier"]],
+                    t("review.col.old"): [
+                        tier_label(x) if isinstance(x, str) else "—" for x in shown["old_tier"]
+                    ],
                     t("review.col.new"): [tier_label(x) for x in shown["new_tier"]],
                     t("col.reasons"): [reasons_text(r) for r in shown["reasons"]],
                     t("col.rule"): [rule_label(r) for r in shown["rule"]],
                     t("review.col.decision"): decisions(shown),
                     t("review.col.active_override"): [
-                        tier_label(x) if x else "" for x in shown["active_override"]
+                        tier_label(x) if isinstance(x, str) else "" for x in shown["active_override"]
                     ],
                     t("review.col.discussed"): ["✓" if d else "" for d in shown["discussed"]],
                     t("review.col.by"): shown["decided_by"].fillna(""),
@@ -383,7 +384,7 @@ with agenda_tab:
                 st.markdown(
                     t(
                         "review.item.summary",
-                        old=tier_label(r["old_tier"]) if r["old_tier"] else "—",
+                        old=tier_label(r["old_tier"]) if isinstance(r["old_tier"], str) else "—",
                         new=tier_label(r["new_tier"]),
                         reasons=reasons_text(r["reasons"]) or "—",
                     )
@@ -448,7 +449,9 @@ with agenda_tab:
             frame = cr.export_frame(items, dimension_label=dim_label, rule_label=rule_label)
             for col in ("old_tier", "new_tier", "decided_tier"):
                 frame[col] = frame[col].map(lambda x: tier_label(x) if isinstance(x, str) else x)
-            frame["decision"] = frame["decision"].map(lambda x: t(f"review.decision.{x}") if x else "")
+            frame["decision"] = frame["decision"].map(
+                lambda x: t(f"review.decision.{x}") if isinstance(x, str) else ""
+            )
             frame["discussed"] = frame["discussed"].map(lambda x: "✓" if x else "")
             summary = pd.DataFrame(
                 {

@@ -61,8 +61,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "review.pop.leads": ("在跟线索", "Open leads"),
     "review.meeting.pick": ("例会", "Meeting"),
     "review.meeting.option": (
-        "{week} 周 · {reviewed}/{items} 已复核",
-        "week of {week} · {reviewed}/{items} reviewed",
+        "{week} 周 · {items} 位客户",
+        "week of {week} · {items} customers",
     ),
     "review.meeting.open": ("开始本周例会（{week}）", "Start this week's meeting ({week})"),
     "review.meeting.opened": ("本周例会已开始。", "This week's meeting has started."),
