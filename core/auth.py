@@ -39,6 +39,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "publish_scheme": frozenset({"manager"}),
     "approve_defeat": frozenset({"manager"}),
     "review": frozenset({"manager", "staff"}),
+    "follow_up": frozenset({"manager", "analyst", "staff"}),
+    "view_customer": frozenset(ROLES),  # staff: their own customers only
     "all_customers": frozenset({"admin", "manager", "analyst"}),  # staff: their own customers only
     "import_data": frozenset({"admin", "manager"}),
     "export": frozenset(ROLES),

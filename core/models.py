@@ -69,11 +69,13 @@ SATISFACTION_GRADES = ("A", "B", "C", "D", "E", "F")
 COST_MODELS = ("per_lead", "per_visit", "per_sale", "flat", "none")
 SCHEME_POPULATIONS = ("owners", "leads")
 SCHEME_STATUSES = ("draft", "published", "archived")
+DEFEAT_APPROVALS = ("pending", "approved", "returned")
+REVIEW_DECISIONS = ("confirmed", "overridden")
 
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
-    type_annotation_map = {dict[str, Any]: JSON}
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
 
 
 class Region(Base):
@@ -232,7 +234,11 @@ class Defeat(Base):
     sub_reason: Mapped[str | None] = mapped_column(String(32))  # PRICE_SUB_REASONS for price
     competitor_brand: Mapped[str | None] = mapped_column(String(64))
     competitor_model: Mapped[str | None] = mapped_column(String(64))
-    approval: Mapped[str] = mapped_column(String(16), default="approved")  # pending/approved/returned
+    approval: Mapped[str] = mapped_column(String(16), default="approved")  # one of DEFEAT_APPROVALS
+    requested_by: Mapped[str | None] = mapped_column(String(64))  # the advisor who marked it (app: actor)
+    approval_by: Mapped[str | None] = mapped_column(String(64))  # the manager who approved or sent it back
+    approval_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    approval_note: Mapped[str | None] = mapped_column(Text)
     reactivated: Mapped[bool] = mapped_column(Boolean, default=False)
     reactivated_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
@@ -313,6 +319,51 @@ class TierOverride(Base):
     expires_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     cleared_by: Mapped[str | None] = mapped_column(String(64))
     cleared_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    row_version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class ReviewMeeting(Base):
+    """周会: the weekly tier review of one population, comparing the tiers in force at ``cutoff_at`` with those
+    at ``baseline_at`` (the previous meeting's cut-off, or just before the last publish)."""
+
+    __tablename__ = "review_meetings"
+    __table_args__ = (UniqueConstraint("population", "week_start", name="uq_review_meetings_week"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    population: Mapped[str] = mapped_column(String(16))
+    week_start: Mapped[dt.date] = mapped_column(Date)  # the meeting's Monday
+    baseline_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    cutoff_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class ReviewItem(Base):
+    """One customer's tier change on a meeting's agenda, and what the meeting decided about it.
+
+    ``row_version`` implements optimistic locking: a save names the version it read and fails if it moved.
+    """
+
+    __tablename__ = "review_items"
+    __table_args__ = (UniqueConstraint("meeting_id", "customer_id", name="uq_review_items_customer"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("review_meetings.id"))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    advisor_id: Mapped[int | None] = mapped_column(ForeignKey("advisors.id"))
+    old_tier: Mapped[str | None] = mapped_column(String(32))
+    new_tier: Mapped[str] = mapped_column(String(32))
+    old_score: Mapped[float | None] = mapped_column(Double)
+    new_score: Mapped[float | None] = mapped_column(Double)
+    rule: Mapped[str | None] = mapped_column(String(64))  # trigger rule that forced the new tier, if any
+    reasons: Mapped[list[Any] | None] = mapped_column(JSON)  # [[dimension, change in points], ...]
+    decision: Mapped[str | None] = mapped_column(String(16))  # one of REVIEW_DECISIONS, None = open
+    decided_tier: Mapped[str | None] = mapped_column(String(32))
+    reason: Mapped[str | None] = mapped_column(String(256))
+    note: Mapped[str | None] = mapped_column(Text)
+    expires_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    override_id: Mapped[int | None] = mapped_column(ForeignKey("tier_overrides.id"))
+    discussed: Mapped[bool] = mapped_column(Boolean, default=False)
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     row_version: Mapped[int] = mapped_column(Integer, default=1)
 
 

@@ -58,18 +58,24 @@ def get_engine() -> Engine:
 
 
 _EVENT_TABLES = ("customers", "leads", "follow_ups", "purchases", "satisfaction", "event_attendances")
-# not audit_log: a login or an export must not invalidate every cached figure
 _STATE_TABLES = ("tier_overrides", "tier_assignments", "scoring_schemes")
+# every write of the app is audited, so the newest audit entry also catches updates (a decision, an approval)
+# that leave the tables' highest ids as they were; but not a sign-in, an export or an account change, which
+# must not invalidate every cached figure
+_QUIET_ACTIONS = "action NOT LIKE 'login%' AND action NOT LIKE 'logout%' AND action NOT IN ('export') "
+_QUIET_ACTIONS += "AND action NOT LIKE 'user.%' AND action NOT LIKE 'role.%'"
 
 
 def _versions(engine: Engine) -> tuple[str, str]:
     """(events version, state version): the highest id of the event tables, and of the tables a publish,
-    an override or a saved draft writes. Shared by all sessions, so one person's change refreshes everyone."""
+    an override or a saved draft writes (plus the newest audited change). Shared by all sessions, so one
+    person's change refreshes everyone."""
     tables = _EVENT_TABLES + _STATE_TABLES
     sql = "SELECT " + ", ".join(f"(SELECT MAX(id) FROM {t})" for t in tables)
+    sql += f", (SELECT MAX(id) FROM audit_log WHERE {_QUIET_ACTIONS})"
     with engine.connect() as conn:
         row = [str(x) for x in conn.execute(sa.text(sql)).one()]
-    return "|".join(row[: len(_EVENT_TABLES)]), "|".join(row[len(_EVENT_TABLES) :])
+    return "|".join(row[: len(_EVENT_TABLES)]), "|".join(row[len(_EVENT_TABLES) :])  # audit: in the state
 
 
 def data_version(engine: Engine) -> str:

@@ -376,9 +376,18 @@ from dashboard.texts import channels as _channels  # noqa: E402
 from dashboard.texts import defeats as _defeats  # noqa: E402
 from dashboard.texts import funnel as _funnel  # noqa: E402
 from dashboard.texts import regions as _regions  # noqa: E402
+from dashboard.texts import review as _review  # noqa: E402
 from dashboard.texts import views as _views  # noqa: E402
 
-for _table in (_funnel.TEXT, _defeats.TEXT, _regions.TEXT, _channels.TEXT, _views.TEXT, _auth.TEXT):
+for _table in (
+    _funnel.TEXT,
+    _defeats.TEXT,
+    _regions.TEXT,
+    _channels.TEXT,
+    _views.TEXT,
+    _auth.TEXT,
+    _review.TEXT,
+):
     _clash = set(_table) & set(TEXT)
     assert not _clash, f"text keys defined twice: {sorted(_clash)}"
     TEXT.update(_table)

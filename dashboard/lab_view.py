@@ -279,10 +279,12 @@ def _movers(data: Any, scorer: Any, result: Any, spec: dict[str, Any]) -> None:
                     ],
                     t("col.rule"): [t(f"rule.{r}") if r else "" for r in why["rule"]],
                     t("col.override"): ["✓" if o else "" for o in data.overrides[shown]],
+                    t("review.col.360"): [f"customer?customer={int(c)}" for c in why["customer_id"]],
                 }
             )
             st.caption(t("lab.movers.shown", n=len(shown), total=f"{len(pos):,}"))
-            st.dataframe(frame, hide_index=True, key=f"lab_movers_{key}")
+            link = {t("review.col.360"): st.column_config.LinkColumn(display_text=t("review.open_360"))}
+            st.dataframe(frame, hide_index=True, key=f"lab_movers_{key}", column_config=link)
 
 
 def _workload(data: Any, result: Any, labels: list[str]) -> None:

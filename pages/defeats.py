@@ -53,10 +53,12 @@ def columns(frame: pd.DataFrame) -> pd.DataFrame:
 
 def show_table(shown: pd.DataFrame, *, key: str) -> None:
     percent = [t("defeats.col.share"), t("defeats.col.cum_share")]
+    config = {c: st.column_config.NumberColumn(format="percent") for c in percent if c in shown}
+    config[t("review.col.360")] = st.column_config.LinkColumn(display_text=t("review.open_360"))
     st.dataframe(
         shown,
         hide_index=True,
-        column_config={c: st.column_config.NumberColumn(format="percent") for c in percent if c in shown},
+        column_config=config,
         key=f"{key}_table",
     )
 
@@ -209,5 +211,6 @@ if cand.empty:
     st.info(t("defeats.candidates.none"))
 else:
     shown = columns(cand)
-    show_table(shown, key="candidates")
+    urls = [f"customer?customer={int(c)}" for c in cand["customer_id"]]  # to the customer 360 page
+    show_table(shown.assign(**{t("review.col.360"): urls}), key="candidates")
     downloads(shown, key="candidates")

@@ -57,7 +57,10 @@ pick = select(t("tiers.pick"), labels, format_func=tier_label, key="tier_pick")
 members = db.tier_members(engine, version, f, pick, access.require("view_analytics").show_pii)
 st.subheader(t("tiers.list", n=len(members)))
 st.dataframe(
-    members.assign(tier=members["tier"].map(tier_label)).rename(
+    members.assign(
+        tier=members["tier"].map(tier_label),
+        c360=[f"customer?customer={int(c)}" for c in members["customer_id"]],  # to the customer 360 page
+    ).rename(
         columns={
             "customer_id": t("col.customer_id"),
             "name": t("col.name"),
@@ -67,9 +70,13 @@ st.dataframe(
             "tier": t("col.tier"),
             "score": t("col.score"),
             "since": t("col.since"),
+            "c360": t("review.col.360"),
         }
     ),
     hide_index=True,
-    column_config={t("col.score"): st.column_config.NumberColumn(format="%.1f")},
+    column_config={
+        t("col.score"): st.column_config.NumberColumn(format="%.1f"),
+        t("review.col.360"): st.column_config.LinkColumn(display_text=t("review.open_360")),
+    },
     key="members_table",
 )

@@ -177,6 +177,8 @@ MATRIX = {
     "publish_scheme": {"manager"},
     "approve_defeat": {"manager"},
     "review": {"manager", "staff"},
+    "follow_up": {"manager", "analyst", "staff"},
+    "view_customer": {"admin", "manager", "analyst", "staff"},
     "all_customers": {"admin", "manager", "analyst"},
     "import_data": {"admin", "manager"},
     "export": {"admin", "manager", "analyst", "staff"},

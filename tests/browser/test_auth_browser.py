@@ -15,11 +15,12 @@ from .test_overview_browser import assert_no_error, wait_idle
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
+ANALYSIS = ["总览", "销售漏斗", "战败分析", "区域分级分布", "渠道投入产出", "分级结果"]
 NAV = {
-    "admin": ["总览", "销售漏斗", "战败分析", "分级结果", "数据管理", "用户与权限", "审计日志"],
-    "manager": ["总览", "销售漏斗", "战败分析", "分级结果", "评分实验室", "数据管理"],
-    "analyst": ["总览", "销售漏斗", "战败分析", "分级结果", "评分实验室"],
-    "staff": [],
+    "admin": [*ANALYSIS, "客户360", "数据管理", "用户与权限", "审计日志"],
+    "manager": [*ANALYSIS, "评分实验室", "周会复盘", "跟踪纪律", "客户360", "数据管理"],
+    "analyst": [*ANALYSIS, "评分实验室", "跟踪纪律", "客户360"],
+    "staff": ["周会复盘", "跟踪纪律", "客户360"],
 }
 HOSTILE = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>'
 

@@ -1,15 +1,15 @@
 """accounts: users, their sessions and per-role settings
 
-Revision ID: 0005_accounts
-Revises: 0002
+Revision ID: 0004_accounts
+Revises: 0003_review
 Create Date: 2026-12-01 17:55:00
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0005_accounts'
-down_revision = '0002'
+revision = '0004_accounts'
+down_revision = '0003_review'
 branch_labels = None
 depends_on = None
 
