@@ -14,6 +14,7 @@ import streamlit as st
 from core.features import DIMENSIONS, dimension_names
 from core.lab import NO_HISTORY, backtest, explain_movers, workload
 from core.lab import preview as reclassify
+from core.privacy import mask_name
 from core.publishing import assignments_frame, compare, save_draft, write_assignments
 from core.publishing import versions as scheme_versions
 from core.scheme import NORMALISATIONS, PRESETS, TRIGGER_RULES, Problem, SchemeError, preset, validate
@@ -300,6 +301,8 @@ def _workload(data: Any, result: Any, labels: list[str]) -> None:
         pub[["advisor_id", "per_week"]].rename(columns={"per_week": "published"}), on="advisor_id", how="left"
     )
     table = table.merge(adv[["advisor_id", "name", "capacity_per_week"]], on="advisor_id", how="left")
+    if not access.require("view_lab").show_pii:  # advisors' names are personal data too
+        table["name"] = table["name"].map(lambda x: mask_name(x) if isinstance(x, str) else x)
     table = table.sort_values("per_week", ascending=False)
     st.caption(t("lab.workload.help"))
     st.dataframe(

@@ -164,7 +164,9 @@ st.subheader(t("defeats.breakdown"))
 by = select(
     t("defeats.breakdown.by"), list(cd.BREAKDOWNS), format_func=partial(coded, "defeats.by"), key="by"
 )
-parts = _read(engine, version, "breakdown", f, by=by, lang=lang)
+parts = _read(
+    engine, version, "breakdown", f, by=by, lang=lang, show_pii=access.require("view_analytics").show_pii
+)
 if by == "stage":
     parts = parts.assign(group=parts["group"].map(stage_label))
 section(stacked_figure(parts, "group", t(f"defeats.by.{by}")), columns(parts), key=f"breakdown_{by}")

@@ -281,3 +281,39 @@ def test_sign_ins_and_exports_leave_cached_figures_alone_but_a_decision_does_not
     with write_transaction(engine) as conn:  # an audited update (e.g. a defeat approved) changes it
         audit.record(conn, actor="manager", action="defeat.approve", object_type="defeat", object_id=1)
     assert dashboard_db.data_version(engine) != before
+
+
+def test_hostile_login_names_are_just_wrong_names(demo_copy, monkeypatch):
+    monkeypatch.setattr(auth.time, "sleep", lambda s: None)
+    for name in ("' OR '1'='1", "manager'; --", "x" * 500, "<script>alert(1)</script>"):
+        at = app(demo_copy).run()
+        at.text_input(key="login_name").set_value(name[:64])
+        at.text_input(key="login_password").set_value("' OR '1'='1")
+        at.button[0].click().run()
+        assert not at.exception
+        assert [e.value for e in at.error] == ["用户名或密码错误。"]
+
+
+def test_approving_a_defeat_checks_the_role_again_when_the_button_is_pressed(demo_copy):
+    """The page was drawn for a manager; the admin demotes them before they press approve: nothing happens."""
+    from core import defeat_approval
+    from core.models import Defeat, Lead
+
+    engine = open_database(demo_copy)
+    with engine.connect() as conn:
+        lead = conn.execute(sa.select(Lead.id).where(Lead.status == "open").order_by(Lead.id)).scalar()
+    did = defeat_approval.request_defeat(
+        engine, lead_id=lead, reason="price", sub_reason="excuse", actor="staff"
+    )
+    at = sign_in(app(demo_copy), demo_copy, "manager").run()
+    at.switch_page("../pages/review.py").run()
+    assert not at.button(key="df_approve").disabled
+    with engine.begin() as conn:  # the role changes under a live session (not through update_user, which
+        conn.execute(sa.text("UPDATE users SET role = 'staff' WHERE name = 'manager'"))  # would end it)
+    at.button(key="df_approve").click().run()
+    assert any("无权使用此页面或操作" in e.value for e in at.error)
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(Defeat.approval).where(Defeat.id == did)).scalar_one() == "pending"
+    staff = sign_in(app(demo_copy), demo_copy, "staff").run()
+    staff.switch_page("../pages/review.py").run()
+    assert all(b.disabled for b in staff.button if b.key in ("df_approve", "df_return"))
