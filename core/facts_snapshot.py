@@ -1,0 +1,201 @@
+"""A columnar copy of the facts on disk, so a new app process starts in a fraction of a second.
+
+One ``.npz`` file (uncompressed numpy arrays, read with ``allow_pickle=False``: a tampered file cannot run
+code) per kind of facts and database, named after the version it holds (:func:`core.facts.facts_key`):
+
+- a snapshot is used only when its version is the database's current one, so data written since (a new
+  lead, defeat, follow-up, purchase or customer; a new tier assignment or publish) makes it ignored and
+  rebuilt: it never serves stale figures of inserted rows;
+- it is written to a temporary file in the same folder and renamed into place (atomic on POSIX and
+  Windows), so concurrent sessions or processes never read a half-written file; a file that cannot be read
+  is ignored and rewritten;
+- after a successful write, snapshots of older versions of the same database are deleted.
+
+Where: ``FACTS_CACHE_DIR`` (environment) if set — ``off`` switches snapshots off — with one sub-folder per
+database; otherwise, for a SQLite file, the folder ``.facts-cache`` beside it; server databases get no
+snapshot unless ``FACTS_CACHE_DIR`` is set.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import zipfile
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sqlalchemy.engine import make_url
+
+from core.facts import Categories, EventFacts, TierFacts
+
+ENV_VAR = "FACTS_CACHE_DIR"
+
+
+def snapshot_dir(url: str, environ: Mapping[str, str] | None = None) -> Path | None:
+    """The folder for the snapshots of the database at ``url``, or None for none.
+
+    Examples
+    --------
+    >>> snapshot_dir("sqlite:////srv/app/data/dashboard.sqlite", environ={})
+    PosixPath('/srv/app/data/.facts-cache/dashboard.sqlite')
+    >>> snapshot_dir("sqlite://", environ={}) is None
+    True
+    >>> snapshot_dir("postgresql+psycopg://u:pw@db/crm", environ={}) is None
+    True
+    >>> snapshot_dir("postgresql+psycopg://u:pw@db/crm", environ={"FACTS_CACHE_DIR": "/var/cache/x"}).parent
+    PosixPath('/var/cache/x')
+    >>> snapshot_dir("sqlite:////srv/app/data/dashboard.sqlite", environ={"FACTS_CACHE_DIR": "off"}) is None
+    True
+    """
+    env = os.environ if environ is None else environ
+    parsed = make_url(url)
+    configured = env.get(ENV_VAR, "").strip()
+    if configured.lower() == "off":
+        return None
+    if configured:
+        # the password is no part of the database's identity, and must not end up in a folder name
+        ident = parsed.render_as_string(hide_password=True)
+        return Path(configured) / hashlib.sha256(ident.encode()).hexdigest()[:16]
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database
+        if not database or database == ":memory:" or database.startswith("file:"):
+            return None
+        path = Path(database).resolve()
+        return path.parent / ".facts-cache" / path.name
+    return None
+
+
+def _file(folder: Path, kind: str, key: str) -> Path:
+    return folder / f"{kind}-{hashlib.sha256(key.encode()).hexdigest()[:20]}.npz"
+
+
+def _put_categories(out: dict[str, np.ndarray], name: str, cats: Categories) -> None:
+    out[f"{name}.codes"] = cats.codes
+    out[f"{name}.categories"] = np.asarray(cats.categories, dtype=str)
+
+
+def _get_categories(arrays: Mapping[str, np.ndarray], name: str) -> Categories:
+    return Categories(arrays[f"{name}.codes"], arrays[f"{name}.categories"].astype(str))
+
+
+def _save(folder: Path, kind: str, key: str, arrays: dict[str, np.ndarray]) -> Path | None:
+    """Write atomically; returns the file, or None when the folder cannot be written (the app goes on)."""
+    arrays = {**arrays, "__key__": np.array(key)}
+    target = _file(folder, kind, key)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{kind}-", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                np.savez(fh, **arrays)
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    except OSError:
+        return None
+    for old in folder.glob(f"{kind}-*.npz"):
+        if old != target:
+            old.unlink(missing_ok=True)
+    return target
+
+
+def _load(folder: Path, kind: str, key: str) -> dict[str, np.ndarray] | None:
+    path = _file(folder, kind, key)
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            arrays = {name: npz[name] for name in npz.files}
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+        return None  # missing, half-copied by hand or from another format: read the database instead
+    if str(arrays.pop("__key__", "")) != key:
+        return None
+    return arrays
+
+
+def save_events(folder: Path, facts: EventFacts) -> Path | None:
+    """Write the event facts' snapshot (see the module docstring)."""
+    out = {f"leads.{k}": v for k, v in facts.leads.items()}
+    out.update({f"defeats.{k}": v for k, v in facts.defeats.items()})
+    for k, v in facts.lead_categories.items():
+        _put_categories(out, f"leadcat.{k}", v)
+    for k, v in facts.defeat_categories.items():
+        _put_categories(out, f"defeatcat.{k}", v)
+    out["follow_up_keys"] = facts.follow_up_keys
+    out["customer_region"] = facts.customer_region
+    out["customer_store"] = facts.customer_store
+    out["customer_channel"] = facts.customer_channel
+    out["last_new_car"] = facts.last_new_car
+    for table, frame in facts.names.items():
+        for col in frame.columns:
+            values = frame[col].to_numpy()
+            out[f"names.{table}.{col}"] = values if col == "id" else np.asarray(values, dtype=str)
+    return _save(folder, "events", facts.key, out)
+
+
+def load_events(folder: Path, key: str) -> EventFacts | None:
+    """The event facts of version ``key`` from the snapshot, or None when there is none for that version."""
+    a = _load(folder, "events", key)
+    if a is None:
+        return None
+    names: dict[str, dict[str, np.ndarray]] = {}
+    for name, values in a.items():
+        if name.startswith("names."):
+            _, table, col = name.split(".", 2)
+            names.setdefault(table, {})[col] = values if col == "id" else values.astype(object)
+    try:
+        return EventFacts(
+            key=key,
+            leads={k[6:]: v for k, v in a.items() if k.startswith("leads.")},
+            lead_categories={
+                k[8:-6]: _get_categories(a, k[:-6])
+                for k in a
+                if k.startswith("leadcat.") and k.endswith(".codes")
+            },
+            defeats={k[8:]: v for k, v in a.items() if k.startswith("defeats.")},
+            defeat_categories={
+                k[10:-6]: _get_categories(a, k[:-6])
+                for k in a
+                if k.startswith("defeatcat.") and k.endswith(".codes")
+            },
+            follow_up_keys=a["follow_up_keys"],
+            customer_region=a["customer_region"],
+            customer_store=a["customer_store"],
+            customer_channel=a["customer_channel"],
+            last_new_car=a["last_new_car"],
+            names={t: pd.DataFrame(cols) for t, cols in names.items()},
+        )
+    except KeyError:
+        return None
+
+
+def save_tiers(folder: Path, facts: TierFacts) -> Path | None:
+    """Write the tier facts' snapshot."""
+    out = {
+        "customer_id": facts.customer_id,
+        "score": facts.score,
+        "effective_from": facts.effective_from,
+        "effective_to": facts.effective_to,
+    }
+    _put_categories(out, "tier", facts.tier)
+    return _save(folder, "tiers", facts.key, out)
+
+
+def load_tiers(folder: Path, key: str) -> TierFacts | None:
+    """The tier facts of version ``key`` from the snapshot, or None."""
+    a = _load(folder, "tiers", key)
+    if a is None:
+        return None
+    try:
+        return TierFacts(
+            key=key,
+            customer_id=a["customer_id"],
+            tier=_get_categories(a, "tier"),
+            score=a["score"],
+            effective_from=a["effective_from"],
+            effective_to=a["effective_to"],
+        )
+    except KeyError:
+        return None
