@@ -1,7 +1,9 @@
 """A columnar copy of the facts on disk, so a new app process starts in a fraction of a second.
 
-One ``.npz`` file (uncompressed numpy arrays, read with ``allow_pickle=False``: a tampered file cannot run
-code) per kind of facts and database, named after the version it holds (:func:`core.facts.facts_key`):
+One file per kind of facts and database, named after the version it holds (:func:`core.facts.facts_key`):
+a JSON header (the version, each array's dtype, shape and offset) and the raw arrays, which a new process
+maps into memory read-only instead of reading them (nothing in it is unpickled: a tampered file cannot run
+code; the OS shares the mapped pages between app processes):
 
 - a snapshot is used only when its version is the database's current one, so data written since (a new
   lead, defeat, follow-up, purchase or customer; a new tier assignment or publish) makes it ignored and
@@ -19,9 +21,9 @@ snapshot unless ``FACTS_CACHE_DIR`` is set.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import tempfile
-import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -68,8 +70,12 @@ def snapshot_dir(url: str, environ: Mapping[str, str] | None = None) -> Path | N
     return None
 
 
+MAGIC = b"FACTSNAP1\n"
+ALIGN = 64
+
+
 def _file(folder: Path, kind: str, key: str) -> Path:
-    return folder / f"{kind}-{hashlib.sha256(key.encode()).hexdigest()[:20]}.npz"
+    return folder / f"{kind}-{hashlib.sha256(key.encode()).hexdigest()[:20]}.facts"
 
 
 def _put_categories(out: dict[str, np.ndarray], name: str, cats: Categories) -> None:
@@ -81,38 +87,81 @@ def _get_categories(arrays: Mapping[str, np.ndarray], name: str) -> Categories:
     return Categories(arrays[f"{name}.codes"], arrays[f"{name}.categories"].astype(str))
 
 
+def _aligned(n: int) -> int:
+    return -(-n // ALIGN) * ALIGN
+
+
+def _write(fh, key: str, arrays: dict[str, np.ndarray]) -> None:
+    """Header (magic, length, JSON: key and each array's dtype, shape, offset), then the raw arrays."""
+    entries, offset, blobs = [], 0, []
+    for name, a in arrays.items():
+        a = np.ascontiguousarray(a)
+        if a.dtype.hasobject:
+            raise TypeError(f"{name}: object arrays cannot be stored")
+        entries.append({"name": name, "dtype": a.dtype.str, "shape": list(a.shape), "offset": offset})
+        blobs.append(a)
+        offset += _aligned(a.nbytes)
+    meta = json.dumps({"key": key, "arrays": entries, "size": offset}).encode()
+    head = MAGIC + len(meta).to_bytes(8, "little") + meta
+    fh.write(head + b"\0" * (_aligned(len(head)) - len(head)))
+    for a in blobs:
+        fh.write(memoryview(a.reshape(-1).view(np.uint8)) if a.nbytes else b"")
+        fh.write(b"\0" * (_aligned(a.nbytes) - a.nbytes))
+
+
+def _read(path: Path, key: str) -> dict[str, np.ndarray] | None:
+    """The arrays of a snapshot file as read-only views of one memory map (the OS pages them in on use and
+    shares them between processes), or None if the file is not a complete snapshot of version ``key``."""
+    with path.open("rb") as fh:
+        if fh.read(len(MAGIC)) != MAGIC:
+            return None
+        length = int.from_bytes(fh.read(8), "little")
+        meta = json.loads(fh.read(length))
+    if meta.get("key") != key:
+        return None
+    start = _aligned(len(MAGIC) + 8 + length)
+    if path.stat().st_size < start + meta["size"]:
+        return None  # truncated
+    base = np.memmap(path, dtype=np.uint8, mode="r") if meta["size"] else None
+    out = {}
+    for e in meta["arrays"]:
+        dtype, shape = np.dtype(e["dtype"]), tuple(e["shape"])
+        if dtype.itemsize * int(np.prod(shape)) == 0:
+            out[e["name"]] = np.empty(shape, dtype=dtype)
+        else:
+            out[e["name"]] = np.ndarray(shape, dtype=dtype, buffer=base, offset=start + e["offset"])
+    return out
+
+
 def _save(folder: Path, kind: str, key: str, arrays: dict[str, np.ndarray]) -> Path | None:
     """Write atomically; returns the file, or None when the folder cannot be written (the app goes on)."""
-    arrays = {**arrays, "__key__": np.array(key)}
     target = _file(folder, kind, key)
     try:
         folder.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{kind}-", suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as fh:
-                np.savez(fh, **arrays)
+                _write(fh, key, arrays)
             os.replace(tmp, target)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
     except OSError:
         return None
-    for old in folder.glob(f"{kind}-*.npz"):
+    for old in folder.glob(f"{kind}-*"):  # older versions, and files of an older format
         if old != target:
-            old.unlink(missing_ok=True)
+            try:
+                old.unlink()  # a process still using it keeps its mapping (POSIX)
+            except OSError:
+                pass
     return target
 
 
 def _load(folder: Path, kind: str, key: str) -> dict[str, np.ndarray] | None:
-    path = _file(folder, kind, key)
     try:
-        with np.load(path, allow_pickle=False) as npz:
-            arrays = {name: npz[name] for name in npz.files}
-    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+        return _read(_file(folder, kind, key), key)
+    except (OSError, ValueError, KeyError, TypeError, json.JSONDecodeError, UnicodeDecodeError):
         return None  # missing, half-copied by hand or from another format: read the database instead
-    if str(arrays.pop("__key__", "")) != key:
-        return None
-    return arrays
 
 
 def save_events(folder: Path, facts: EventFacts) -> Path | None:

@@ -227,7 +227,13 @@ def tier_counts_from(got: dict[str, int], scheme: dict | None) -> pd.DataFrame:
 
 def data_extent(*, conn: Connection) -> tuple[dt.date, dt.date] | None:
     """First and last day with leads; None for a database without leads."""
-    lo, hi = conn.execute(sa.select(sa.func.min(Lead.created_at), sa.func.max(Lead.created_at))).one()
+    # two scalar subqueries: each is one index lookup (MIN and MAX in one SELECT scan the table on SQLite)
+    lo, hi = conn.execute(
+        sa.select(
+            sa.select(sa.func.min(Lead.created_at)).scalar_subquery(),
+            sa.select(sa.func.max(Lead.created_at)).scalar_subquery(),
+        )
+    ).one()
     if lo is None:
         return None
     return pd.Timestamp(lo).date(), pd.Timestamp(hi).date()

@@ -196,7 +196,7 @@ def test_snapshot_round_trip_and_reuse(small_db, tmp_path):
     url, engine = small_db
     folder = tmp_path / "cache"
     first = cf.load_event_facts(engine, cache_dir=folder)
-    files = list(folder.glob("events-*.npz"))
+    files = list(folder.glob("events-*.facts"))
     assert len(files) == 1
     again = snap.load_events(folder, first.key)
     assert again is not None
@@ -214,7 +214,7 @@ def test_a_written_row_makes_the_snapshot_ignored_and_rebuilt(small_db, tmp_path
     url, engine = small_db
     folder = tmp_path / "cache"
     before = cf.load_event_facts(engine, cache_dir=folder)
-    old_file = next(folder.glob("events-*.npz"))
+    old_file = next(folder.glob("events-*.facts"))
     new_id = _add_lead(engine)
     with engine.connect() as conn:
         assert cf.facts_key(conn) != before.key
@@ -222,7 +222,7 @@ def test_a_written_row_makes_the_snapshot_ignored_and_rebuilt(small_db, tmp_path
     after = cf.load_event_facts(engine, cache_dir=folder)
     assert new_id in after.leads["id"]  # not the stale snapshot
     assert not old_file.exists()  # the older version's file is gone
-    assert len(list(folder.glob("events-*.npz"))) == 1
+    assert len(list(folder.glob("events-*.facts"))) == 1
     assert snap.load_events(folder, before.key) is None
     reloaded = snap.load_events(folder, after.key)
     assert new_id in reloaded.leads["id"]
@@ -235,14 +235,14 @@ def test_a_snapshot_of_another_version_or_a_broken_file_is_ignored(small_db, tmp
     url, engine = small_db
     folder = tmp_path / "cache"
     facts = cf.load_event_facts(engine, cache_dir=folder)
-    path = next(folder.glob("events-*.npz"))
+    path = next(folder.glob("events-*.facts"))
     # a file renamed to the name of another version still carries its own key inside
     other = snap._file(folder, "events", "f1:other")
     path.rename(other)
     assert snap.load_events(folder, "f1:other") is None
     # a truncated file (e.g. copied while written by hand) is ignored, and the next load rewrites it
     snap.save_events(folder, facts)
-    path = next(p for p in folder.glob("events-*.npz") if p != other)
+    path = next(p for p in folder.glob("events-*.facts") if p != other)
     path.write_bytes(path.read_bytes()[:1000])
     assert snap.load_events(folder, facts.key) is None
     again = cf.load_event_facts(engine, cache_dir=folder)
