@@ -205,14 +205,16 @@ def defeat_figure(
     f: Filters,
     *,
     people: Callable[[list[int]], pd.DataFrame] | None = None,
+    frame: pd.DataFrame | None = None,
     **kwargs,
 ):
     """One figure of the defeat page (``what``: a function name of :mod:`core.defeats`) from the facts.
 
     ``people(ids)`` returns ``customer_id, name, phone`` of the listed customers (only
-    ``reactivation_candidates`` needs it: personal data is not held in the facts).
+    ``reactivation_candidates`` needs it: personal data is not held in the facts). ``frame``: the result of
+    :func:`defeats` for these filters when the caller already has it (it is not modified).
     """
-    d = defeats(facts, f)
+    d = defeats(facts, f) if frame is None else frame
     if what == "defeats":
         return d
     if what == "pareto":

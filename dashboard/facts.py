@@ -81,10 +81,23 @@ def leads(engine: Engine, f: Filters) -> pd.DataFrame:
     return period_leads(engine, keys(engine)[0], f)
 
 
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _defeats_frame(url: str, key: str, f: Filters) -> pd.DataFrame:
+    # built once per filter set and shared by the page's seven figures (the functions do not modify it)
+    return ff.defeats(_events(url, key), f)
+
+
 @st.cache_data(show_spinner=False, ttl=600, max_entries=64)
 def _defeat_figure(_engine: Engine, key: str, what: str, f: Filters, kwargs: tuple) -> object:
-    facts = _events(_url(_engine), key)
-    return ff.defeat_figure(facts, what, f, people=lambda ids: _people(_engine, ids), **dict(kwargs))
+    url = _url(_engine)
+    return ff.defeat_figure(
+        _events(url, key),
+        what,
+        f,
+        people=lambda ids: _people(_engine, ids),
+        frame=_defeats_frame(url, key, f),
+        **dict(kwargs),
+    )
 
 
 def defeat_figure(engine: Engine, version: str, what: str, f: Filters, **kwargs) -> object:

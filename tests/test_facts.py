@@ -185,10 +185,12 @@ def small_db(tmp_path):
 
 
 def _add_lead(engine) -> int:
+    """A copy of the newest lead, created at 00:00:01 on the data's last day (inside the default period)."""
     with write_transaction(engine) as conn:
+        last = ov.data_extent(conn=conn)[1]
         row = conn.execute(sa.select(Lead).order_by(Lead.id.desc()).limit(1)).mappings().one()
         values = {k: v for k, v in row.items() if k != "id"}
-        values["created_at"] = dt.datetime(2026, 6, 30, 9, 0)
+        values["created_at"] = dt.datetime.combine(last, dt.time(0, 0, 1))
         return int(conn.execute(sa.insert(Lead).values(**values)).inserted_primary_key[0])
 
 
@@ -226,9 +228,11 @@ def test_a_written_row_makes_the_snapshot_ignored_and_rebuilt(small_db, tmp_path
     assert snap.load_events(folder, before.key) is None
     reloaded = snap.load_events(folder, after.key)
     assert new_id in reloaded.leads["id"]
-    f = ov.Filters(dt.date(2026, 6, 30), dt.date(2026, 6, 30))
     with engine.connect() as conn:
+        last = ov.data_extent(conn=conn)[1]
+        f = ov.Filters(last, last)
         pd.testing.assert_frame_equal(ff.period_leads(reloaded, f), fu.period_leads(conn=conn, filters=f))
+    assert new_id in ff.period_leads(reloaded, f)["id"].tolist()
 
 
 def test_a_snapshot_of_another_version_or_a_broken_file_is_ignored(small_db, tmp_path):
@@ -300,3 +304,34 @@ def test_core_facts_never_import_streamlit():
         names = [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
         names += [n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
         assert not any(n.split(".")[0] == "streamlit" for n in names), name
+
+
+# ---- through the app ------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def _no_env_url(monkeypatch):
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.delenv(snap.ENV_VAR, raising=False)
+
+
+def test_the_pages_show_a_new_row_on_the_next_rerun(small_db, _no_env_url):
+    """Snapshot beside the database, facts in st.cache_resource: a lead written between two reruns shows."""
+    from streamlit.testing.v1 import AppTest
+
+    url, engine = small_db
+    at = AppTest.from_file(str(ROOT / "dashboard" / "app.py"), default_timeout=120)
+    at.secrets["database_url"] = url
+    at.session_state["lang"] = "zh"
+    at.run()
+    assert not at.exception
+    before = int(next(m.value for m in at.metric if m.label == "新增线索").replace(",", ""))
+    folder = snap.snapshot_dir(url)
+    assert len(list(folder.glob("events-*.facts"))) == 1  # written by the first load
+    _add_lead(engine)
+    at.run()
+    assert not at.exception
+    after = int(next(m.value for m in at.metric if m.label == "新增线索").replace(",", ""))
+    assert after == before + 1
+    with engine.connect() as conn:
+        assert snap.load_events(folder, cf.facts_key(conn)) is not None  # rebuilt for the new version
