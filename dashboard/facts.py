@@ -70,15 +70,13 @@ def _people(engine: Engine, ids: list[int]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["customer_id", "name", "phone"])
 
 
-@st.cache_data(show_spinner=False, ttl=600, max_entries=64)
-def period_leads(_engine: Engine, key: str, f: Filters) -> pd.DataFrame:
-    """The leads created in the period (as :func:`core.funnel.period_leads`)."""
-    return ff.period_leads(_events(_url(_engine), key), f)
-
-
 def leads(engine: Engine, f: Filters) -> pd.DataFrame:
-    """The funnel page's leads of a period, from the facts."""
-    return period_leads(engine, keys(engine)[0], f)
+    """The leads created in the period (as :func:`core.funnel.period_leads`), from the facts.
+
+    Not cached here: the funnel page caches it (a second cached copy of a 100k-row frame per filter set
+    only cost memory; filtering the facts again takes tens of milliseconds)."""
+    key, _ = keys(engine)
+    return ff.period_leads(_events(_url(engine), key), f)
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)

@@ -335,3 +335,24 @@ def test_the_pages_show_a_new_row_on_the_next_rerun(small_db, _no_env_url):
     assert after == before + 1
     with engine.connect() as conn:
         assert snap.load_events(folder, cf.facts_key(conn)) is not None  # rebuilt for the new version
+
+
+def test_cli_builds_the_snapshot(small_db, capsys, monkeypatch):
+    from core.cli import main
+
+    monkeypatch.delenv(snap.ENV_VAR, raising=False)
+    url, engine = small_db
+    assert main(["facts", "build", "--db", url]) == 0
+    assert "MB" in capsys.readouterr().out
+    with engine.connect() as conn:
+        assert snap.load_events(snap.snapshot_dir(url), cf.facts_key(conn)) is not None
+        assert snap.load_tiers(snap.snapshot_dir(url), cf.tier_key(conn)) is not None
+
+
+def test_cli_says_what_to_set_for_a_database_without_a_snapshot_folder(capsys, monkeypatch):
+    from core.cli import main
+
+    monkeypatch.delenv(snap.ENV_VAR, raising=False)
+    assert main(["facts", "build", "--db", "sqlite://"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error:") and "FACTS_CACHE_DIR" in err
