@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from core import defeats as cd
-from core.facts import KEY_OFFSET, KEY_SHIFT, LEAD_TIMES, NULL, Categories, EventFacts, TierFacts
+from core.facts import KEY_OFFSET, KEY_SHIFT, NULL, Categories, EventFacts, TierFacts
 from core.funnel import _TIME_COLUMNS as FUNNEL_TIMES
 from core.overview import FOLLOW_UP_DAYS, Filters, tier_counts_from
 from core.privacy import mask_name, mask_phone
@@ -432,7 +432,6 @@ def tier_members(
 
 
 __all__ = [
-    "LEAD_TIMES",
     "defeat_figure",
     "defeats",
     "lead_figures",

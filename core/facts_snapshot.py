@@ -142,6 +142,9 @@ def _save(folder: Path, kind: str, key: str, arrays: dict[str, np.ndarray]) -> P
         try:
             with os.fdopen(fd, "wb") as fh:
                 _write(fh, key, arrays)
+            # readable like the database file beside it (mkstemp makes 0600): the CLI may build it for the app's
+            # user; it holds ids, codes and times, no names or phones
+            os.chmod(tmp, 0o644)
             os.replace(tmp, target)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
