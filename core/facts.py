@@ -11,8 +11,8 @@ million customers; reading them once and filtering numpy arrays costs millisecon
 - ``TierFacts``: the owners schemes' tier assignments (history included).
 
 Columns are numpy arrays: ids ``int32`` (``-1`` for NULL), codes of categories ``int16`` with their category
-strings, times ``datetime64[us]`` (``NaT`` for NULL). No personal data (names, phones) is held; the few rows a
-page lists fetch theirs by id.
+strings, times ``datetime64[us]`` (``NaT`` for NULL). Customers' names and phones are not held (the few rows
+a page lists fetch theirs by id); advisors' names are, in memory only (never in the snapshot).
 
 ``facts_key`` is the version the facts are valid for: the highest id of every table read (an insert changes
 it; see the README for what it does not see). :mod:`core.facts_snapshot` keeps a copy on disk under that
@@ -43,7 +43,7 @@ from core.models import (
     TierAssignment,
 )
 
-FORMAT = 1  # bump when the arrays' layout changes: snapshots of another format are ignored
+FORMAT = 2  # bump when the arrays' layout changes: snapshots of another format are ignored
 EVENT_TABLES = ("customers", "leads", "defeats", "follow_ups", "purchases")
 TIER_TABLES = ("tier_assignments", "scoring_schemes")
 CHUNK_ROWS = 200_000
@@ -69,7 +69,7 @@ def facts_key(conn: Connection) -> str:
     >>> from core.db import open_database
     >>> with open_database("sqlite://").connect() as conn:
     ...     facts_key(conn=conn)
-    'f1:None|None|None|None|None'
+    'f2:None|None|None|None|None'
     """
     return f"f{FORMAT}:" + _max_ids(conn, EVENT_TABLES)
 
@@ -461,6 +461,10 @@ def load_event_facts(engine: Engine, *, cache_dir=None) -> EventFacts:
     if cache_dir is not None:
         got = snap.load_events(cache_dir, key)
         if got is not None:
+            with engine.connect() as conn:
+                got.names = read_names(
+                    conn
+                )  # a few hundred rows, and personal data (advisors) stays off disk
             return got
     with engine.connect() as conn:
         facts = read_event_facts(conn, key)

@@ -3,7 +3,8 @@
 One file per kind of facts and database, named after the version it holds (:func:`core.facts.facts_key`):
 a JSON header (the version, each array's dtype, shape and offset) and the raw arrays, which a new process
 maps into memory read-only instead of reading them (nothing in it is unpickled: a tampered file cannot run
-code; the OS shares the mapped pages between app processes):
+code; the OS shares the mapped pages between app processes). It holds ids, codes and times only: no
+customer's or advisor's name or phone (names are read from the database with each load):
 
 - a snapshot is used only when its version is the database's current one, so data written since (a new
   lead, defeat, follow-up, purchase or customer; a new tier assignment or publish) makes it ignored and
@@ -28,7 +29,6 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 from sqlalchemy.engine import make_url
 
 from core.facts import Categories, EventFacts, TierFacts
@@ -143,7 +143,7 @@ def _save(folder: Path, kind: str, key: str, arrays: dict[str, np.ndarray]) -> P
             with os.fdopen(fd, "wb") as fh:
                 _write(fh, key, arrays)
             # readable like the database file beside it (mkstemp makes 0600): the CLI may build it for the app's
-            # user; it holds ids, codes and times, no names or phones
+            # user; it holds ids, codes and times, no personal data
             os.chmod(tmp, 0o644)
             os.replace(tmp, target)
         except BaseException:
@@ -180,23 +180,17 @@ def save_events(folder: Path, facts: EventFacts) -> Path | None:
     out["customer_store"] = facts.customer_store
     out["customer_channel"] = facts.customer_channel
     out["last_new_car"] = facts.last_new_car
-    for table, frame in facts.names.items():
-        for col in frame.columns:
-            values = frame[col].to_numpy()
-            out[f"names.{table}.{col}"] = values if col == "id" else np.asarray(values, dtype=str)
+    # no names: advisors' names are personal data and stay out of files; they are read with the snapshot
     return _save(folder, "events", facts.key, out)
 
 
 def load_events(folder: Path, key: str) -> EventFacts | None:
-    """The event facts of version ``key`` from the snapshot, or None when there is none for that version."""
+    """The event facts of version ``key`` from the snapshot, or None when there is none for that version.
+
+    ``names`` is left empty: :func:`core.facts.load_event_facts` reads them from the database."""
     a = _load(folder, "events", key)
     if a is None:
         return None
-    names: dict[str, dict[str, np.ndarray]] = {}
-    for name, values in a.items():
-        if name.startswith("names."):
-            _, table, col = name.split(".", 2)
-            names.setdefault(table, {})[col] = values if col == "id" else values.astype(object)
     try:
         return EventFacts(
             key=key,
@@ -217,7 +211,6 @@ def load_events(folder: Path, key: str) -> EventFacts | None:
             customer_store=a["customer_store"],
             customer_channel=a["customer_channel"],
             last_new_car=a["last_new_car"],
-            names={t: pd.DataFrame(cols) for t, cols in names.items()},
         )
     except KeyError:
         return None

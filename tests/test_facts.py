@@ -203,6 +203,13 @@ def test_snapshot_round_trip_and_reuse(small_db, tmp_path):
     again = snap.load_events(folder, first.key)
     assert again is not None
     _same_facts(first, again)
+    advisors = first.names["advisors"]["name"].tolist()
+    data = files[0].read_bytes()
+    for encoding in ("utf-8", "utf-32-le"):  # no personal data on disk (text arrays are stored as UTF-32)
+        assert advisors and not any(n.encode(encoding) in data for n in advisors)
+    assert again.names == {}
+    again = cf.load_event_facts(engine, cache_dir=folder)  # from the snapshot, names from the database
+    pd.testing.assert_frame_equal(again.names["advisors"], first.names["advisors"])
     for f in (JUNE, ov.Filters(dt.date(2025, 1, 1), dt.date(2026, 6, 30), region_ids=(2,))):
         pd.testing.assert_frame_equal(ff.period_leads(again, f), ff.period_leads(first, f))
         pd.testing.assert_frame_equal(ff.defeats(again, f), ff.defeats(first, f))
