@@ -165,7 +165,12 @@ def pareto(*, conn: Connection, filters: Filters) -> pd.DataFrame:
     DataFrame
         Columns ``reason, count, share, cum_share``; only reasons that occur; ties in ``DEFEAT_REASONS`` order.
     """
-    return _ranked(defeats(conn=conn, filters=filters)["reason"], DEFEAT_REASONS, "reason")
+    return pareto_from_defeats(defeats(conn=conn, filters=filters))
+
+
+def pareto_from_defeats(d: pd.DataFrame) -> pd.DataFrame:
+    """The Pareto of already-read defeats (see :func:`pareto`)."""
+    return _ranked(d["reason"], DEFEAT_REASONS, "reason")
 
 
 def price_sub_reasons(*, conn: Connection, filters: Filters) -> pd.DataFrame:
@@ -183,7 +188,11 @@ def price_sub_reasons(*, conn: Connection, filters: Filters) -> pd.DataFrame:
     DataFrame
         Columns ``sub_reason, count, share, cum_share``; shares of the price defeats.
     """
-    d = defeats(conn=conn, filters=filters)
+    return price_sub_reasons_from_defeats(defeats(conn=conn, filters=filters))
+
+
+def price_sub_reasons_from_defeats(d: pd.DataFrame) -> pd.DataFrame:
+    """Price sub-reasons of already-read defeats (see :func:`price_sub_reasons`)."""
     subs = d.loc[d["reason"] == "price", "sub_reason"].fillna(UNSPECIFIED)
     return _ranked(subs, PRICE_SUB_REASONS + (UNSPECIFIED,), "sub_reason")
 
@@ -231,7 +240,15 @@ def breakdown(
     """
     if by not in BREAKDOWNS:
         raise ValueError(f"by must be one of {BREAKDOWNS}, not {by!r}")
-    d = defeats(conn=conn, filters=filters)
+    return breakdown_from_defeats(defeats(conn=conn, filters=filters), by=by, show_pii=show_pii, lang=lang)
+
+
+def breakdown_from_defeats(
+    d: pd.DataFrame, *, by: str, show_pii: bool = False, lang: str = "zh"
+) -> pd.DataFrame:
+    """Defeats per group and reason of already-read defeats (see :func:`breakdown`)."""
+    if by not in BREAKDOWNS:
+        raise ValueError(f"by must be one of {BREAKDOWNS}, not {by!r}")
     if d.empty:
         return pd.DataFrame(
             {
@@ -276,7 +293,11 @@ def monthly_trend(*, conn: Connection, filters: Filters) -> pd.DataFrame:
     DataFrame
         Columns ``month, reason, count`` (only non-zero counts), by month then ``DEFEAT_REASONS`` order.
     """
-    d = defeats(conn=conn, filters=filters)
+    return monthly_trend_from_defeats(defeats(conn=conn, filters=filters))
+
+
+def monthly_trend_from_defeats(d: pd.DataFrame) -> pd.DataFrame:
+    """Defeats per month and reason of already-read defeats (see :func:`monthly_trend`)."""
     if d.empty:
         return pd.DataFrame(
             {
@@ -314,12 +335,19 @@ def _new_car_purchases(conn: Connection, customer_ids: list[int]) -> pd.DataFram
     return out
 
 
-def _won_back(conn: Connection, first: pd.DataFrame) -> pd.Series:
-    """Per row of ``first``: whether the customer bought a new car on a day after their first defeat's day."""
-    buys = _new_car_purchases(conn, [int(x) for x in first["customer_id"]])
-    if buys.empty:
+def last_new_car(conn: Connection, customer_ids: list[int]) -> pd.Series:
+    """Each listed customer's last new-car purchase date (datetime64), indexed by customer id; customers
+    without one are left out."""
+    buys = _new_car_purchases(conn, customer_ids)
+    return buys.groupby("customer_id")["at"].max()
+
+
+def _won_back(first: pd.DataFrame, last_buy: pd.Series) -> pd.Series:
+    """Per row of ``first``: whether the customer bought a new car on a day after their first defeat's day.
+
+    ``last_buy``: last new-car purchase date per customer id (NaT or absent: none)."""
+    if last_buy.dropna().empty:
         return pd.Series(False, index=first.index)
-    last_buy = buys.groupby("customer_id")["at"].max()
     day = first["first_at"].dt.normalize()
     return first["customer_id"].map(last_buy).gt(day).fillna(False).astype(bool)
 
@@ -343,9 +371,17 @@ def win_back(*, conn: Connection, filters: Filters) -> dict[str, int | float | N
     """
     d = defeats(conn=conn, filters=filters)
     first = _first_defeats(d)
+    last_buy = last_new_car(conn, [int(x) for x in first["customer_id"]])
+    return win_back_from_defeats(d, last_buy)
+
+
+def win_back_from_defeats(d: pd.DataFrame, last_buy: pd.Series) -> dict[str, int | float | None]:
+    """Win-back figures of already-read defeats (see :func:`win_back`); ``last_buy``: the customers' last
+    new-car purchase dates (see :func:`last_new_car`)."""
+    first = _first_defeats(d)
     n = len(first)
     reactivated = int(first["reactivated"].sum())
-    won = int(_won_back(conn, first).sum()) if n else 0
+    won = int(_won_back(first, last_buy).sum()) if n else 0
     return {
         "defeated": n,
         "reactivated": reactivated,
@@ -400,9 +436,37 @@ def reactivation_candidates(
     """
     d = defeats(conn=conn, filters=filters)
     first = _first_defeats(d)
+    last_buy = last_new_car(conn, [int(x) for x in first["customer_id"]])
+    return reactivation_candidates_from_defeats(
+        d, last_buy, people=lambda ids: _people(conn, ids), limit=limit, show_pii=show_pii, lang=lang
+    )
+
+
+def _people(conn: Connection, ids: list[int]) -> pd.DataFrame:
+    """customer_id, name, phone of the listed customers."""
+    return pd.DataFrame(
+        conn.execute(sa.select(Customer.id, Customer.name, Customer.phone).where(Customer.id.in_(ids))).all()
+        if ids
+        else [],
+        columns=["customer_id", "name", "phone"],
+    )
+
+
+def reactivation_candidates_from_defeats(
+    d: pd.DataFrame,
+    last_buy: pd.Series,
+    *,
+    people,
+    limit: int = 200,
+    show_pii: bool = False,
+    lang: str = "zh",
+) -> pd.DataFrame:
+    """Candidates of already-read defeats (see :func:`reactivation_candidates`); ``people(ids)`` gives the
+    listed customers' ``customer_id, name, phone``."""
+    first = _first_defeats(d)
     if first.empty:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in _CANDIDATE_COLUMNS})
-    excluded = set(first.loc[first["reactivated"] | _won_back(conn, first), "customer_id"])
+    excluded = set(first.loc[first["reactivated"] | _won_back(first, last_buy), "customer_id"])
     keep = (
         ~d["reactivated"]
         & (d["stage_lost"] >= LATE_STAGE)
@@ -412,13 +476,7 @@ def reactivation_candidates(
     c = d[keep].sort_values(["at", "defeat_id"], ascending=False).drop_duplicates("customer_id")
     c = c.sort_values(["at", "stage_lost", "customer_id"], ascending=[False, False, True]).head(limit)
     ids = [int(x) for x in c["customer_id"]]
-    people = pd.DataFrame(
-        conn.execute(sa.select(Customer.id, Customer.name, Customer.phone).where(Customer.id.in_(ids))).all()
-        if ids
-        else [],
-        columns=["customer_id", "name", "phone"],
-    )
-    out = c.merge(people, on="customer_id", how="left")
+    out = c.merge(people(ids), on="customer_id", how="left")
     if not show_pii:
         out["name"] = out["name"].map(mask_name)
         out["phone"] = out["phone"].map(mask_phone)

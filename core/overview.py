@@ -187,13 +187,7 @@ def tier_counts(*, conn: Connection, filters: Filters, at: dt.datetime | None = 
     """
     scheme = published_scheme(conn=conn)
     if scheme is None:
-        return pd.DataFrame(
-            {
-                "tier": pd.Series(dtype=object),
-                "customers": pd.Series(dtype="int64"),
-                "share": pd.Series(dtype=float),
-            }
-        )
+        return tier_counts_from({}, None)
     cond = tiers_in_force(filters, at or filters.end_dt)
     q = (
         sa.select(TierAssignment.tier, sa.func.count().label("customers"))
@@ -201,7 +195,26 @@ def tier_counts(*, conn: Connection, filters: Filters, at: dt.datetime | None = 
         .where(*cond)
         .group_by(TierAssignment.tier)
     )
-    got = {row[0]: row[1] for row in conn.execute(q)}
+    return tier_counts_from({row[0]: row[1] for row in conn.execute(q)}, scheme)
+
+
+def tier_counts_from(got: dict[str, int], scheme: dict | None) -> pd.DataFrame:
+    """The tier-count table from counts per tier (tier → customers) and the published scheme (or None):
+    the scheme's labels in order, then other tiers found, sorted.
+
+    Examples
+    --------
+    >>> tier_counts_from({"b": 3, "a": 1}, {"params": {"labels": ["a", "b", "c"]}})["customers"].tolist()
+    [1, 3, 0]
+    """
+    if scheme is None:
+        return pd.DataFrame(
+            {
+                "tier": pd.Series(dtype=object),
+                "customers": pd.Series(dtype="int64"),
+                "share": pd.Series(dtype=float),
+            }
+        )
     labels = list(scheme["params"].get("labels", [])) + sorted(
         set(got) - set(scheme["params"].get("labels", []))
     )
@@ -214,7 +227,13 @@ def tier_counts(*, conn: Connection, filters: Filters, at: dt.datetime | None = 
 
 def data_extent(*, conn: Connection) -> tuple[dt.date, dt.date] | None:
     """First and last day with leads; None for a database without leads."""
-    lo, hi = conn.execute(sa.select(sa.func.min(Lead.created_at), sa.func.max(Lead.created_at))).one()
+    # two scalar subqueries: each is one index lookup (MIN and MAX in one SELECT scan the table on SQLite)
+    lo, hi = conn.execute(
+        sa.select(
+            sa.select(sa.func.min(Lead.created_at)).scalar_subquery(),
+            sa.select(sa.func.max(Lead.created_at)).scalar_subquery(),
+        )
+    ).one()
     if lo is None:
         return None
     return pd.Timestamp(lo).date(), pd.Timestamp(hi).date()

@@ -9,6 +9,7 @@ import streamlit as st
 from core import defeats as cd
 from core.models import DEFEAT_REASONS
 from dashboard import access, drilldown, filters, table_view
+from dashboard import facts as data_facts
 from dashboard.charts import FONT
 from dashboard.i18n import coded, language, t
 from dashboard.widgets import pct, select
@@ -25,8 +26,7 @@ REASON_COLOURS = dict(
 
 @st.cache_data(show_spinner=False, ttl=600)
 def _read(_engine, version: str, what: str, f, **kwargs) -> object:
-    with _engine.connect() as conn:
-        return getattr(cd, what)(conn=conn, filters=f, **kwargs)
+    return data_facts.defeat_figure(_engine, version, what, f, **kwargs)  # in-memory facts; else SQL
 
 
 def reason_label(code: str) -> str:

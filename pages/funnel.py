@@ -11,6 +11,7 @@ from core import funnel as fu
 from core.models import FUNNEL_STAGES
 from core.overview import Filters
 from dashboard import drilldown, filters
+from dashboard import facts as data_facts
 from dashboard.charts import FONT
 from dashboard.i18n import coded, language, t
 from dashboard.table_view import table
@@ -19,8 +20,7 @@ from dashboard.widgets import select
 
 @st.cache_data(show_spinner=False, ttl=600)
 def period_leads(_engine: Engine, version: str, f: Filters) -> pd.DataFrame:
-    with _engine.connect() as conn:
-        return fu.period_leads(conn=conn, filters=f)
+    return data_facts.leads(_engine, f)  # from the in-memory facts, equal to fu.period_leads
 
 
 @st.cache_data(show_spinner=False, ttl=600)

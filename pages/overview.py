@@ -3,6 +3,7 @@
 import streamlit as st
 
 from dashboard import db, filters
+from dashboard import facts as data_facts
 from dashboard.charts import tier_bar
 from dashboard.i18n import t
 from dashboard.widgets import metric, pct, tier_label
@@ -11,7 +12,7 @@ st.title(t("overview.title"))
 engine, version, f = filters.analysis_page()
 prev = f.previous()
 st.caption(t("overview.caption", start=f.start, end=f.end, pstart=prev.start, pend=prev.end))
-data = db.overview(engine, version, f, filters.latest_day(engine))
+data = data_facts.overview(engine, version, f, filters.latest_day(engine))
 cur, old = data["current"], data["previous"]
 tiers, tiers_prev = data["tiers"], data["tiers_previous"]
 

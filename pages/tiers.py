@@ -3,6 +3,7 @@
 import streamlit as st
 
 from dashboard import access, db, filters
+from dashboard import facts as data_facts
 from dashboard.charts import FONT, tier_colour_map
 from dashboard.i18n import language, t
 from dashboard.widgets import select, tier_label
@@ -16,7 +17,7 @@ if scheme is None:
 st.caption(t("overview.tiers.scheme", name=scheme["name"], version=scheme["version"]))
 labels = list(scheme["params"].get("labels", []))
 
-by_region = db.tiers_by_region(engine, version, f)
+by_region = data_facts.tiers_by_region(engine, version, f)
 if by_region.empty:
     st.info(t("overview.nothing"))
     st.stop()
@@ -54,7 +55,7 @@ shown.index.name = t("col.region")
 st.dataframe(shown, key="region_table")
 
 pick = select(t("tiers.pick"), labels, format_func=tier_label, key="tier_pick")
-members = db.tier_members(engine, version, f, pick, access.require("view_analytics").show_pii)
+members = data_facts.tier_members(engine, version, f, pick, access.require("view_analytics").show_pii)
 st.subheader(t("tiers.list", n=len(members)))
 st.dataframe(
     members.assign(

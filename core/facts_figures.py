@@ -1,0 +1,444 @@
+"""The analysis pages' figures from the in-memory facts (:mod:`core.facts`), equal to the SQL path's.
+
+Each function filters the arrays with numpy and either builds exactly the frame the SQL path reads
+(:func:`period_leads` = :func:`core.funnel.period_leads`, :func:`defeats` = :func:`core.defeats.defeats`) and
+hands it to the existing pure functions, or counts what the SQL path counts (:func:`lead_figures`,
+:func:`overdue_follow_ups`, :func:`tier_counts`, :func:`tiers_by_region`). Filters mean what they mean on
+the SQL path (see :mod:`core.overview`): the period by ``Filters.start_dt <= t < Filters.end_dt``, store and
+channel of the lead, region of the customer; tiers by the customer's store, region and first channel.
+tests/test_facts.py checks every figure against the SQL path on all three backends.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from core import defeats as cd
+from core.facts import KEY_OFFSET, KEY_SHIFT, NULL, Categories, EventFacts, TierFacts
+from core.funnel import _TIME_COLUMNS as FUNNEL_TIMES
+from core.overview import FOLLOW_UP_DAYS, Filters, tier_counts_from
+from core.privacy import mask_name, mask_phone
+
+
+def _t(value: dt.datetime) -> np.datetime64:
+    return np.datetime64(value, "us")
+
+
+def _in(values: np.ndarray, ids: tuple[int, ...]) -> np.ndarray:
+    return np.isin(values, np.asarray(ids, dtype=values.dtype))
+
+
+def lead_mask(facts: EventFacts, f: Filters) -> np.ndarray:
+    """Leads of the filters' stores, channels and (customer's) regions; the period is not applied."""
+    leads = facts.leads
+    mask = np.ones(len(leads["id"]), dtype=bool)
+    if f.store_ids:
+        mask &= _in(leads["store_id"], f.store_ids)
+    if f.channel_ids:
+        mask &= _in(leads["channel_id"], f.channel_ids)
+    if f.region_ids:
+        mask &= _in(leads["region_id"], f.region_ids)
+    return mask
+
+
+def _between(times: np.ndarray, f: Filters) -> np.ndarray:
+    return (times >= _t(f.start_dt)) & (times < _t(f.end_dt))
+
+
+# ---- frames as the SQL path reads them --------------------------------------------------------------------
+
+
+def _nullable_ids(values: np.ndarray) -> np.ndarray:
+    """int64 when no NULL is among them, else float64 with NaN: what ``pandas.read_sql`` gives."""
+    if (values == NULL).any():
+        return np.where(values == NULL, np.nan, values.astype(np.float64))
+    return values.astype(np.int64)
+
+
+def _times(values: np.ndarray) -> np.ndarray:
+    """datetime64[us]; ``datetime64[s]`` when all are NULL: what ``pandas.to_datetime`` gives the SQL path."""
+    return values.astype("datetime64[s]") if np.isnat(values).all() else values
+
+
+def _text(cats: Categories) -> pd.Series:
+    """Text column as ``pandas.read_sql`` gives it: ``str`` with NaN for NULL, ``object`` when all NULL."""
+    if len(cats.codes) and (cats.codes < 0).all():
+        return pd.Series([None] * len(cats.codes), dtype=object)
+    return pd.Series(pd.Categorical.from_codes(cats.codes, categories=cats.categories)).astype("str")
+
+
+def _names(codes_or_ids: np.ndarray, table: pd.DataFrame, column: str) -> pd.Series:
+    """Names of ids by a reference table (outer join: NULL for an unknown id)."""
+    ids = table["id"].to_numpy(dtype=np.int64)
+    order = np.argsort(ids)
+    ids = ids[order]
+    pos = np.searchsorted(ids, codes_or_ids)
+    known = (pos < len(ids)) & (ids[np.minimum(pos, len(ids) - 1)] == codes_or_ids) if len(ids) else pos < 0
+    names = np.asarray(table[column].to_numpy(dtype=object)[order], dtype=object)
+    codes = np.where(known, np.minimum(pos, max(len(ids) - 1, 0)), -1)
+    cats = Categories(codes.astype(np.int32), np.asarray(names, dtype=str))
+    if len(codes) and not known.any():
+        return pd.Series([None] * len(codes), dtype=object)
+    return _text(cats) if len(names) else pd.Series([None] * len(codes), dtype=object)
+
+
+_EMPTY_LEADS = {
+    "id": object,
+    "stage_reached": "int64",
+    "store_id": object,
+    "channel_id": object,
+    "advisor_id": object,
+    "intended_model": object,
+    "grade": object,
+    "region_id": object,
+    **{c: "datetime64[s]" for c in FUNNEL_TIMES},
+}
+
+
+def period_leads(facts: EventFacts, f: Filters) -> pd.DataFrame:
+    """The leads created in the period, as :func:`core.funnel.period_leads` reads them (same rows, columns,
+    order and dtypes).
+
+    Examples
+    --------
+    >>> from core.db import open_database
+    >>> from core.facts import facts_key, read_event_facts
+    >>> with open_database("sqlite://").connect() as conn:
+    ...     facts = read_event_facts(conn, facts_key(conn))
+    >>> period_leads(facts, Filters(dt.date(2026, 1, 1), dt.date(2026, 1, 31))).empty
+    True
+    """
+    leads = facts.leads
+    idx = np.flatnonzero(lead_mask(facts, f) & _between(leads["created_at"], f))
+    if not len(idx):
+        return pd.DataFrame({c: pd.Series(dtype=d) for c, d in _EMPTY_LEADS.items()})
+    cats = facts.lead_categories
+    out = pd.DataFrame(
+        {
+            "id": leads["id"][idx].astype(np.int64),
+            "stage_reached": leads["stage_reached"][idx].astype(np.int64),
+            "store_id": _nullable_ids(leads["store_id"][idx]),
+            "channel_id": _nullable_ids(leads["channel_id"][idx]),
+            "advisor_id": _nullable_ids(leads["advisor_id"][idx]),
+            "intended_model": _text(cats["intended_model"].take(idx)),
+            "grade": _text(cats["grade"].take(idx)),
+            "region_id": _nullable_ids(leads["region_id"][idx]),
+            **{c: _times(leads[c][idx]) for c in FUNNEL_TIMES},
+        }
+    )
+    return out
+
+
+_EMPTY_DEFEATS = {c: object for c in cd._DEFEAT_COLUMNS} | {
+    "at": "datetime64[s]",
+    "reactivated_at": "datetime64[s]",
+    "reactivated": bool,
+    "stage_lost": "int64",
+}
+
+
+def defeat_mask(facts: EventFacts, f: Filters) -> np.ndarray:
+    d = facts.defeats
+    mask = _between(d["at"], f)
+    if f.store_ids:
+        mask &= _in(d["store_id"], f.store_ids)
+    if f.channel_ids:
+        mask &= _in(d["channel_id"], f.channel_ids)
+    if f.region_ids:
+        mask &= _in(d["region_id"], f.region_ids)
+    return mask
+
+
+def defeats(facts: EventFacts, f: Filters) -> pd.DataFrame:
+    """The defeats in the period the filters select, as :func:`core.defeats.defeats` reads them."""
+    d = facts.defeats
+    idx = np.flatnonzero(defeat_mask(facts, f))
+    if not len(idx):
+        return pd.DataFrame({c: pd.Series(dtype=t) for c, t in _EMPTY_DEFEATS.items()})
+    cats = facts.defeat_categories
+    names = facts.names
+    advisor = d["advisor_id"][idx]
+    channel = d["channel_id"][idx]
+    store = d["store_id"][idx]
+    out = pd.DataFrame(
+        {
+            "defeat_id": d["id"][idx].astype(np.int64),
+            "customer_id": d["customer_id"][idx].astype(np.int64),
+            "lead_id": d["lead_id"][idx].astype(np.int64),
+            "at": _times(d["at"][idx]),
+            "stage_lost": d["stage_lost"][idx].astype(np.int64),
+            "reason": _text(cats["reason"].take(idx)),
+            "sub_reason": _text(cats["sub_reason"].take(idx)),
+            "competitor_brand": _text(cats["competitor_brand"].take(idx)),
+            "competitor_model": _text(cats["competitor_model"].take(idx)),
+            "reactivated": d["reactivated"][idx],
+            "reactivated_at": _times(d["reactivated_at"][idx]),
+            "store_id": _nullable_ids(store),
+            "channel_id": _nullable_ids(channel),
+            "intended_model": _text(cats["intended_model"].take(idx)),
+            "advisor": _names(advisor, names["advisors"], "name"),
+            "channel": _names(channel, names["channels"], "name"),
+            "channel_en": _names(channel, names["channels"], "name_en"),
+            "store": _names(store, names["stores"], "name"),
+            "store_en": _names(store, names["stores"], "name_en"),
+        }
+    )
+    return out
+
+
+def last_new_car(facts: EventFacts, customer_ids) -> pd.Series:
+    """Each customer's last new-car purchase date (datetime64; NaT without one), indexed by customer id."""
+    ids = np.asarray(customer_ids, dtype=np.int64)
+    inside = (ids >= 0) & (ids < len(facts.last_new_car))
+    at = np.full(len(ids), np.datetime64("NaT"), dtype="datetime64[us]")
+    at[inside] = facts.last_new_car[ids[inside]]
+    return pd.Series(at, index=ids)
+
+
+def defeat_figure(
+    facts: EventFacts,
+    what: str,
+    f: Filters,
+    *,
+    people: Callable[[list[int]], pd.DataFrame] | None = None,
+    frame: pd.DataFrame | None = None,
+    **kwargs,
+):
+    """One figure of the defeat page (``what``: a function name of :mod:`core.defeats`) from the facts.
+
+    ``people(ids)`` returns ``customer_id, name, phone`` of the listed customers (only
+    ``reactivation_candidates`` needs it: personal data is not held in the facts). ``frame``: the result of
+    :func:`defeats` for these filters when the caller already has it (it is not modified).
+    """
+    d = defeats(facts, f) if frame is None else frame
+    if what == "defeats":
+        return d
+    if what == "pareto":
+        return cd.pareto_from_defeats(d)
+    if what == "price_sub_reasons":
+        return cd.price_sub_reasons_from_defeats(d)
+    if what == "breakdown":
+        return cd.breakdown_from_defeats(d, **kwargs)
+    if what == "monthly_trend":
+        return cd.monthly_trend_from_defeats(d)
+    last = last_new_car(facts, d["customer_id"].unique())
+    if what == "win_back":
+        return cd.win_back_from_defeats(d, last)
+    if what == "reactivation_candidates":
+        if people is None:
+            raise ValueError("reactivation_candidates needs people(ids)")
+        return cd.reactivation_candidates_from_defeats(d, last, people=people, **kwargs)
+    raise ValueError(f"no figure {what!r} from the facts")
+
+
+DEFEAT_FIGURES = (
+    "defeats",
+    "pareto",
+    "price_sub_reasons",
+    "breakdown",
+    "monthly_trend",
+    "win_back",
+    "reactivation_candidates",
+)
+
+
+# ---- overview -----------------------------------------------------------------------------------------------
+
+
+def lead_figures(facts: EventFacts, f: Filters) -> dict[str, float | int | None]:
+    """As :func:`core.overview.lead_figures`: leads, orders, deliveries and defeats in the period."""
+    leads = facts.leads
+    mask = lead_mask(facts, f)
+    n, orders, delivered, defeated = (
+        int((mask & _between(leads[c], f)).sum())
+        for c in ("created_at", "order_at", "delivery_at", "defeated_at")
+    )
+    return {
+        "leads": n,
+        "orders": orders,
+        "delivered": delivered,
+        "defeated": defeated,
+        "conversion": orders / n if n else None,
+        "defeat_rate": defeated / (defeated + orders) if (defeated + orders) else None,
+    }
+
+
+def _grade_days(facts: EventFacts) -> np.ndarray:
+    """Per lead: the follow-up cadence in days of its grade, 0 for grades without one."""
+    cats = facts.lead_categories["grade"]
+    per_code = np.array([FOLLOW_UP_DAYS.get(str(c), 0) for c in cats.categories] + [0], dtype=np.int64)
+    return per_code[np.where(cats.codes < 0, len(cats.categories), cats.codes)]
+
+
+def overdue_follow_ups(facts: EventFacts, f: Filters, *, current: bool = True) -> int:
+    """As :func:`core.overview.overdue_follow_ups`: open leads at the period's end with their last contact
+    older than their grade's cadence (current state, or rebuilt from the follow-ups before the end)."""
+    leads = facts.leads
+    at = _t(f.end_dt)
+    days = _grade_days(facts)
+    base = lead_mask(facts, f) & (leads["created_at"] < at) & (days > 0)
+    due = at - days.astype("timedelta64[D]").astype("timedelta64[us]")
+    if current:
+        status = facts.lead_categories["status"]
+        base &= status.codes == status.code_of("open")
+        last = leads["last_contact_at"]
+        return int((base & (np.isnat(last) | (last < due))).sum())
+    delivery, defeated = leads["delivery_at"], leads["defeated_at"]
+    base &= (np.isnat(delivery) | (delivery >= at)) & (np.isnat(defeated) | (defeated >= at))
+    pos = np.flatnonzero(base)
+    # the last follow-up before ``at`` of each candidate lead: one binary search in the sorted keys
+    cutoff = int(np.datetime64(f.end_dt, "s").astype(np.int64)) + KEY_OFFSET
+    keys = facts.follow_up_keys
+    hit = np.searchsorted(keys, (pos.astype(np.int64) << KEY_SHIFT) | cutoff, side="left") - 1
+    found = hit >= 0
+    found[found] = (keys[hit[found]] >> KEY_SHIFT) == pos[found]
+    last_fu_s = np.where(found, (keys[np.maximum(hit, 0)] & ((1 << KEY_SHIFT) - 1)) - KEY_OFFSET, 0)
+    due_s = due[pos].astype("datetime64[s]").astype(np.int64)
+    first = leads["first_contact_at"][pos]
+    first_ok = ~np.isnat(first) & (first < at)
+    # last = coalesce(last follow-up before at, first contact if before at)
+    overdue = np.where(found, last_fu_s < due_s, ~first_ok | (first < due[pos]))
+    return int(overdue.sum())
+
+
+def _tier_rows(tiers: TierFacts, facts: EventFacts, f: Filters, at: dt.datetime) -> np.ndarray:
+    """Positions of the assignments in force at ``at`` of the customers the filters select."""
+    t = _t(at)
+    cust = tiers.customer_id
+    known = (cust >= 0) & (cust < len(facts.customer_region))
+    safe = np.where(known, cust, 0)
+    mask = known & (tiers.effective_from < t) & (np.isnat(tiers.effective_to) | (tiers.effective_to >= t))
+    if f.store_ids:
+        mask &= _in(facts.customer_store[safe], f.store_ids)
+    if f.region_ids:
+        mask &= _in(facts.customer_region[safe], f.region_ids)
+    if f.channel_ids:
+        mask &= _in(facts.customer_channel[safe], f.channel_ids)
+    return np.flatnonzero(mask)
+
+
+def tier_counts(
+    tiers: TierFacts, facts: EventFacts, f: Filters, scheme: dict | None, at: dt.datetime | None = None
+) -> pd.DataFrame:
+    """As :func:`core.overview.tier_counts` (``scheme``: the published owners scheme, or None)."""
+    rows = _tier_rows(tiers, facts, f, at or f.end_dt)
+    counts = np.bincount(tiers.tier.codes[rows], minlength=len(tiers.tier.categories))
+    got = {str(tiers.tier.categories[i]): int(n) for i, n in enumerate(counts) if n}
+    return tier_counts_from(got, scheme)
+
+
+def overview(
+    facts: EventFacts, tiers: TierFacts, f: Filters, latest_day: dt.date | None, scheme: dict | None
+) -> dict:
+    """As :func:`core.overview.overview`: every overview figure for the period and the previous one."""
+    prev = f.previous()
+    latest = latest_day or f.end
+    return {
+        "current": {
+            **lead_figures(facts, f),
+            "overdue": overdue_follow_ups(facts, f, current=f.end >= latest),
+        },
+        "previous": {
+            **lead_figures(facts, prev),
+            "overdue": overdue_follow_ups(facts, prev, current=prev.end >= latest),
+        },
+        "tiers": tier_counts(tiers, facts, f, scheme),
+        "tiers_previous": tier_counts(tiers, facts, prev, scheme),
+    }
+
+
+# ---- tiers page ---------------------------------------------------------------------------------------------
+
+
+def tiers_by_region(tiers: TierFacts, facts: EventFacts, f: Filters) -> pd.DataFrame:
+    """As :func:`core.tier_report.tiers_by_region`: customers per region and tier in force at the period's end,
+    ordered by region id, then tier (code-point order, as SQLite sorts)."""
+    rows = _tier_rows(tiers, facts, f, f.end_dt)
+    if not len(rows):  # as read_sql gives an empty result
+        empty = {c: pd.Series(dtype=object) for c in ("region_id", "region", "region_en", "tier")}
+        return pd.DataFrame({**empty, "customers": pd.Series(dtype="int64")})
+    region = facts.customer_region[tiers.customer_id[rows]]
+    regions = facts.names["regions"]
+    ids = regions["id"].to_numpy(dtype=np.int64)
+    keep = np.isin(region, ids)  # inner join: customers without a (known) region are left out
+    region, code = region[keep].astype(np.int64), tiers.tier.codes[rows][keep].astype(np.int64)
+    ncat = max(len(tiers.tier.categories), 1)
+    pairs, counts = np.unique(region * ncat + code, return_counts=True)
+    out = pd.DataFrame({"region_id": pairs // ncat, "tier_code": pairs % ncat, "customers": counts})
+    out["tier"] = np.asarray(tiers.tier.categories, dtype=object)[out["tier_code"].to_numpy()]
+    out = out.sort_values(["region_id", "tier"], kind="stable").reset_index(drop=True)
+    by_id = regions.set_index("id")
+    result = pd.DataFrame(
+        {
+            "region_id": out["region_id"].astype(np.int64),
+            "region": pd.Series(by_id["name"].reindex(out["region_id"]).to_numpy(dtype=object)),
+            "region_en": pd.Series(by_id["name_en"].reindex(out["region_id"]).to_numpy(dtype=object)),
+            "tier": pd.Series(out["tier"].to_numpy(dtype=object)),
+            "customers": out["customers"].astype(np.int64),
+        }
+    )
+    if len(result):
+        result = result.astype({"region": "str", "region_en": "str", "tier": "str"})
+    return result
+
+
+def tier_members(
+    tiers: TierFacts,
+    facts: EventFacts,
+    f: Filters,
+    tier: str | None,
+    *,
+    people: Callable[[list[int]], pd.DataFrame],
+    limit: int = 200,
+    show_pii: bool = False,
+) -> pd.DataFrame:
+    """As :func:`core.tier_report.tier_members`: a tier's customers, best score first (then customer id).
+
+    ``people(ids)`` returns ``customer_id, name, phone`` of the listed customers.
+    """
+    rows = _tier_rows(tiers, facts, f, f.end_dt)
+    if tier:
+        rows = rows[tiers.tier.codes[rows] == tiers.tier.code_of(tier)]
+    cust = tiers.customer_id[rows].astype(np.int64)
+    order = np.lexsort((cust, -tiers.score[rows]))[:limit]
+    rows, cust = rows[order], cust[order]
+    if not len(rows):  # as read_sql gives an empty result
+        columns = ("customer_id", "name", "phone", "region", "store", "tier", "score", "since")
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+    names = facts.names
+    found = people([int(x) for x in cust]).set_index("customer_id")
+    out = pd.DataFrame(
+        {
+            "customer_id": cust,
+            "name": pd.Series(found["name"].reindex(cust).to_numpy(dtype=object)),
+            "phone": pd.Series(found["phone"].reindex(cust).to_numpy(dtype=object)),
+            "region": _names(facts.customer_region[cust], names["regions"], "name"),
+            "store": _names(facts.customer_store[cust], names["stores"], "name"),
+            "tier": pd.Series(np.asarray(tiers.tier.categories, dtype=object)[tiers.tier.codes[rows]]),
+            "score": tiers.score[rows],
+            "since": tiers.effective_from[rows],
+        }
+    )
+    if len(out):
+        out = out.astype({"name": "str", "phone": "str", "tier": "str"})
+    if not show_pii:
+        out["name"] = out["name"].map(mask_name)
+        out["phone"] = out["phone"].map(mask_phone)
+    return out
+
+
+__all__ = [
+    "defeat_figure",
+    "defeats",
+    "lead_figures",
+    "overdue_follow_ups",
+    "overview",
+    "period_leads",
+    "tier_counts",
+    "tier_members",
+    "tiers_by_region",
+]
