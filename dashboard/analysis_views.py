@@ -7,7 +7,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from dashboard import table_view
+from dashboard import customer_links, table_view
 from dashboard.charts import FONT, tier_colour_map
 from dashboard.i18n import language, t
 from dashboard.widgets import tier_label
@@ -160,5 +160,6 @@ def customer_list(people: pd.DataFrame, total: int, *, name: str, key: str, limi
         return
     if total > limit:
         st.caption(t("views.customers.capped", shown=f"{limit:,}", n=f"{total:,}"))
-    st.dataframe(people, hide_index=True, key=f"{key}_table")
+    ids = people[t("col.customer_id")].tolist()  # the pages name the id column 客户编号 / Customer id
+    customer_links.table(people, ids, key=f"{key}_table")
     downloads(people, name, key)

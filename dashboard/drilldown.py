@@ -9,7 +9,7 @@ import streamlit as st
 from sqlalchemy.engine import Engine
 
 from core import drilldown
-from dashboard import access
+from dashboard import access, customer_links
 from dashboard.i18n import language, t
 from dashboard.table_view import downloads
 
@@ -36,7 +36,7 @@ def show(engine: Engine, version: str, lead_ids: Sequence[int], *, title: str, k
     shown = frame.assign(stage=frame["stage"].map(lambda s: t(f"funnel.stage.{s}"))).rename(
         columns={c: t(f"drill.col.{c}") for c in frame.columns}
     )
-    st.dataframe(shown, hide_index=True, key=f"{key}_table")
+    customer_links.table(shown, frame["customer_id"].tolist(), key=f"{key}_table")
     downloads(shown, key, key)
     return shown
 

@@ -580,7 +580,7 @@ def test_page_drill_down_lists_the_customers_behind_a_figure(demo_db):
     ]
     assert all("****" in p for p in people["电话"])
     assert not set(people["姓名"]) & {r[2] for r in rows}
-    assert at.caption[-1].value == f"汽车之家 · 线索 · 2026-05：{len(rows)} 条线索"
+    assert at.caption[-2].value == f"汽车之家 · 线索 · 2026-05：{len(rows)} 条线索"  # then the row hint
 
 
 def test_page_in_english_with_a_store_filter(demo_db):

@@ -523,7 +523,7 @@ def test_page_migration_drill_down(history_db):
         new = _sql_version_tiers(conn, JUNE, int(versions["id"].iloc[0]))
     ids = sorted(c for c, tier in old.items() if tier == "高价值" and new.get(c) == "优质")
     assert ids and at.dataframe[-1].value["客户编号"].tolist() == ids
-    assert at.caption[-1].value == f"高价值 → 优质：{len(ids)} 位客户"
+    assert at.caption[-2].value == f"高价值 → 优质：{len(ids)} 位客户"  # then the row hint
 
 
 def test_page_one_version_says_so(demo_db):

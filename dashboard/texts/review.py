@@ -271,6 +271,7 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
     "c360.bad_id": ("「{value}」不是有效的客户编号。", "'{value}' is not a valid customer id."),
     "c360.unknown": ("没有编号为 {id} 的客户。", "There is no customer with id {id}."),
+    "c360.choose_row": ("选中一行即可打开该客户的客户360。", "Choose a row to open that customer's 360."),
     "c360.not_yours": (
         "客户 {id} 不是你负责的客户；销售顾问只能查看自己的客户。",
         "Customer {id} is not yours; an advisor sees only their own customers.",
