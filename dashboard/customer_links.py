@@ -16,7 +16,9 @@ from dashboard.i18n import t
 def table(shown: pd.DataFrame, customer_ids: Sequence[int], *, key: str, **kwargs) -> None:
     """``st.dataframe`` of ``shown`` with single-row selection; the chosen row's customer gets a 360 link."""
     st.caption(t("c360.choose_row"))
-    event = st.dataframe(shown, hide_index=True, key=key, on_select="rerun", selection_mode="single-row", **kwargs)
+    event = st.dataframe(
+        shown, hide_index=True, key=key, on_select="rerun", selection_mode="single-row", **kwargs
+    )
     rows = list(getattr(getattr(event, "selection", None), "rows", []) or [])
     if rows and rows[0] < len(customer_ids):
         from dashboard import review_data
