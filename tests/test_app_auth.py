@@ -317,3 +317,50 @@ def test_approving_a_defeat_checks_the_role_again_when_the_button_is_pressed(dem
     staff = sign_in(app(demo_copy), demo_copy, "staff").run()
     staff.switch_page("../pages/review.py").run()
     assert all(b.disabled for b in staff.button if b.key in ("df_approve", "df_return"))
+
+
+HOSTILE_TEXTS = [
+    "' OR 1=1; DROP TABLE customers; --",
+    "<script>alert(1)</script>",
+    "x" * 5000,
+    '=HYPERLINK("http://x")',
+]
+
+
+@pytest.mark.parametrize(
+    ("role", "page"),
+    [
+        ("manager", p)
+        for p in (
+            "overview",
+            "funnel",
+            "defeats",
+            "regions",
+            "channels",
+            "tiers",
+            "lab",
+            "review",
+            "followup",
+            "customer",
+            "data",
+        )
+    ]
+    + [("admin", "users"), ("admin", "audit")],
+)
+def test_hostile_text_in_every_text_box_of_every_page(demo_copy, role, page):
+    """SQL, markup, overlong and formula strings typed into each text box: no error, no table touched."""
+    engine = open_database(demo_copy)
+    with engine.connect() as conn:
+        before = conn.execute(sa.text("SELECT COUNT(*) FROM customers")).scalar_one()
+    at = sign_in(app(demo_copy), demo_copy, role).run()
+    at.switch_page(f"../pages/{page}.py").run()
+    assert not at.exception
+    keys = [w.key for w in at.text_input if w.key and not w.key.startswith("login")]
+    for text in HOSTILE_TEXTS:
+        for key in keys:
+            box = at.text_input(key=key)
+            box.set_value(text[: box.max_chars] if box.max_chars else text)
+        at.run()
+        assert not at.exception, (page, text[:20], at.exception)
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT COUNT(*) FROM customers")).scalar_one() == before
