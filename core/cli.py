@@ -13,7 +13,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from core import cli_features
+from core import cli_features, cli_import
 from core.bulk import NotEmptyError
 from core.db import (
     DatabaseError,
@@ -87,6 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     _db_option(export)
 
     cli_features.add_commands(sub)
+    cli_import.add_commands(sub)
     return parser
 
 
@@ -181,6 +182,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_tiers(url, args)
         if args.command == "features":
             return cli_features.run(url, args)
+        if args.command == "import":
+            return cli_import.run(url, args)
         return _cmd_db(url, args)
     except DatabaseError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -1,0 +1,63 @@
+"""Which customer each row means: by external id (the CRM's own key), else by normalised phone.
+
+A row whose customer is in the database gets that id; rows naming the same new customer (same external id,
+or same phone where no external id says otherwise) share one new id, so duplicates are merged, not doubled.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from core.models import Customer
+
+
+def existing_keys(conn: Connection) -> pd.DataFrame:
+    """id, external_id, phone of every customer."""
+    return pd.read_sql(sa.select(Customer.id, Customer.external_id, Customer.phone), conn)
+
+
+def resolve_customers(
+    ext: pd.Series, phone: pd.Series, existing: pd.DataFrame
+) -> tuple[pd.Series, pd.Series, int]:
+    """(customer id per row, True where that id is new, next free id).
+
+    Examples
+    --------
+    >>> db = pd.DataFrame({"id": [1, 2], "external_id": ["A", None], "phone": ["138", "139"]})
+    >>> ids, new, _ = resolve_customers(
+    ...     pd.Series(["A", None, "B", None, "C"]), pd.Series([None, "139", "150", "150", None]), db)
+    >>> ids.tolist(), new.tolist()
+    ([1, 2, 3, 3, 4], [False, False, True, True, True])
+    """
+    ext = ext.astype(object).where(ext.notna(), None)
+    phone = phone.astype(object).where(phone.notna(), None)
+    with_ext = existing[existing["external_id"].notna()]
+    ext2id = dict(zip(with_ext["external_id"], with_ext["id"], strict=True))
+    with_phone = existing[existing["phone"].notna()].sort_values("id")
+    phone2id = dict(
+        zip(with_phone["phone"][::-1], with_phone["id"][::-1], strict=True)
+    )  # the oldest customer wins
+    id_ext = dict(zip(existing["id"], existing["external_id"], strict=True))
+    ids = pd.Series(ext.map(ext2id), index=ext.index, dtype="Int64")
+    by_phone = pd.Series(phone.map(phone2id), index=ext.index, dtype="Int64")
+    # a phone match counts unless both sides carry different external ids
+    other_ext = by_phone.map(lambda i: None if pd.isna(i) else id_ext.get(int(i)))
+    usable = by_phone.notna() & (ext.isna() | other_ext.isna())
+    take = ids.isna() & usable
+    ids[take] = by_phone[take]
+    new = ids.isna()
+    next_id = int(existing["id"].max()) + 1 if len(existing) else 1
+    if new.any():
+        e, p = ext[new], phone[new]
+        key = ("e:" + e.astype(str)).where(e.notna(), None)
+        phone_to_key = dict(
+            zip(p[key.notna() & p.notna()][::-1], key[key.notna() & p.notna()][::-1], strict=True)
+        )
+        key = key.where(key.notna(), p.map(phone_to_key))
+        key = key.where(key.notna(), "p:" + p.astype(str))
+        codes, _ = pd.factorize(key)
+        ids[new] = codes + next_id
+        next_id += int(codes.max()) + 1 if len(codes) else 0
+    return ids, new, next_id
