@@ -122,8 +122,8 @@ def _update(conn: Connection, table: sa.Table, frame: pd.DataFrame) -> None:
     cols = [c for c in frame.columns if c != "id"]
     if frame.empty or not cols:
         return
-    sqlite = conn.dialect.name == "sqlite"
-    data = {c: _column_values(frame[c], table.c[c].type, sqlite) for c in cols}
+    # plain Python values: these go through SQLAlchemy's own type processing (unlike bulk inserts on SQLite)
+    data = {c: _column_values(frame[c], table.c[c].type, False) for c in cols}
     ids = frame["id"].astype(int).tolist()
     stmt = (
         sa.update(table)

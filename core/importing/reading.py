@@ -76,7 +76,10 @@ def _delimiter(sample: str) -> str:
 
 
 def _clean(frame: pd.DataFrame) -> pd.DataFrame:
-    headers = ["" if h is None else str(h).replace("\ufeff", "").strip() for h in frame.columns]
+    headers = [
+        "" if h is None or h is pd.NA or h != h else str(h).replace("\ufeff", "").strip()
+        for h in frame.columns
+    ]
     frame.columns = pd.Index(range(len(headers)))
     keep = []
     for i, h in enumerate(headers):
@@ -119,9 +122,11 @@ def read_csv_bytes(data: bytes) -> Table:
         raise ReadError("empty")
     sep = _delimiter(text[:65536])
     try:
+        # header=None: pandas would rename a repeated header to "a.1", hiding the problem from the report
         frame = pd.read_csv(
             io.StringIO(text),
             sep=sep,
+            header=None,
             dtype=str,
             keep_default_na=False,
             na_values=[""],
@@ -133,7 +138,8 @@ def read_csv_bytes(data: bytes) -> Table:
     except pd.errors.EmptyDataError:
         raise ReadError("empty") from None
     frame = frame.astype(object).where(frame.notna(), None)
-    return Table(_clean(frame), encoding, "csv")
+    frame.columns = pd.Index(frame.iloc[0].tolist())
+    return Table(_clean(frame.iloc[1:].reset_index(drop=True)), encoding, "csv")
 
 
 def read_xlsx_bytes(data: bytes) -> Table:

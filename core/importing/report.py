@@ -42,19 +42,20 @@ def report_frame(issues: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
             {
                 text("report.row", lang): text("report.file", lang) if pd.isna(r.row) else int(r.row),
                 text("report.column", lang): r.column,
-                text("report.value", lang): r.value,
+                text("report.value", lang): None if r.value is None or pd.isna(r.value) else r.value,
                 text("report.problem", lang): problem,
                 text("report.fix", lang): _fix(r.code, params, lang),
             }
         )
     cols = [text(f"report.{c}", lang) for c in ("row", "column", "value", "problem", "fix")]
-    return pd.DataFrame(rows, columns=cols).astype(object)
+    return pd.DataFrame(rows, columns=cols, dtype=object)
 
 
 def report_csv(issues: pd.DataFrame, lang: str = "zh") -> bytes:
-    """The report as CSV for Excel (values that look like formulas are neutralised)."""
-    return csv_bytes(report_frame(issues, lang))
+    """The report as CSV for Excel (values that look like formulas are neutralised). Values are not masked:
+    the report goes back to the person who uploaded the file and holds only what that file holds."""
+    return csv_bytes(report_frame(issues, lang), show_pii=True)
 
 
 def report_xlsx(issues: pd.DataFrame, lang: str = "zh") -> bytes:
-    return xlsx_bytes(report_frame(issues, lang), sheet="report")
+    return xlsx_bytes(report_frame(issues, lang), sheet="report", show_pii=True)

@@ -115,7 +115,7 @@ def parse_dates(
     if hit3.any():
         out[compact.index[hit3]] = _assemble(compact[hit3], 0, 1, 2, None)
     rest = rest & ~norm.index.isin(compact.index[hit3])
-    serial_text = norm[rest]
+    serial_text = text[rest]  # before normalising: the decimal point of 45356.5 is not a date separator
     serial_hit = serial_text.str.fullmatch(_SERIAL)
     if serial_hit.any():
         days = serial_text[serial_hit].astype(float)
