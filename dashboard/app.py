@@ -49,7 +49,13 @@ pages = {
         st.Page(PAGES / "lab.py", title=t("page.lab"), icon=":material/tune:", url_path="lab"),
     ],
     t("nav.data"): [
-        st.Page(PAGES / "data.py", title=t("page.data"), icon=":material/storage:", url_path="data")
+        st.Page(PAGES / "data.py", title=t("page.data"), icon=":material/storage:", url_path="data"),
+        st.Page(
+            PAGES / "data_import.py",
+            title=t("page.data_import"),
+            icon=":material/upload_file:",
+            url_path="import",
+        ),
     ],
 }
 nav = st.navigation(pages)

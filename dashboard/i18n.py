@@ -349,10 +349,11 @@ TEXT: dict[str, tuple[str, str]] = {
     "tier_system.value_3": ("高价值/普通/流失风险", "High value / Normal / Churn risk"),
 }
 
+from dashboard.texts import data_import as _data_import  # noqa: E402
 from dashboard.texts import defeats as _defeats  # noqa: E402
 from dashboard.texts import funnel as _funnel  # noqa: E402
 
-for _table in (_funnel.TEXT, _defeats.TEXT):
+for _table in (_funnel.TEXT, _defeats.TEXT, _data_import.TEXT):
     _clash = set(_table) & set(TEXT)
     assert not _clash, f"text keys defined twice: {sorted(_clash)}"
     TEXT.update(_table)
