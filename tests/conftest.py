@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import sqlalchemy as sa
 from hypothesis import settings
@@ -183,13 +184,12 @@ class RealDatabase:
 
     url: str
     engine: Engine
-    pipeline: "pd.DataFrame"  # the source CSV as pandas reads it, for independent expected figures
+    pipeline: pd.DataFrame  # the source CSV as pandas reads it, for independent expected figures
 
 
 @pytest.fixture(scope="session")
 def real_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealDatabase]:
     """Maven's CRM opportunities imported through core.importing with the shipped mappings. Read-only."""
-    import pandas as pd
 
     path = tmp_path_factory.mktemp("real") / "maven.sqlite"
     url = f"sqlite:///{path}"

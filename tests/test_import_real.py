@@ -6,11 +6,10 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 import sqlalchemy as sa
+from conftest import REAL_DATA, import_real
 
 from core.db import open_database
 from core.models import Base
-
-from conftest import REAL_DATA, import_real
 
 
 def q(engine, sql: str) -> pd.DataFrame:
