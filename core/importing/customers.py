@@ -52,9 +52,12 @@ def resolve_customers(
     if new.any():
         e, p = ext[new], phone[new]
         key = ("e:" + e.astype(str)).where(e.notna(), None)
-        phone_to_key = dict(
-            zip(p[key.notna() & p.notna()][::-1], key[key.notna() & p.notna()][::-1], strict=True)
-        )
+        # a row without an external id joins the new customer that will STORE its phone (the first phone of
+        # that customer's rows), so that importing the file again finds the same customer by phone
+        stored_phone = p[key.notna()].groupby(key[key.notna()], sort=False).first().dropna()
+        phone_to_key = {}
+        for k, ph in stored_phone.items():
+            phone_to_key.setdefault(ph, k)
         key = key.where(key.notna(), p.map(phone_to_key))
         key = key.where(key.notna(), "p:" + p.astype(str))
         codes, _ = pd.factorize(key)

@@ -115,7 +115,10 @@ def read_csv_bytes(data: bytes) -> Table:
     ('gb18030', ['姓名', '手机号'], ['王小明', '138 1234 5678'])
     """
     encoding = detect_encoding(data)
-    text = data.decode(encoding)
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError:  # a byte-order mark, then bytes that are not that encoding
+        raise ReadError("encoding") from None
     if "\x00" in text:
         raise ReadError("binary")
     if not text.strip():
