@@ -23,7 +23,7 @@ KNOWN_SHOWN = 20
 
 
 def _key(value: object) -> str:
-    return str(value).strip().casefold()
+    return str(value).strip().lower()
 
 
 def _code(name: str, taken: set[str]) -> str:
@@ -89,8 +89,8 @@ class References:
     ) -> tuple[pd.Series, pd.Series]:
         """(ids, unknown mask) for the names of ``table`` (regions, stores or channels)."""
         ids = pd.Series(pd.NA, index=names.index, dtype="Int64")
-        present = names.dropna()
-        keys = present.map(_key)
+        present = names.dropna().astype("str")
+        keys = present.str.strip().str.lower()  # the same as _key, vectorised
         look = self.lookup[table]
         taken = {_key(c) for c in self.frames[table]["code"]} | {_key(r["code"]) for r in self.new[table]}
         if create:
@@ -131,7 +131,13 @@ class References:
             if store_ids is not None
             else pd.Series(pd.NA, index=present.index)
         )
-        pairs = pd.DataFrame({"key": present.map(_key), "store": stores.astype("Int64"), "name": present})
+        pairs = pd.DataFrame(
+            {
+                "key": present.astype("str").str.strip().str.lower(),
+                "store": stores.astype("Int64"),
+                "name": present,
+            }
+        )
         found: dict[tuple, int | None] = {}
         for (k, store), name in (
             pairs.groupby(["key", "store"], dropna=False, sort=False)["name"].first().items()

@@ -78,8 +78,8 @@ def _source(table: Table, mapping: Mapping, f: Field) -> tuple[pd.Series, pd.Ser
         out = pd.Series([None] * len(table.frame), index=table.frame.index, dtype=object)
     translate = mapping.values.get(f.name)
     if translate:
-        lookup = {k.strip().casefold(): v for k, v in translate.items()}
-        key = out.dropna().astype(str).str.casefold()
+        lookup = {k.strip().lower(): v for k, v in translate.items()}
+        key = out.dropna().astype("str").str.lower()
         hit = key.isin(lookup)
         out = out.copy()
         out.loc[key.index[hit]] = key[hit].map(lookup).to_numpy()

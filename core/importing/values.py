@@ -17,6 +17,14 @@ _YM = r"^(\d{4})-(\d{1,2})$"
 _COMPACT = r"^(\d{4})(\d{2})(\d{2})$"
 _SERIAL = r"^\d{1,5}(?:\.\d+)?$"
 EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+FAST_FORMATS = (
+    "%Y-%m-%d",
+    "%Y/%m/%d",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y/%m/%d %H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y/%m/%d %H:%M",
+)
 
 
 def _nones(index: pd.Index) -> pd.Series:
@@ -24,24 +32,26 @@ def _nones(index: pd.Index) -> pd.Series:
 
 
 def clean_text(s: pd.Series, null_values: frozenset[str] | set[str] = frozenset()) -> pd.Series:
-    """Trimmed text with null tokens (and the mapping's own, e.g. 'Select') as None; fixes cp1252 mojibake.
+    """Trimmed text with null tokens (and the mapping's own, e.g. 'Select') missing; fixes cp1252 mojibake.
 
     Examples
     --------
-    >>> clean_text(pd.Series([" 王小明 ", "NULL", None, "DoubleÂ\\xa0Overhead", "Select"]), {"select"}).tolist()
-    ['王小明', None, None, 'Double Overhead', None]
+    >>> v = clean_text(pd.Series([" 王小明 ", "NULL", None, "DoubleÂ\\xa0Overhead", "Select"]), {"select"})
+    >>> v.fillna("-").tolist()
+    ['王小明', '-', '-', 'Double Overhead', '-']
     """
-    out = s.astype(object).where(s.notna(), None)
-    text = out.dropna().astype(str)
+    text = s.dropna().astype("str")
     suspicious = text.str.contains("[ÂÃâ€]", regex=True)
     if suspicious.any():
         text.loc[suspicious] = text[suspicious].map(_unmojibake)
-    text = text.str.replace(r"\s+", " ", regex=True).str.strip() if len(text) else text
-    low = text.str.casefold()
-    text = text[~(low.isin(NULL_TOKENS) | low.isin({v.casefold() for v in null_values}))]
-    result = _nones(s.index)
-    result.loc[text.index] = text.to_numpy()
-    return result
+    # collapsing whitespace is a slow regex: only where there is something to collapse
+    messy = text.str.contains("\\s\\s|[\\t\\n\\r\\f\\v\\xa0\\u3000]", regex=True)
+    if messy.any():
+        text.loc[messy] = text[messy].str.replace(r"\s+", " ", regex=True)
+    text = text.str.strip()
+    nulls = NULL_TOKENS | {v.strip().lower() for v in null_values}
+    text = text[~text.str.lower().isin(nulls)]
+    return text.reindex(s.index)
 
 
 def _unmojibake(value: str) -> str:
@@ -87,7 +97,16 @@ def parse_dates(
     >>> [x.isoformat() for x in v]
     ['2022-01-02T00:00:00', '2023-12-31T10:30:00']
     """
-    text = s.dropna().astype(str).str.strip()
+    text = s.dropna().astype("str").str.strip()
+    fast = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
+    for fmt in FAST_FORMATS:  # the common layouts through pandas' C parser; only the rest below
+        rest = text[fast.isna()]
+        if rest.empty:
+            break
+        got = pd.to_datetime(rest, format=fmt, errors="coerce")
+        fast.loc[got.index[got.notna()]] = got[got.notna()]
+    parsed_fast = fast[fast.notna()]
+    text = text[fast.isna()]
     norm = (
         text.str.replace("年", "-", regex=False)
         .str.replace("月", "-", regex=False)
@@ -128,6 +147,8 @@ def parse_dates(
         hit4 = ym[0].notna()
         if hit4.any():
             out[ym.index[hit4]] = _assemble(ym[hit4], 0, 1, -1, None)
+    if len(parsed_fast):
+        out = pd.concat([parsed_fast, out])
     # years outside 1900-2100 are typing errors, not dates of a dealer's business
     out[(out.dt.year < 1900) | (out.dt.year > 2100)] = pd.NaT
     values = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]")
@@ -146,10 +167,13 @@ def parse_phones(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     >>> v.tolist(), bad.tolist()
     (['13812345678', '07522345678', '8264678', None, None], [False, False, False, True, False])
     """
-    text = s.dropna().astype(str).str.strip()
-    digits = text.str.replace(r"[\s\-().]", "", regex=True).str.replace(
-        r"^(?:\+86|0086|86)(1\d{10})$", r"\1", regex=True
-    )
+    text = s.dropna().astype("str").str.strip()
+    digits = text.copy()
+    other = text[~text.str.fullmatch(r"1\d{10}")]  # most are plain mobile numbers: no regex replace for them
+    if len(other):
+        digits.loc[other.index] = other.str.replace(r"[\s\-().]", "", regex=True).str.replace(
+            r"^(?:\+86|0086|86)(1\d{10})$", r"\1", regex=True
+        )
     ok = digits.str.fullmatch(r"\+?\d{7,15}")
     values = _nones(s.index)
     values.loc[digits.index[ok]] = digits[ok].to_numpy()
@@ -195,7 +219,7 @@ def parse_bools(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     >>> v.tolist(), bad.tolist()
     ([True, False, True, None, None], [False, False, False, True, False])
     """
-    low = s.dropna().astype(str).str.strip().str.casefold().str.replace(r"\.0$", "", regex=True)
+    low = s.dropna().astype("str").str.strip().str.lower().str.replace(r"\.0$", "", regex=True)
     values = _nones(s.index)
     values.loc[low.index[low.isin(TRUE)]] = True
     values.loc[low.index[low.isin(FALSE)]] = False
@@ -213,8 +237,8 @@ def parse_codes(s: pd.Series, synonyms: dict[str, str]) -> tuple[pd.Series, pd.S
     >>> v.tolist(), bad.tolist()
     (['M', 'F', None, None], [False, False, True, False])
     """
-    lookup = {k.casefold(): v for k, v in synonyms.items()}
-    low = s.dropna().astype(str).str.strip().str.casefold()
+    lookup = {k.lower(): v for k, v in synonyms.items()}
+    low = s.dropna().astype("str").str.strip().str.lower()
     mapped = low.map(lookup)
     values = _nones(s.index)
     values.loc[mapped.index[mapped.notna()]] = mapped[mapped.notna()].to_numpy()
