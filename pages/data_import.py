@@ -50,7 +50,8 @@ if st.session_state.get("import_checked") != check_key:
     st.stop()
 
 version = db.data_version(engine)
-res = iv.checked(engine, version, file_key, table, mapping_json, create)
+with st.spinner(t("import.checking")):
+    res = iv.checked(engine, version, file_key, table, mapping_json, create)
 if res.file_rejected:
     iv.show_rejection(res.issues)
     st.stop()

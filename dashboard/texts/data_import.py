@@ -41,6 +41,7 @@ TEXT: dict[str, tuple[str, str]] = {
         "When off, an unknown name is a row problem that lists the known names.",
     ),
     "import.check": ("检查并预览", "Check and preview"),
+    "import.checking": ("正在检查文件…", "Checking the file…"),
     "import.summary": ("检查结果", "Result of the check"),
     "import.m.rows": ("文件行数", "Rows in the file"),
     "import.m.valid": ("有效行", "Valid rows"),
