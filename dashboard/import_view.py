@@ -121,7 +121,9 @@ def show_result(res: ImportResult, file_key: str) -> None:
         st.info(t("import.refs", what=references_text(res.references_created)))
     if res.preview is not None and len(res.preview):
         st.markdown(f"**{t('import.preview')}**")
-        st.dataframe(mask_pii(res.preview, PREVIEW_PII), hide_index=True, key="import_preview")
+        shown = mask_pii(res.preview, PREVIEW_PII)
+        shown.columns = [t("import.col.row") if c == "row" else t(f"import.field.{c}") for c in shown.columns]
+        st.dataframe(shown, hide_index=True, key="import_preview")
     st.markdown(f"**{t('import.report')}**")
     if res.issues.empty:
         st.caption(t("import.report.none"))

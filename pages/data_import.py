@@ -13,6 +13,9 @@ from dashboard.i18n import coded, t
 
 st.title(t("import.title"))
 st.caption(t("import.intro"))
+done_message = st.session_state.pop("import_done", None)
+if done_message:
+    st.success(done_message)
 engine = db.get_engine()
 kind = st.selectbox(
     t("import.kind"), KINDS, format_func=functools.partial(coded, "import.kind"), key="import_kind"
@@ -69,5 +72,7 @@ label = (
 if st.button(label, type="primary", key="import_commit"):
     done = iv.commit(engine, table, mapping, create)
     if done is not None:
+        # start over: the message on top, the file and mapping still there for another import
         st.session_state.pop("import_checked", None)
-        st.success(iv.done_message(done))
+        st.session_state["import_done"] = iv.done_message(done)
+        st.rerun()

@@ -90,7 +90,8 @@ def test_upload_check_then_import_only_the_valid_rows(tmp_path):
     assert any("1 行有问题" in w.value for w in at.warning)
     # references to be created, by name; a bad row creates nothing
     assert [i.value for i in at.info] == ["将新建：区域 (1): 惠城区"]
-    assert preview["phone"].tolist() == ["138****5678", "139****5678"]  # masked on screen
+    assert preview["手机号"].tolist() == ["138****5678", "139****5678"]  # masked on screen
+    assert preview["行号"].tolist() == [2, 4]
     assert customers(url) == []  # the check writes nothing
     commit = button(at, "import_commit")
     assert commit.label == "只导入 2 条有效行"

@@ -57,6 +57,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "import.refs.stores": ("门店", "stores"),
     "import.refs.channels": ("渠道", "channels"),
     "import.refs.advisors": ("销售顾问", "advisors"),
+    "import.col.row": ("行号", "Row"),
     "import.preview": ("预览（前 20 条有效行）", "Preview (first 20 valid rows)"),
     "import.report": ("校验报告", "Validation report"),
     "import.report.none": ("没有发现问题。", "No problems found."),

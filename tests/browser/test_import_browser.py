@@ -63,17 +63,17 @@ def test_upload_report_and_import_the_valid_rows(
 ):
     page = import_page
     page.goto(f"{import_app_url}/import")
-    expect(heading(page, "导入数据")).to_be_visible()
+    expect(heading(page, "导入数据")).to_be_visible(timeout=WAIT_MS)
     wait_idle(page)
     page.get_by_test_id("stFileUploaderDropzoneInput").first.set_input_files(
         files=[{"name": "客户导出.csv", "mimeType": "text/csv", "buffer": FILE}]
     )
-    expect(page.get_by_text("已读取 3 行、7 列（编码：gb18030）。")).to_be_visible()
+    expect(page.get_by_text("已读取 3 行、7 列（编码：gb18030）。")).to_be_visible(timeout=WAIT_MS)
     wait_idle(page)
     page.get_by_role("button", name="检查并预览").click()
     wait_idle(page)
     main = page.get_by_test_id("stMain")
-    expect(main.get_by_text("1 行有问题")).to_be_visible()
+    expect(main.get_by_text("1 行有问题")).to_be_visible(timeout=WAIT_MS)
     figures = dict(
         zip(
             [x.strip() for x in page.get_by_test_id("stMetricLabel").all_inner_texts()],
@@ -96,6 +96,8 @@ def test_upload_report_and_import_the_valid_rows(
     page.get_by_role("button", name="只导入 2 条有效行").click()
     wait_idle(page)
     done = page.get_by_test_id("stAlertContentSuccess")
+    expect(done).to_be_visible(timeout=WAIT_MS)
+    expect(page.get_by_role("button", name="只导入 2 条有效行")).to_have_count(0)  # the check starts over
     expect(done).to_contain_text("导入完成：客户 新增 2，更新 0，无变化 0，跳过有问题的行 1，新建客户 2。")
     expect(done).to_contain_text("已新建：区域 (1): 惠城区")
     assert_no_error(page)
