@@ -345,6 +345,24 @@ def test_follow_ups_purchases_defeats_and_spend(engine):
         ("maintenance", 1280.5, -20.0),
     ]
     assert rows(engine, "SELECT is_owner FROM customers WHERE external_id = 'C3'")[0][0] in (True, 1)
+    # the last contact of L1 moved to the later follow-up; a follow-up naming only its lead is its customer's
+    assert [
+        pd.Timestamp(x) for (x,) in rows(engine, "SELECT last_contact_at FROM leads WHERE external_id = 'L1'")
+    ] == [pd.Timestamp("2024-03-07")]
+    res = imp.import_bytes(
+        engine, csv("商机编号,跟进时间,跟进方式\nL3,2024-03-08 10:00,到店\n"), "followups", now=NOW
+    )
+    assert res.committed and (res.inserted, res.customers_created) == (1, 0)
+    assert (
+        rows(
+            engine,
+            "SELECT c.external_id, l.last_contact_at IS NOT NULL FROM follow_ups f JOIN customers c ON c.id = f.customer_id "
+            "JOIN leads l ON l.id = f.lead_id WHERE f.kind = 'visit'",
+        )[0][0]
+        == "C9"
+    )
+    again = imp.import_bytes(engine, csv(fu), "followups", now=NOW)
+    assert (again.inserted, again.updated, again.unchanged) == (0, 0, 2)
     de = "商机编号,战败日期,战败原因,细分原因,竞品品牌\nL3,2024-03-20,价格,经销商加价,长城\nL404,2024-03-20,价格,,\n"
     res = imp.import_bytes(engine, csv(de), "defeats", now=NOW)
     assert not res.committed and res.error_rows == 1

@@ -3,7 +3,8 @@ channel spend, from CSV or Excel, in one transaction with a per-row validation r
 
 Steps (one module each): ``reading`` (bytes → text cells), ``mapping`` (headers → fields), ``values`` and
 ``validate`` (text → typed values and issues), ``references`` and ``customers`` (names and keys → ids),
-``rows`` (fields → model rows), ``commit`` (plan and write), ``report`` (issues in words).
+``rows`` (fields → model rows), ``store`` (stored rows, comparison), ``plan`` (what to write), ``commit``
+(writing in one transaction), ``report`` (issues in words).
 """
 
 from __future__ import annotations

@@ -22,6 +22,14 @@ from pathlib import Path
 
 from core.importing.fields import KINDS, fields
 
+# the fields by which a row names its customer (a follow-up or purchase may name its lead instead)
+CUSTOMER_KEYS = {
+    "customers": ("external_id", "phone"),
+    "leads": ("customer_external_id", "customer_phone"),
+    "followups": ("customer_external_id", "customer_phone", "lead_external_id"),
+    "purchases": ("customer_external_id", "customer_phone", "lead_external_id"),
+}
+
 
 @dataclass
 class MappingError(Exception):
@@ -112,9 +120,7 @@ def check_mapping(mapping: Mapping, headers: list[str]) -> None:
     for f in fields(mapping.kind):
         if f.required and not mapping.sources(f.name) and f.name not in mapping.defaults:
             raise MappingError("required", {"field": f.name})
-    keys = {"customers": ("external_id", "phone")}.get(
-        mapping.kind, ("customer_external_id", "customer_phone")
-    )
+    keys = CUSTOMER_KEYS.get(mapping.kind, ())
     if mapping.kind in ("customers", "leads", "followups", "purchases") and not any(
         mapping.sources(k) or k in mapping.defaults for k in keys
     ):

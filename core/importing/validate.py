@@ -11,7 +11,7 @@ import pandas as pd
 
 from core.importing import values as pv
 from core.importing.fields import VOCABS, Field, fields
-from core.importing.mapping import Mapping, check_mapping
+from core.importing.mapping import CUSTOMER_KEYS, Mapping, check_mapping
 from core.importing.reading import Table
 
 ISSUE_COLUMNS = ["row", "column", "value", "code", "params"]
@@ -154,11 +154,8 @@ def parse_table(table: Table, mapping: Mapping) -> Parsed:
 def _row_rules(parsed: Parsed) -> None:
     frame = parsed.frame
     none = pd.Series(False, index=frame.index)
-    if parsed.kind == "customers":
-        keys = ("external_id", "phone")
-    elif parsed.kind in ("leads", "followups", "purchases"):
-        keys = ("customer_external_id", "customer_phone")
-    else:
+    keys = CUSTOMER_KEYS.get(parsed.kind)
+    if not keys:
         return
     has_key = none.copy()
     for k in keys:
@@ -166,5 +163,5 @@ def _row_rules(parsed: Parsed) -> None:
             has_key |= frame[k].notna()
     if not any(k in parsed.labels for k in keys):
         parsed.labels["_customer"] = " / ".join(keys)
-    parsed.labels.setdefault("_customer", " / ".join(parsed.labels.get(k, k) for k in keys))
+    parsed.labels.setdefault("_customer", " / ".join(parsed.labels[k] for k in keys if k in parsed.labels))
     parsed.add_issues(~has_key, "_customer", "no_customer_key", value=pd.Series(None, index=frame.index))
