@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -495,3 +496,65 @@ def test_big_files_read_the_same_with_either_csv_reader(monkeypatch, encoding):
         '有逗号, 和"引号"',
         "2024/3/5",
     ]
+
+
+def test_excel_leads_with_real_dates_numbers_and_formulas(engine):
+    """An .xlsx export: date cells, phone numbers stored as numbers, a name that is a formula's text."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(
+        ["线索编号", "手机号", "客户姓名", "门店", "线索来源", "销售阶段", "意向级别", "留资时间", "试驾时间"]
+    )
+    sheet.append(
+        [
+            "X1",
+            13812345678,
+            "王小明",
+            "惠城店",
+            "汽车之家",
+            "试驾",
+            "H",
+            dt.datetime(2024, 3, 5, 9, 30),
+            dt.datetime(2024, 3, 9),
+        ]
+    )
+    sheet.append(["X2", 13912345678, '\'=HYPERLINK("x")', "惠城店", "抖音", "线索", "b", 45356, None])
+    buf = io.BytesIO()
+    book.save(buf)
+    res = imp.import_bytes(engine, buf.getvalue(), "leads", filename="leads.xlsx", now=NOW)
+    assert res.committed and (res.inserted, res.customers_created) == (2, 2), imp.report_frame(
+        res.issues, "en"
+    )
+    got = rows(
+        engine,
+        "SELECT l.external_id, c.phone, c.name, l.stage_reached, l.grade, l.created_at, l.test_drive_at "
+        "FROM leads l JOIN customers c ON c.id = l.customer_id ORDER BY l.external_id",
+    )
+    assert [g[:5] for g in got] == [
+        ("X1", "13812345678", "王小明", 4, "H"),
+        ("X2", "13912345678", '\'=HYPERLINK("x")', 0, "B"),
+    ]
+    assert [pd.Timestamp(g[5]) for g in got] == [pd.Timestamp("2024-03-05 09:30"), pd.Timestamp("2024-03-05")]
+    assert pd.Timestamp(got[0][6]) == pd.Timestamp("2024-03-09") and got[1][6] is None
+
+
+def test_every_problem_has_both_languages_and_a_fix():
+    import re
+
+    from core.importing.messages import TEXT
+
+    for key, (zh, en) in TEXT.items():
+        assert zh.strip() and en.strip(), key
+        assert sorted(re.findall(r"{(\w+)}", zh)) == sorted(re.findall(r"{(\w+)}", en)), key
+    row_problems = {k for k in TEXT if "." not in k}
+    assert {f"fix.{k}" for k in row_problems} <= set(TEXT)
+    for name in ("reading", "validate", "plan"):
+        source = (Path(imp.__file__).parent / f"{name}.py").read_text(encoding="utf-8")
+        codes = re.findall(r'ReadError\(\s*"([a-z_]+)"', source)
+        codes += re.findall(r'add_issues\(\s*[^,()]+(?:\([^)]*\))?,\s*[^,]+,\s*"([a-z_]+)"', source)
+        codes += re.findall(r'"(bad_[a-z]+|too_long)"', source)
+        assert codes, name
+        for code in codes:
+            assert code in TEXT or f"file.{code}" in TEXT, (name, code)
