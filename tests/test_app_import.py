@@ -206,3 +206,35 @@ def test_defeats_page_on_the_imported_maven_pipeline(real_db):
     at = _period(at, *PERIODS[0])
     assert at.title[0].value == "战败分析"
     assert at.info, "the empty state is shown"
+
+
+def test_a_shipped_mapping_file_drives_the_page(tmp_path):
+    """Maven's pipeline with its mapping JSON uploaded on the page: the columns, value maps and defaults apply."""
+    from conftest import MAPPINGS, REAL_DATA
+
+    src = REAL_DATA / "maven-crm-sales-opportunities" / "sales_pipeline.csv"
+    if not src.exists():
+        pytest.skip(f"real data set missing: {src}")
+    url = f"sqlite:///{tmp_path / 'i.sqlite'}"
+    at = open_page(url)
+    at.selectbox(key="import_kind").set_value("leads").run()
+    at.file_uploader(key="import_file").set_value(("sales_pipeline.csv", src.read_bytes(), "text/csv")).run()
+    mapping = (MAPPINGS / "maven-pipeline.leads.json").read_bytes()
+    at.file_uploader(key="import_mapping_file").set_value(("m.json", mapping, "application/json")).run()
+    assert not at.exception
+    chosen = {s.label: s.value for s in at.selectbox if s.key and s.key.startswith("map_")}
+    assert chosen["漏斗阶段"] == "deal_stage" and chosen["客户编号"] == "account"
+    button(at, "import_check").click().run()
+    figures = {m.label: m.value for m in at.metric}
+    pipeline = pd.read_csv(src)
+    assert figures["有效行"] == f"{len(pipeline):,}" and figures["有问题的行"] == "0"
+    assert figures["新建客户"] == f"{pipeline['account'].nunique() + pipeline['account'].isna().sum():,}"
+    button(at, "import_commit").click().run()
+    assert not at.exception and at.success
+    engine = open_database(url)
+    try:
+        with engine.connect() as conn:
+            won = conn.execute(sa.text("SELECT COUNT(*) FROM leads WHERE status = 'won'")).scalar_one()
+    finally:
+        engine.dispose()
+    assert won == int((pipeline["deal_stage"] == "Won").sum())
