@@ -29,6 +29,8 @@ from core.importing.store import (
 from core.importing.validate import Parsed
 from core.models import Base, Customer, Lead
 
+COMPARE_CHUNK = 200_000
+
 
 def plan_import(
     conn: Connection,
@@ -178,17 +180,27 @@ def _plan_customers(conn: Connection, v: pd.DataFrame, vid: dict, plan: Plan, no
     res.customers_created = res.inserted = len(new_ids)
     if len(new_ids):
         plan.writes.append(("insert", "customers", _new_customers(grouped.loc[new_ids], now)))
-    old_ids = grouped.index.difference(new_ids)
-    if len(old_ids):
-        table = Base.metadata.tables["customers"]
-        cols = list(grouped.columns)
-        where = Customer.id.in_([int(i) for i in old_ids]) if len(old_ids) < 5000 else None
+    old_ids = grouped.index.difference(new_ids)  # sorted
+    table = Base.metadata.tables["customers"]
+    cols = list(grouped.columns)
+    updates = []
+    # compared a slice of ids at a time: a re-import of a million customers would otherwise hold the
+    # whole stored table and its normalised copies at once
+    for lo in range(0, len(old_ids), COMPARE_CHUNK):
+        part = old_ids[lo : lo + COMPARE_CHUNK]
+        if len(part) < 5000:
+            where = Customer.id.in_([int(i) for i in part])
+        else:
+            where = Customer.id.between(int(part[0]), int(part[-1]))
         stored = stored_rows(conn, table, cols, where).set_index("id", drop=False)
-        upd, _, same = diff(conn, table, grouped.loc[old_ids], stored, keep_when_null=True)
-        res.customers_updated = res.updated = len(upd)
-        res.unchanged = same
+        upd, _, same = diff(conn, table, grouped.loc[part], stored, keep_when_null=True)
+        res.unchanged += same
         if len(upd):
-            plan.writes.append(("update", "customers", upd))
+            updates.append(upd)
+    if updates:
+        upd = pd.concat(updates)
+        res.customers_updated = res.updated = len(upd)
+        plan.writes.append(("update", "customers", upd))
 
 
 def _plan_spend(conn: Connection, v: pd.DataFrame, vid: dict, plan: Plan) -> None:
