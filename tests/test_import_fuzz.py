@@ -119,7 +119,7 @@ def fuzz_engine(tmp_path_factory):
     eng.dispose()
 
 
-@settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(max_examples=300, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(
     file=files(), only_valid=st.booleans(), crash=st.one_of(st.none(), st.integers(min_value=0, max_value=3))
 )

@@ -30,6 +30,12 @@ def resolve_customers(
     ...     pd.Series(["A", None, "B", None, "C"]), pd.Series([None, "139", "150", "150", None]), db)
     >>> ids.tolist(), new.tolist()
     ([1, 2, 3, 3, 4], [False, False, True, True, True])
+
+    Customer 2 has no external id: the first one that reaches it by phone (X) becomes its, with all its rows.
+
+    >>> ids, new, _ = resolve_customers(pd.Series(["X", "X", "Y"]), pd.Series(["139", "150", "139"]), db)
+    >>> ids.tolist(), new.tolist()
+    ([2, 2, 3], [False, False, True])
     """
     ext = ext.astype(object).where(ext.notna(), None)
     phone = phone.astype(object).where(phone.notna(), None)
@@ -46,7 +52,20 @@ def resolve_customers(
     other_ext = by_phone.map(lambda i: None if pd.isna(i) else id_ext.get(int(i)))
     usable = by_phone.notna() & (ext.isna() | other_ext.isna())
     take = ids.isna() & usable
+    # a stored customer without an external id takes the FIRST external id that reaches it by phone; a row
+    # with another external id is another customer
+    with_ext = take & ext.notna()
+    first_ext = ext[with_ext].groupby(by_phone[with_ext]).transform("first")
+    take.loc[first_ext.index[first_ext != ext[with_ext]]] = False
+    # ... and an external id goes to one stored customer only: the first it reaches
+    with_ext = take & ext.notna()
+    first_id = by_phone[with_ext].groupby(ext[with_ext]).transform("first")
+    take.loc[first_id.index[first_id != by_phone[with_ext]]] = False
     ids[take] = by_phone[take]
+    # every row of that external id is then that customer, whatever its phone
+    adopted = dict(zip(ext[take & ext.notna()], ids[take & ext.notna()], strict=True))
+    follow = ids.isna() & ext.isin(list(adopted))
+    ids[follow] = ext[follow].map(adopted).astype("Int64")
     new = ids.isna()
     next_id = int(existing["id"].max()) + 1 if len(existing) else 1
     if new.any():
