@@ -8,6 +8,7 @@ importing the same file twice changes nothing the second time.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -132,12 +133,30 @@ def stored_rows(conn: Connection, table: sa.Table, cols: list[str], where=None) 
 
 
 def fingerprints(v: pd.DataFrame, kind: str) -> pd.Series:
-    """A stable key for rows without an external id: a hash of the row's typed values."""
+    """A stable key for rows without an external id: SHA-1 of the kind and the row's typed values (field
+    names sorted), so the same row gives the same key in any later import and any pandas version.
+
+    Examples
+    --------
+    >>> v = pd.DataFrame({"at": pd.to_datetime(["2024-03-05"]), "amount": [128000.0], "customer_phone": ["138"]})
+    >>> fingerprints(v, "purchases").tolist()
+    ['h:470c0c2c0e6fa2f09307']
+    """
     cols = sorted(c for c in v.columns if c != "external_id")
-    text = v[cols].astype(str) if cols else pd.DataFrame(index=v.index)
-    text.insert(0, "_kind", kind)
-    hashes = pd.util.hash_pandas_object(text, index=False).to_numpy()
-    return pd.Series(["h:" + format(int(h), "016x") for h in hashes], index=v.index)
+    parts = [f"{c}=" + v[c].astype(object).map(_plain).astype(str) for c in cols]
+    joined = parts[0].str.cat(parts[1:], sep="\x1f") if parts else pd.Series("", index=v.index)
+    digest = [hashlib.sha1(f"{kind}\x1f{row}".encode()).hexdigest()[:20] for row in joined]
+    return pd.Series(["h:" + d for d in digest], index=v.index)
+
+
+def _plain(value: object) -> str:
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    if isinstance(value, float):
+        return repr(round(value, 2))
+    return str(value)
 
 
 def next_id(conn: Connection, table: sa.Table) -> int:
