@@ -49,7 +49,9 @@ def resolve_customers(
     ids = pd.Series(ext.map(ext2id), index=ext.index, dtype="Int64")
     by_phone = pd.Series(phone.map(phone2id), index=ext.index, dtype="Int64")
     # a phone match counts unless both sides carry different external ids
-    other_ext = by_phone.map(lambda i: None if pd.isna(i) else id_ext.get(int(i)))
+    matched = by_phone.dropna().astype(int)
+    other_ext = pd.Series(None, index=ext.index, dtype=object)
+    other_ext.loc[matched.index] = matched.map(id_ext).to_numpy()
     usable = by_phone.notna() & (ext.isna() | other_ext.isna())
     take = ids.isna() & usable
     # a stored customer without an external id takes the FIRST external id that reaches it by phone; a row
@@ -73,12 +75,16 @@ def resolve_customers(
         key = ("e:" + e.astype(str)).where(e.notna(), None)
         # a row without an external id joins the new customer that will STORE its phone (the first phone of
         # that customer's rows), so that importing the file again finds the same customer by phone
-        stored_phone = p[key.notna()].groupby(key[key.notna()], sort=False).first().dropna()
-        phone_to_key = {}
-        for k, ph in stored_phone.items():
-            phone_to_key.setdefault(ph, k)
-        key = key.where(key.notna(), p.map(phone_to_key))
-        key = key.where(key.notna(), "p:" + p.astype(str))
+        phone_only = key.isna()
+        if phone_only.any():
+            # only the keyed rows that share a phone with a phone-only row matter (fast on a million rows)
+            keyed = key.notna() & p.isin(set(p[phone_only].dropna()))
+            stored_phone = p[keyed].groupby(key[keyed], sort=False).first().dropna()
+            phone_to_key: dict = {}
+            for k, ph in stored_phone.items():
+                phone_to_key.setdefault(ph, k)
+            key = key.where(~phone_only, p.map(phone_to_key))
+            key = key.where(key.notna(), "p:" + p.astype(str))
         codes, _ = pd.factorize(key)
         ids[new] = codes + next_id
         next_id += int(codes.max()) + 1 if len(codes) else 0

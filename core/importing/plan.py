@@ -173,7 +173,18 @@ def _plan_customers(conn: Connection, v: pd.DataFrame, vid: dict, plan: Plan, no
     cid, new, _ = resolve_customers(rb.col(v, "external_id"), rb.col(v, "phone"), existing)
     attrs = _customer_attrs(v, vid)
     attrs["id"] = cid.to_numpy()
-    grouped = attrs.groupby("id", sort=False).first()
+    if attrs["id"].is_unique:  # nothing to merge: skip the (slow) group-by of a million rows
+        grouped = attrs.set_index("id")
+    else:
+        grouped = attrs.groupby("id", sort=False).first()
+    if len(existing) and "phone" in grouped:
+        # a stored customer whose current phone is on one of its rows keeps it: otherwise a row found by that
+        # phone would look for another customer when the same file is imported again
+        stored_phone = pd.Series(existing["phone"].to_numpy(), index=existing["id"].to_numpy())
+        on_a_row = (attrs["phone"] == attrs["id"].map(stored_phone)).fillna(False).astype(bool)
+        keep = grouped.index.intersection(pd.Index(attrs.loc[on_a_row, "id"].unique()))
+        if len(keep):
+            grouped.loc[keep, "phone"] = stored_phone.reindex(keep).to_numpy()
     res = plan.result
     res.merged = len(attrs) - len(grouped)
     new_ids = pd.Index(cid[new].unique())
