@@ -46,46 +46,59 @@ def resolve_customers(
         zip(with_phone["phone"][::-1], with_phone["id"][::-1], strict=True)
     )  # the oldest customer wins
     id_ext = dict(zip(existing["id"], existing["external_id"], strict=True))
+    keyed = ext.notna()
     ids = pd.Series(ext.map(ext2id), index=ext.index, dtype="Int64")
-    by_phone = pd.Series(phone.map(phone2id), index=ext.index, dtype="Int64")
-    # a phone match counts unless both sides carry different external ids
+    # 1. rows with an external id: by that id, else by phone (adopting a stored customer without one)
+    by_phone = pd.Series(phone.map(phone2id), index=ext.index, dtype="Int64").where(keyed)
     matched = by_phone.dropna().astype(int)
     other_ext = pd.Series(None, index=ext.index, dtype=object)
     other_ext.loc[matched.index] = matched.map(id_ext).to_numpy()
-    usable = by_phone.notna() & (ext.isna() | other_ext.isna())
-    take = ids.isna() & usable
+    take = ids.isna() & by_phone.notna() & other_ext.isna()
     # a stored customer without an external id takes the FIRST external id that reaches it by phone; a row
     # with another external id is another customer
-    with_ext = take & ext.notna()
-    first_ext = ext[with_ext].groupby(by_phone[with_ext]).transform("first")
-    take.loc[first_ext.index[first_ext != ext[with_ext]]] = False
+    first_ext = ext[take].groupby(by_phone[take]).transform("first")
+    take.loc[first_ext.index[first_ext != ext[take]]] = False
     # ... and an external id goes to one stored customer only: the first it reaches
-    with_ext = take & ext.notna()
-    first_id = by_phone[with_ext].groupby(ext[with_ext]).transform("first")
-    take.loc[first_id.index[first_id != by_phone[with_ext]]] = False
+    first_id = by_phone[take].groupby(ext[take]).transform("first")
+    take.loc[first_id.index[first_id != by_phone[take]]] = False
     ids[take] = by_phone[take]
     # every row of that external id is then that customer, whatever its phone
-    adopted = dict(zip(ext[take & ext.notna()], ids[take & ext.notna()], strict=True))
+    adopted = dict(zip(ext[take], ids[take], strict=True))
     follow = ids.isna() & ext.isin(list(adopted))
     ids[follow] = ext[follow].map(adopted).astype("Int64")
-    new = ids.isna()
     next_id = int(existing["id"].max()) + 1 if len(existing) else 1
-    if new.any():
-        e, p = ext[new], phone[new]
-        key = ("e:" + e.astype(str)).where(e.notna(), None)
-        # a row without an external id joins the new customer that will STORE its phone (the first phone of
-        # that customer's rows), so that importing the file again finds the same customer by phone
-        phone_only = key.isna()
-        if phone_only.any():
-            # only the keyed rows that share a phone with a phone-only row matter (fast on a million rows)
-            keyed = key.notna() & p.isin(set(p[phone_only].dropna()))
-            stored_phone = p[keyed].groupby(key[keyed], sort=False).first().dropna()
-            phone_to_key: dict = {}
-            for k, ph in stored_phone.items():
-                phone_to_key.setdefault(ph, k)
-            key = key.where(~phone_only, p.map(phone_to_key))
-            key = key.where(key.notna(), "p:" + p.astype(str))
-        codes, _ = pd.factorize(key)
-        ids[new] = codes + next_id
-        next_id += int(codes.max()) + 1 if len(codes) else 0
+    fresh = ids.isna() & keyed
+    if fresh.any():
+        codes, _ = pd.factorize(ext[fresh])
+        ids[fresh] = codes + next_id
+        next_id += int(codes.max()) + 1
+    # 2. rows with only a phone: the oldest customer that will HAVE that phone after this import (a stored
+    # customer keeps its phone if one of its rows has it, else takes its rows' first), so that importing
+    # the same file again finds the same customer
+    loose = ~keyed & phone.notna()
+    if loose.any():
+        wanted = set(phone[loose])
+        rows = pd.DataFrame({"id": ids[keyed].astype(int), "phone": phone[keyed]}).dropna()
+        stored = dict(zip(existing["id"], existing["phone"], strict=True))
+        touched = rows.groupby("id", sort=False)["phone"]
+        after = touched.first()
+        keeps = rows[rows["phone"].to_numpy() == rows["id"].map(stored).to_numpy()]["id"].unique()
+        after.loc[after.index.isin(keeps)] = after.index[after.index.isin(keeps)].map(stored)
+        untouched = with_phone[~with_phone["id"].isin(after.index)]
+        holders = pd.concat(
+            [
+                pd.Series(untouched["id"].to_numpy(), index=untouched["phone"].to_numpy()),
+                pd.Series(after.index.to_numpy(), index=after.to_numpy()),
+            ]
+        )
+        holders = holders[holders.index.isin(wanted)]
+        oldest = holders.groupby(level=0).min()
+        ids[loose] = phone[loose].map(oldest).astype("Int64")
+        fresh = ids.isna() & loose
+        if fresh.any():
+            codes, _ = pd.factorize(phone[fresh])
+            ids[fresh] = codes + next_id
+            next_id += int(codes.max()) + 1
+    new = ids >= (int(existing["id"].max()) + 1 if len(existing) else 1)
+    new = new.fillna(False).astype(bool)
     return ids, new, next_id
