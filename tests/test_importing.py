@@ -156,6 +156,16 @@ def test_header_with_trailing_space_is_trimmed():
     assert table.headers == ["Dealer_No", "Phone"]
 
 
+def _zip_of(files: dict[str, bytes]) -> bytes:
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for name, content in files.items():
+            z.writestr(name, content)
+    return buf.getvalue()
+
+
 @pytest.mark.parametrize(
     ("data", "code"),
     [
@@ -166,6 +176,7 @@ def test_header_with_trailing_space_is_trimmed():
         (b"a,,b\n1,2,3\n", "blank_header"),
         (b"\x00\x01\x02PK garbage", "binary"),
         (b"PK\x03\x04not really a zip", "xlsx"),
+        (_zip_of({"hello.txt": b"not a workbook"}), "xlsx"),
         ("名字\n".encode("gbk") + b"\x81\x30\xff\xfe\xfa\n", "encoding"),
     ],
 )

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import io
-import zipfile
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -168,8 +167,8 @@ def read_xlsx_bytes(data: bytes) -> Table:
     """Read the first sheet of an Excel workbook (.xlsx); every cell as text (dates as ISO text)."""
     try:
         frame = pd.read_excel(io.BytesIO(data), sheet_name=0, dtype=object, engine="openpyxl")
-    except (zipfile.BadZipFile, ValueError, KeyError, OSError) as exc:
-        raise ReadError("xlsx", {"detail": " ".join(str(exc).split())[:200]}) from None
+    except Exception as exc:  # a broken or foreign workbook fails in many library-specific ways
+        raise ReadError("xlsx", {"detail": " ".join(str(exc).split())[:200] or type(exc).__name__}) from None
     if frame.columns.empty:
         raise ReadError("empty")
 
