@@ -13,7 +13,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from core import cli_facts, cli_features, cli_users
+from core import cli_facts, cli_features, cli_import, cli_users
 from core.bulk import NotEmptyError
 from core.db import (
     DatabaseError,
@@ -89,6 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_features.add_commands(sub)
     cli_users.add_commands(sub)
     cli_facts.add_commands(sub)
+    cli_import.add_commands(sub)
     return parser
 
 
@@ -187,6 +188,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cli_users.run(url, args)
         if args.command == "facts":
             return cli_facts.run(url, args)
+        if args.command == "import":
+            return cli_import.run(url, args)
         return _cmd_db(url, args)
     except DatabaseError as exc:
         print(f"error: {exc}", file=sys.stderr)

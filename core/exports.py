@@ -1,4 +1,5 @@
-"""Files people open in Excel: UTF-8 with a byte-order mark, and no cell a spreadsheet would run as a formula."""
+"""Files people open in Excel: UTF-8 with a byte-order mark, no cell a spreadsheet would run as a formula, and
+personal data masked unless the person downloading may see it (``show_pii``; masked by default)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,9 @@ from io import BytesIO
 from pathlib import Path
 
 import pandas as pd
+
+from core.models import pii_columns
+from core.privacy import mask_name, mask_phone
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -34,32 +38,93 @@ def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def write_csv(frame: pd.DataFrame, path: Path | str) -> None:
+def _pii_kinds() -> dict[str, str]:
+    kinds: dict[str, str] = {}
+    for cols in pii_columns().values():
+        for c in cols:
+            kinds[c] = "phone" if c == "phone" else "name" if c == "name" else "hidden"
+    # the column titles the pages show for them
+    kinds.update({"手机号": "phone", "Phone": "phone", "姓名": "name", "Name": "name"})
+    return kinds
+
+
+PII_KINDS = _pii_kinds()
+
+
+def _mask(value: object, kind: str) -> object:
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return value
+    text = str(value)
+    if "*" in text:  # already masked (e.g. a table the page shows masked)
+        return text
+    if kind == "phone":
+        return mask_phone(text)
+    if kind == "name":
+        return mask_name(text)
+    return "***"
+
+
+def mask_pii(frame: pd.DataFrame, pii: dict[str, str] | None = None) -> pd.DataFrame:
+    """A copy with personal data masked: phones keep 3 + 4 digits, names their first character, other
+    personal columns (gender, birth date, notes) become ``***``.
+
+    ``pii`` maps column → ``phone`` / ``name`` / ``hidden``; by default the columns flagged
+    ``info={"pii": True}`` in the models, by their names, and the titles 手机号/姓名 (Phone/Name).
+
+    Examples
+    --------
+    >>> mask_pii(pd.DataFrame({"name": ["王小明"], "phone": ["13812345678"], "n": ["x"]})).iloc[0].tolist()
+    ['王**', '138****5678', 'x']
+    """
+    kinds = PII_KINDS if pii is None else pii
+    out = frame.copy()
+    for col in out.columns:
+        kind = kinds.get(str(col))
+        if kind:
+            out[col] = out[col].astype(object).map(lambda v, k=kind: _mask(v, k))
+    return out
+
+
+def _shown(frame: pd.DataFrame, show_pii: bool, pii: dict[str, str] | None) -> pd.DataFrame:
+    return safe_frame(frame if show_pii else mask_pii(frame, pii))
+
+
+def write_csv(
+    frame: pd.DataFrame, path: Path | str, *, show_pii: bool = False, pii: dict[str, str] | None = None
+) -> None:
     """CSV for Excel users: utf-8-sig, text cells neutralised, written to a temporary file then renamed."""
     path = Path(path)
     tmp = path.with_name(path.name + ".part")
     try:
-        safe_frame(frame).to_csv(tmp, index=False, encoding="utf-8-sig")
+        _shown(frame, show_pii, pii).to_csv(tmp, index=False, encoding="utf-8-sig")
         tmp.replace(path)
     except BaseException:
         tmp.unlink(missing_ok=True)  # no half-written or orphaned temporary file after a failure
         raise
 
 
-def csv_bytes(frame: pd.DataFrame) -> bytes:
-    """A table as CSV for a download: utf-8-sig (Excel reads the Chinese right), formula-like text neutralised.
+def csv_bytes(frame: pd.DataFrame, *, show_pii: bool = False, pii: dict[str, str] | None = None) -> bytes:
+    """A table as CSV for a download: utf-8-sig (Excel reads the Chinese right), formula-like text neutralised,
+    personal data masked unless ``show_pii`` (the caller's permission; see ``mask_pii`` for ``pii``).
 
     Examples
     --------
     >>> csv_bytes(pd.DataFrame({"原因": ["价格", "=1+1"], "n": [2, 1]})).decode("utf-8-sig").splitlines()
     ['原因,n', '价格,2', "'=1+1,1"]
+    >>> csv_bytes(pd.DataFrame({"手机号": ["13812345678"]})).decode("utf-8-sig").splitlines()
+    ['手机号', '138****5678']
+    >>> csv_bytes(pd.DataFrame({"手机号": ["13812345678"]}), show_pii=True).decode("utf-8-sig").splitlines()
+    ['手机号', '13812345678']
     """
-    return safe_frame(frame).to_csv(index=False).encode("utf-8-sig")
+    return _shown(frame, show_pii, pii).to_csv(index=False).encode("utf-8-sig")
 
 
-def xlsx_bytes(frame: pd.DataFrame, *, sheet: str = "data") -> bytes:
-    """A table as an Excel workbook (one sheet, header row first; openpyxl), formula-like text neutralised."""
+def xlsx_bytes(
+    frame: pd.DataFrame, *, sheet: str = "data", show_pii: bool = False, pii: dict[str, str] | None = None
+) -> bytes:
+    """A table as an Excel workbook (one sheet, header row first; openpyxl), formula-like text neutralised,
+    personal data masked unless ``show_pii``."""
     buffer = BytesIO()
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-        safe_frame(frame).to_excel(writer, sheet_name=sheet[:31], index=False)
+        _shown(frame, show_pii, pii).to_excel(writer, sheet_name=sheet[:31], index=False)
     return buffer.getvalue()

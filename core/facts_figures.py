@@ -296,7 +296,10 @@ def overdue_follow_ups(facts: EventFacts, f: Filters, *, current: bool = True) -
     hit = np.searchsorted(keys, (pos.astype(np.int64) << KEY_SHIFT) | cutoff, side="left") - 1
     found = hit >= 0
     found[found] = (keys[hit[found]] >> KEY_SHIFT) == pos[found]
-    last_fu_s = np.where(found, (keys[np.maximum(hit, 0)] & ((1 << KEY_SHIFT) - 1)) - KEY_OFFSET, 0)
+    if len(keys):
+        last_fu_s = np.where(found, (keys[np.maximum(hit, 0)] & ((1 << KEY_SHIFT) - 1)) - KEY_OFFSET, 0)
+    else:  # no follow-ups at all (e.g. a CRM export of leads only): the first contact decides
+        last_fu_s = np.zeros(len(pos), dtype=np.int64)
     due_s = due[pos].astype("datetime64[s]").astype(np.int64)
     first = leads["first_contact_at"][pos]
     first_ok = ~np.isnat(first) & (first < at)

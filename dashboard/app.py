@@ -44,6 +44,9 @@ REGISTRY = (
     PageSpec("nav.review", "followup.py", "page.followup", ":material/alarm:", "followup", "follow_up"),
     PageSpec("nav.review", "customer.py", "page.customer", ":material/person:", "customer", "view_customer"),
     PageSpec("nav.data", "data.py", "page.data", ":material/storage:", "data", "import_data"),
+    PageSpec(
+        "nav.data", "data_import.py", "page.data_import", ":material/upload_file:", "import", "import_data"
+    ),
     PageSpec("nav.admin", "users.py", "page.users", ":material/group:", "users", "manage_users"),
     PageSpec("nav.admin", "audit.py", "page.audit", ":material/policy:", "audit", "view_audit"),
 )

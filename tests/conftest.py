@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import sqlalchemy as sa
 from hypothesis import settings
@@ -155,6 +156,50 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoDatabase]:
     eng = open_database(url)
     summary = generate(eng, customers=300, seed=7, as_of=DEMO_AS_OF)
     yield DemoDatabase(url=url, engine=eng, as_of=DEMO_AS_OF, summary=summary)
+    eng.dispose()
+
+
+REAL_DATA = PROJECT_ROOT.parent / "shared" / "data" / "real"
+MAPPINGS = PROJECT_ROOT / "core" / "importing" / "mappings"
+
+
+def import_real(engine: Engine, kind: str, source: str, mapping: str):
+    """Import one real data set's file with its shipped mapping; fails the test unless all of it went in."""
+    from core.importing import import_bytes, load_mapping, report_frame
+
+    path = REAL_DATA / source
+    if not path.exists():
+        pytest.skip(f"real data set missing: {path}")
+    res = import_bytes(
+        engine, path.read_bytes(), kind, filename=path.name, mapping=load_mapping(MAPPINGS / mapping, kind)
+    )
+    if not res.committed or res.error_rows:
+        pytest.fail(f"{source} did not import:\n{report_frame(res.issues, 'en').head(20).to_string()}")
+    return res
+
+
+@dataclass
+class RealDatabase:
+    """A SQLite database built by importing a real data set (Maven CRM: accounts, then the pipeline)."""
+
+    url: str
+    engine: Engine
+    pipeline: pd.DataFrame  # the source CSV as pandas reads it, for independent expected figures
+
+
+@pytest.fixture(scope="session")
+def real_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealDatabase]:
+    """Maven's CRM opportunities imported through core.importing with the shipped mappings. Read-only."""
+
+    path = tmp_path_factory.mktemp("real") / "maven.sqlite"
+    url = f"sqlite:///{path}"
+    eng = open_database(url)
+    import_real(
+        eng, "customers", "maven-crm-sales-opportunities/accounts.csv", "maven-accounts.customers.json"
+    )
+    import_real(eng, "leads", "maven-crm-sales-opportunities/sales_pipeline.csv", "maven-pipeline.leads.json")
+    pipeline = pd.read_csv(REAL_DATA / "maven-crm-sales-opportunities" / "sales_pipeline.csv")
+    yield RealDatabase(url=url, engine=eng, pipeline=pipeline)
     eng.dispose()
 
 

@@ -27,6 +27,7 @@ PAGES = {  # page file → the roles that may open it (the issue's role table)
     "followup": {"manager", "analyst", "staff"},
     "customer": {"admin", "manager", "analyst", "staff"},
     "data": {"admin", "manager"},
+    "data_import": {"admin", "manager"},
     "users": {"admin"},
     "audit": {"admin"},
 }
@@ -343,6 +344,7 @@ HOSTILE_TEXTS = [
             "followup",
             "customer",
             "data",
+            "data_import",
         )
     ]
     + [("admin", "users"), ("admin", "audit")],

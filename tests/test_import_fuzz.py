@@ -1,0 +1,218 @@
+"""Property-based fuzzing of imports with malformed files: wrong types, missing columns, broken encodings, huge
+fields, formula injection, quotes and line breaks in cells, crashes in the middle of writing.
+
+The property: every file either imports as its result says (the database grew by exactly the reported rows) or
+is rejected with a report (and the database did not change at all); no exception escapes, ever.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+from core import importing as imp
+from core.db import open_database
+from core.importing import commit
+from core.models import Base
+
+HEADERS = {
+    "customers": ["客户编号", "姓名", "手机号", "性别", "区域", "生日", "客户类型"],
+    "purchases": ["单号", "手机号", "客户编号", "门店", "消费日期", "金额", "消费类型"],
+}
+REQUIRED = {"customers": ["手机号"], "purchases": ["手机号", "门店", "消费日期", "金额"]}
+GOOD = {
+    "客户编号": st.sampled_from(["C1", "C2", "C3", "C-9", "外部001"]),
+    "姓名": st.sampled_from(["王小明", "李娜", "Ann", "惠州市鑫达实业有限公司"]),
+    "手机号": st.sampled_from(["13812345678", "+86 139-1234-5678", "8264678", "0086 150 0000 0000"]),
+    "性别": st.sampled_from(["男", "女", "M", "female"]),
+    "区域": st.sampled_from(["惠城区", "博罗县", "Aurora"]),
+    "生日": st.sampled_from(["1990-01-05", "1985/3/4", "1979年12月1日", "30000"]),
+    "客户类型": st.sampled_from(["个人", "企业", "person"]),
+    "单号": st.sampled_from(["P1", "P2", "P3", "P4"]),
+    "门店": st.sampled_from(["惠城店", "博罗店"]),
+    "消费日期": st.sampled_from(["2024-03-05", "2024/3/6", "45356"]),
+    "金额": st.sampled_from(["128000", "12.8万", "1,280.50", "¥300"]),
+    "消费类型": st.sampled_from(["新车", "保养", "insurance"]),
+}
+BAD = st.one_of(
+    st.just(""),
+    st.sampled_from(
+        ['=HYPERLINK("http://evil","x")', "+cmd|' /C calc'!A0", "@SUM(1)", "-1+2", "明天", "abc", "NaN"]
+    ),
+    st.text(min_size=0, max_size=20),
+    st.text(alphabet='王李张刘abc,"\n\r\t;', min_size=0, max_size=12),
+    st.integers(min_value=-(10**15), max_value=10**15).map(str),
+    st.floats(allow_nan=True, allow_infinity=True).map(str),
+    st.integers(min_value=200, max_value=3000).map(lambda n: "长" * n),  # longer than any column
+)
+
+
+@st.composite
+def files(draw):
+    kind = draw(st.sampled_from(sorted(HEADERS)))
+    extra = draw(st.lists(st.sampled_from(HEADERS[kind]), max_size=len(HEADERS[kind]), unique=True))
+    headers = list(dict.fromkeys([*REQUIRED[kind], *extra]))
+    if draw(st.integers(min_value=0, max_value=6)) == 0:  # now and then a required column is missing
+        headers.remove(draw(st.sampled_from(REQUIRED[kind])))
+    headers = list(draw(st.permutations(headers))) if headers else ["x"]
+    n = draw(
+        st.one_of(st.just(0), st.integers(min_value=1, max_value=8), st.integers(min_value=1, max_value=8))
+    )
+    rows = []
+    for _ in range(n):
+        rows.append([draw(BAD) if draw(st.integers(0, 7)) == 0 else draw(GOOD.get(h, BAD)) for h in headers])
+    buf = io.StringIO()
+    csv.writer(buf).writerows([headers, *rows])
+    text = buf.getvalue()
+    encoding = draw(st.sampled_from(["utf-8", "utf-8-sig", "gbk", "gb18030", "utf-16"]))
+    data = text.encode(encoding, errors="replace")
+    damage = draw(st.sampled_from(["none"] * 6 + ["bytes", "truncate", "nul"]))
+    if damage == "bytes" and data:
+        at = draw(st.integers(min_value=0, max_value=len(data) - 1))
+        data = data[:at] + draw(st.binary(min_size=1, max_size=6)) + data[at:]
+    elif damage == "truncate":
+        data = data[: draw(st.integers(min_value=0, max_value=len(data)))]
+    elif damage == "nul":
+        data = data + b"\x00"
+    return kind, data
+
+
+def _counts(engine) -> dict[str, int]:
+    with engine.connect() as conn:
+        return {
+            t.name: conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one()
+            for t in Base.metadata.sorted_tables
+        }
+
+
+@contextlib.contextmanager
+def crash_after(writes: int | None):
+    """Make the n-th table write of an import raise, as a crash or a full disk would."""
+    if writes is None:
+        yield
+        return
+    real, seen = commit.insert_frame, [0]
+
+    def failing(conn, name, frame):
+        seen[0] += 1
+        if seen[0] > writes:
+            raise OSError("simulated crash while writing")
+        return real(conn, name, frame)
+
+    commit.insert_frame = failing
+    try:
+        yield
+    finally:
+        commit.insert_frame = real
+
+
+@pytest.fixture(scope="module")
+def template_db(tmp_path_factory) -> Path:
+    """An empty database at the newest schema, copied for every example (cheaper than migrating each time)."""
+    path = tmp_path_factory.mktemp("fuzz") / "template.sqlite"
+    eng = open_database(f"sqlite:///{path}")
+    with eng.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    eng.dispose()
+    return path
+
+
+@contextlib.contextmanager
+def fresh_engine(template: Path):
+    """Each example gets its own database, so a failure reproduces and shrinks."""
+    folder = Path(tempfile.mkdtemp(dir=template.parent))
+    shutil.copy(template, folder / "f.sqlite")
+    eng = open_database(f"sqlite:///{folder / 'f.sqlite'}")
+    try:
+        yield eng
+    finally:
+        eng.dispose()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def fuzz_engine(tmp_path_factory):
+    eng = open_database(f"sqlite:///{tmp_path_factory.mktemp('fuzz-bytes') / 'f.sqlite'}")
+    yield eng
+    eng.dispose()
+
+
+@settings(max_examples=200, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(
+    earlier=st.lists(files(), max_size=3),
+    file=files(),
+    only_valid=st.booleans(),
+    crash=st.one_of(st.none(), st.integers(min_value=0, max_value=3)),
+)
+def test_every_file_imports_as_reported_or_is_rejected_whole(template_db, earlier, file, only_valid, crash):
+    """On a database that earlier (random) files may already have filled."""
+    with fresh_engine(template_db) as engine:
+        for kind, data in earlier:
+            imp.import_bytes(engine, data, kind, only_valid=True)
+        _check_one_import(engine, file, only_valid, crash)
+
+
+def _check_one_import(fuzz_engine, file, only_valid, crash) -> None:
+    kind, data = file
+    before = _counts(fuzz_engine)
+    crashed = False
+    with crash_after(crash):
+        try:
+            res = imp.import_bytes(fuzz_engine, data, kind, only_valid=only_valid)
+        except OSError as exc:
+            assert "simulated crash" in str(exc)
+            crashed = True
+    after = _counts(fuzz_engine)
+    event(
+        "crashed"
+        if crashed
+        else "file rejected"
+        if res.file_rejected
+        else "committed"
+        if res.committed
+        else "rows rejected"
+    )
+    if crashed:
+        assert after == before, "a crash left part of an import behind"
+        return
+    if res.file_rejected:  # unreadable, or the headers do not fit: one file-level problem, nothing written
+        assert not res.committed and after == before
+        assert len(res.issues) == 1 and imp.report_frame(res.issues, "en").iloc[0, 3]
+        return
+    assert res.rows == res.valid_rows + res.error_rows
+    bad_rows = set(res.issues["row"].dropna().astype(int))
+    assert len(bad_rows) == res.error_rows
+    assert all(2 <= r <= res.rows + 1 for r in bad_rows)
+    if not res.committed:
+        assert after == before, "a rejected file changed the database"
+        assert len(res.issues) or res.valid_rows == 0
+        if res.rows and not res.valid_rows:
+            assert len(res.issues), "nothing imported and no report saying why"
+        return
+    assert only_valid or res.error_rows == 0
+    table = "customers" if kind == "customers" else "purchases"
+    assert after[table] - before[table] == res.inserted
+    if kind == "purchases":
+        assert after["customers"] - before["customers"] == res.customers_created
+    # importing the same bytes again changes nothing
+    again = imp.import_bytes(fuzz_engine, data, kind, only_valid=True)
+    assert again.inserted == 0 and again.customers_created == 0 and again.updated == 0
+    assert _counts(fuzz_engine) == after
+
+
+@settings(max_examples=40)
+@given(st.binary(max_size=400))
+def test_random_bytes_never_escape_as_an_exception(fuzz_engine, data):
+    before = _counts(fuzz_engine)
+    res = imp.import_bytes(fuzz_engine, data, "customers")
+    if not res.committed:
+        assert _counts(fuzz_engine) == before
