@@ -21,8 +21,9 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from core import audit as audit_log
 from core.db import write_transaction
-from core.models import AuditLog, ScoringScheme, TierAssignment, TierOverride
+from core.models import ScoringScheme, TierAssignment, TierOverride
 
 REASON_MAX = 256
 
@@ -84,16 +85,8 @@ def check_reason(reason: str | None) -> str:
 def audit(
     conn: Connection, actor: str, action: str, object_type: str, object_id: int, detail: dict, at: dt.datetime
 ) -> None:
-    conn.execute(
-        sa.insert(AuditLog),
-        {
-            "at": at,
-            "actor": actor,
-            "action": action,
-            "object_type": object_type,
-            "object_id": str(object_id),
-            "detail": detail,
-        },
+    audit_log.record(
+        conn, actor=actor, action=action, object_type=object_type, object_id=object_id, detail=detail, at=at
     )
 
 

@@ -16,9 +16,10 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from core import audit
 from core.bulk import insert_frame
 from core.db import write_transaction
-from core.models import AuditLog, ScoringScheme, TierAssignment
+from core.models import ScoringScheme, TierAssignment
 from core.scheme import Problem, SchemeError, Scored, check
 
 
@@ -77,16 +78,14 @@ def published(*, conn: Connection, population: str) -> SchemeVersion | None:
 def _audit(
     conn: Connection, actor: str, action: str, scheme_id: int, detail: dict[str, Any], at: dt.datetime
 ) -> None:
-    conn.execute(
-        sa.insert(AuditLog),
-        {
-            "at": at,
-            "actor": actor,
-            "action": action,
-            "object_type": "scoring_scheme",
-            "object_id": str(scheme_id),
-            "detail": detail,
-        },
+    audit.record(
+        conn,
+        actor=actor,
+        action=action,
+        object_type="scoring_scheme",
+        object_id=scheme_id,
+        detail=detail,
+        at=at,
     )
 
 

@@ -10,7 +10,6 @@ import streamlit as st
 from sqlalchemy.engine import Engine
 
 from core import overview as ov
-from core import tier_report
 from core.db import DatabaseError, mask_url, open_database
 from core.models import Channel, Meta, Region, Store
 from core.settings import SECRETS_PATH, Settings, load_settings
@@ -119,12 +118,6 @@ def data_extent(_engine: Engine, version: str):
 
 
 @st.cache_data(show_spinner=False, ttl=600)
-def overview(_engine: Engine, version: str, filters: ov.Filters, latest_day) -> dict:
-    with _engine.connect() as conn:
-        return ov.overview(conn=conn, filters=filters, latest_day=latest_day)
-
-
-@st.cache_data(show_spinner=False, ttl=600)
 def meta(_engine: Engine, version: str) -> dict[str, str]:
     with _engine.connect() as conn:
         return {row[0]: row[1] for row in conn.execute(sa.select(Meta.key, Meta.value))}
@@ -134,20 +127,6 @@ def meta(_engine: Engine, version: str) -> dict[str, str]:
 def published_scheme(_engine: Engine, version: str, population: str = "owners") -> dict | None:
     with _engine.connect() as conn:
         return ov.published_scheme(conn=conn, population=population)
-
-
-@st.cache_data(show_spinner=False, ttl=600)
-def tiers_by_region(_engine: Engine, version: str, filters: ov.Filters) -> pd.DataFrame:
-    with _engine.connect() as conn:
-        return tier_report.tiers_by_region(conn=conn, filters=filters)
-
-
-@st.cache_data(show_spinner=False, ttl=600)
-def tier_members(
-    _engine: Engine, version: str, filters: ov.Filters, tier: str | None, show_pii: bool = False
-) -> pd.DataFrame:
-    with _engine.connect() as conn:
-        return tier_report.tier_members(conn=conn, filters=filters, tier=tier, show_pii=show_pii)
 
 
 @st.cache_data(show_spinner=False, ttl=600)
