@@ -20,8 +20,10 @@ if demo and accounts == 0:  # a demo database made before accounts existed
 
 if accounts == 0:
     version = db.data_version(engine)
-    if not db.customer_count(engine, version):
-        demo_widget.show(engine, key="demo_login")  # an empty database: nothing to protect yet
+    # the zero-set-up start: an empty embedded database may get demo data (and with it the demo accounts)
+    # before anyone signs in; a configured database never does, so no one can plant known passwords in it
+    if not db.customer_count(engine, version) and db.settings().is_default_sqlite:
+        demo_widget.show(engine, key="demo_login")
     st.info(t("auth.no_accounts"))
     st.code("python -m core users add --role admin NAME", language="bash")
     st.stop()

@@ -111,8 +111,23 @@ def test_a_database_without_accounts_says_how_to_make_the_first_admin(tmp_path):
     at = app(url).run()
     assert not at.exception
     assert "python -m core users add --role admin NAME" in [c.value for c in at.code]
-    assert at.button(key="FormSubmitter:demo_login_form-生成演示数据") if False else True
     assert not at.text_input  # no login form: there is nobody to log in as
+    # a configured (not the embedded default) database gets no anonymous demo-data offer: filling it would
+    # create the demo accounts, whose passwords everyone knows
+    assert not at.button and not at.number_input
+
+
+def test_the_embedded_default_database_offers_demo_data_before_any_account(tmp_path, monkeypatch):
+    """The README's zero-set-up start: an empty default SQLite file may get demo data from the login page."""
+    from core import settings
+
+    monkeypatch.setattr(settings, "DEFAULT_SQLITE_PATH", tmp_path / "default.sqlite")
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.session_state["lang"] = "zh"
+    at.run()
+    assert not at.exception
+    assert at.number_input(key="demo_login_n")  # the demo form
+    assert "python -m core users add --role admin NAME" in [c.value for c in at.code]
 
 
 def test_a_real_database_shows_no_demo_accounts(tmp_path):
