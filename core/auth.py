@@ -435,7 +435,9 @@ def current_user(
     if not token:
         return None
     at = _now(now)
-    with write_transaction(engine) as conn:
+    # a plain read: every rerun of every session checks its user, and on SQLite a write transaction would take
+    # the database's write lock each time (and wait behind a long import); write only when there is a change
+    with engine.connect() as conn:
         row = conn.execute(
             sa.select(
                 UserSession.id,
@@ -453,15 +455,17 @@ def current_user(
         ).first()
         if row is None or row.ended_at is not None or not row.active:
             return None
-        if at - row.last_seen_at > dt.timedelta(minutes=idle_minutes):
+        show = role_show_pii(conn=conn)[row.role]
+    if at - row.last_seen_at > dt.timedelta(minutes=idle_minutes):
+        with write_transaction(engine) as conn:
             conn.execute(sa.update(UserSession).where(UserSession.id == row.id).values(ended_at=at))
             audit.record(
                 conn, actor=row.name, action="logout.idle", object_type="user", object_id=row.name, at=at
             )
-            return None
-        if at - row.last_seen_at >= dt.timedelta(seconds=TOUCH_SECONDS):  # not a write on every rerun
+        return None
+    if at - row.last_seen_at >= dt.timedelta(seconds=TOUCH_SECONDS):  # not a write on every rerun
+        with write_transaction(engine) as conn:
             conn.execute(sa.update(UserSession).where(UserSession.id == row.id).values(last_seen_at=at))
-        show = role_show_pii(conn=conn)[row.role]
     return CurrentUser(row.user_id, row.name, row.display_name, row.role, row.advisor_id, show)
 
 

@@ -168,7 +168,9 @@ class Lead(Base):
     __tablename__ = "leads"
     __table_args__ = (Index("ix_leads_created_store", "created_at", "store_id"),)
     id: Mapped[int] = mapped_column(primary_key=True)
-    external_id: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)  # source system's key
+    external_id: Mapped[str | None] = mapped_column(
+        String(64), unique=True, index=True
+    )  # source system's key
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
     store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"))
     advisor_id: Mapped[int | None] = mapped_column(ForeignKey("advisors.id"), index=True)
@@ -196,7 +198,9 @@ class FollowUp(Base):
 
     __tablename__ = "follow_ups"
     id: Mapped[int] = mapped_column(primary_key=True)
-    external_id: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)  # source system's key
+    external_id: Mapped[str | None] = mapped_column(
+        String(64), unique=True, index=True
+    )  # source system's key
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
     lead_id: Mapped[int | None] = mapped_column(ForeignKey("leads.id"), index=True)
     advisor_id: Mapped[int | None] = mapped_column(ForeignKey("advisors.id"))
@@ -212,7 +216,9 @@ class Purchase(Base):
 
     __tablename__ = "purchases"
     id: Mapped[int] = mapped_column(primary_key=True)
-    external_id: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)  # source system's key
+    external_id: Mapped[str | None] = mapped_column(
+        String(64), unique=True, index=True
+    )  # source system's key
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
     store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"))
     lead_id: Mapped[int | None] = mapped_column(ForeignKey("leads.id"))
@@ -228,7 +234,9 @@ class Defeat(Base):
 
     __tablename__ = "defeats"
     id: Mapped[int] = mapped_column(primary_key=True)
-    external_id: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)  # source system's key
+    external_id: Mapped[str | None] = mapped_column(
+        String(64), unique=True, index=True
+    )  # source system's key
     lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id"), unique=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
     advisor_id: Mapped[int | None] = mapped_column(ForeignKey("advisors.id"))

@@ -240,3 +240,22 @@ def test_users_cli(sqlite_url):
         and "scrypt" not in listed
     )
     assert cli(sqlite_url, "passwd", "ghost", "--password-stdin", stdin="long-enough\n").returncode == 2
+
+
+def test_checking_a_session_does_not_take_the_write_lock(sqlite_url):
+    """Every rerun checks its user: while another writer holds SQLite's write lock the check still answers."""
+    import sqlite3
+
+    from core.db import open_database
+
+    engine = open_database(sqlite_url)
+    auth.create_user(engine, name="li", role="analyst", password="li-password", actor="test", now=T0)
+    token = auth.login(engine, name="li", password="li-password", now=T0)
+    blocker = sqlite3.connect(sqlite_url.removeprefix("sqlite:///"), timeout=0)
+    blocker.execute("BEGIN IMMEDIATE")  # e.g. a long import in another process
+    try:
+        assert auth.current_user(engine, token, now=T0 + dt.timedelta(seconds=5)).name == "li"
+    finally:
+        blocker.rollback()
+        blocker.close()
+    engine.dispose()
