@@ -6,9 +6,10 @@ million customers; reading them once and filtering numpy arrays costs millisecon
 (portable SQLAlchemy Core, in chunks, so the load never holds a million Python row objects at once) into:
 
 - ``EventFacts``: leads (with their customer's region), defeats (with their lead's store, channel, model
-  and advisor), follow-up times per lead, each customer's last new-car purchase, customers' region, store and
-  first channel, and the names of regions, stores, channels and advisors;
-- ``TierFacts``: the owners schemes' tier assignments (history included).
+  and advisor), follow-up times per lead, each customer's last new-car purchase, the new-car purchases linked
+  to a lead (amount and gross profit, for channel ROI), customers' region, store and first channel, and the
+  names of regions, stores, channels and advisors;
+- ``TierFacts``: the owners schemes' tier assignments (history included, with the scheme version of each).
 
 Columns are numpy arrays: ids ``int32`` (``-1`` for NULL), codes of categories ``int16`` with their category
 strings, times ``datetime64[us]`` (``NaT`` for NULL). Customers' names and phones are not held (the few rows
@@ -43,7 +44,7 @@ from core.models import (
     TierAssignment,
 )
 
-FORMAT = 2  # bump when the arrays' layout changes: snapshots of another format are ignored
+FORMAT = 3  # bump when the arrays' layout changes: snapshots of another format are ignored
 EVENT_TABLES = ("customers", "leads", "defeats", "follow_ups", "purchases")
 TIER_TABLES = ("tier_assignments", "scoring_schemes")
 CHUNK_ROWS = 200_000
@@ -75,7 +76,7 @@ def facts_key(conn: Connection) -> str:
     >>> from core.db import open_database
     >>> with open_database("sqlite://").connect() as conn:
     ...     facts_key(conn=conn)
-    'f2:None|None|None|None|None|None'
+    'f3:None|None|None|None|None|None'
     """
     in_place = conn.execute(sa.text(f"SELECT MAX(id) FROM audit_log WHERE {IN_PLACE_ACTIONS}")).scalar()
     return f"f{FORMAT}:" + _max_ids(conn, EVENT_TABLES) + f"|{in_place}"
@@ -124,12 +125,15 @@ class EventFacts:
     customer_store: np.ndarray
     customer_channel: np.ndarray
     last_new_car: np.ndarray  # datetime64[us], NaT without a new-car purchase
+    # new-car purchases linked to a lead: lead_id (int32), amount and gross_profit (float64), by purchase id
+    purchases: dict[str, np.ndarray] = field(default_factory=dict)
     # reference names: table → DataFrame id, name, name_en (advisors: id, name)
     names: dict[str, pd.DataFrame] = field(default_factory=dict)
 
     @property
     def nbytes(self) -> int:
         arrays = [*self.leads.values(), *self.defeats.values(), self.follow_up_keys, self.last_new_car]
+        arrays += list(self.purchases.values())
         arrays += [self.customer_region, self.customer_store, self.customer_channel]
         arrays += [c.codes for c in (*self.lead_categories.values(), *self.defeat_categories.values())]
         return int(sum(a.nbytes for a in arrays))
@@ -145,6 +149,7 @@ class TierFacts:
     score: np.ndarray  # float64
     effective_from: np.ndarray  # datetime64[us]
     effective_to: np.ndarray  # datetime64[us], NaT while in force
+    scheme_id: np.ndarray  # int32: the scheme version that made the assignment
 
     @property
     def nbytes(self) -> int:
@@ -157,6 +162,7 @@ class TierFacts:
                     self.score,
                     self.effective_from,
                     self.effective_to,
+                    self.scheme_id,
                 )
             )
         )
@@ -359,6 +365,20 @@ def _read_last_new_car(conn: Connection, size: int) -> np.ndarray:
     return _dense(ids, at, size, np.datetime64("NaT"), "datetime64[us]")
 
 
+def _read_purchases(conn: Connection) -> dict[str, np.ndarray]:
+    q = (
+        sa.select(Purchase.lead_id, Purchase.amount, Purchase.gross_profit)
+        .where(Purchase.kind == "new_car", Purchase.lead_id.is_not(None))
+        .order_by(Purchase.id)
+    )
+
+    def money(values) -> np.ndarray:
+        return pd.Series(values, dtype=object).astype(float).to_numpy(dtype=np.float64)
+
+    chunks = _read(conn, q, {"lead_id": _ints(np.int32), "amount": money, "gross_profit": money})
+    return {c: chunks.array(c) for c in chunks.columns}
+
+
 def read_names(conn: Connection) -> dict[str, pd.DataFrame]:
     """Names of regions, stores and channels (id, name, name_en) and advisors (id, name)."""
     out = {
@@ -411,6 +431,7 @@ def read_event_facts(conn: Connection, key: str) -> EventFacts:
         customer_store=store,
         customer_channel=channel,
         last_new_car=_read_last_new_car(conn, len(region)),
+        purchases=_read_purchases(conn),
         names=read_names(conn),
     )
 
@@ -432,6 +453,7 @@ def read_tier_facts(conn: Connection, key: str) -> TierFacts:
             TierAssignment.score,
             TierAssignment.effective_from,
             TierAssignment.effective_to,
+            TierAssignment.scheme_id,
         )
         .where(
             TierAssignment.scheme_id.in_(
@@ -446,6 +468,7 @@ def read_tier_facts(conn: Connection, key: str) -> TierFacts:
         "score": lambda v: pd.Series(v, dtype=object).to_numpy(dtype=np.float64),
         "effective_from": to_times,
         "effective_to": to_times,
+        "scheme_id": _ints(np.int32),
     }
     chunks = _read(conn, q, spec)
     return TierFacts(
@@ -455,6 +478,7 @@ def read_tier_facts(conn: Connection, key: str) -> TierFacts:
         score=chunks.array("score"),
         effective_from=chunks.array("effective_from"),
         effective_to=chunks.array("effective_to"),
+        scheme_id=chunks.array("scheme_id"),
     )
 
 

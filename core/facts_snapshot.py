@@ -180,6 +180,7 @@ def save_events(folder: Path, facts: EventFacts) -> Path | None:
     out["customer_store"] = facts.customer_store
     out["customer_channel"] = facts.customer_channel
     out["last_new_car"] = facts.last_new_car
+    out.update({f"purchases.{k}": v for k, v in facts.purchases.items()})
     # no names: advisors' names are personal data and stay out of files; they are read with the snapshot
     return _save(folder, "events", facts.key, out)
 
@@ -211,6 +212,7 @@ def load_events(folder: Path, key: str) -> EventFacts | None:
             customer_store=a["customer_store"],
             customer_channel=a["customer_channel"],
             last_new_car=a["last_new_car"],
+            purchases={k[10:]: v for k, v in a.items() if k.startswith("purchases.")},
         )
     except KeyError:
         return None
@@ -223,6 +225,7 @@ def save_tiers(folder: Path, facts: TierFacts) -> Path | None:
         "score": facts.score,
         "effective_from": facts.effective_from,
         "effective_to": facts.effective_to,
+        "scheme_id": facts.scheme_id,
     }
     _put_categories(out, "tier", facts.tier)
     return _save(folder, "tiers", facts.key, out)
@@ -241,6 +244,7 @@ def load_tiers(folder: Path, key: str) -> TierFacts | None:
             score=a["score"],
             effective_from=a["effective_from"],
             effective_to=a["effective_to"],
+            scheme_id=a["scheme_id"],
         )
     except KeyError:
         return None

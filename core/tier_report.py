@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -82,6 +83,7 @@ def tier_members(
 #   latest from another (as the scoring lab's version comparison does).
 
 UNTIERED = "__untiered__"
+DENSE_IDS = 50_000_000  # customer ids up to this are paired through a dense array (8 bytes × id per side)
 REGION_MISSING = "—"
 _REGION_COLUMNS = [
     "region_id",
@@ -139,8 +141,25 @@ def tier_order(labels: list[str], *frames: pd.DataFrame) -> list[str]:
     >>> tier_order(["高价值", "普通"], pd.DataFrame({"tier": ["普通", "A"]}))
     ['高价值', '普通', 'A']
     """
-    found = set().union(*(set(f["tier"].dropna()) for f in frames)) if frames else set()
+    found = set().union(*(set(f["tier"].dropna().unique()) for f in frames)) if frames else set()
     return list(labels) + sorted(found - set(labels))
+
+
+def _tier_codes(tiers: pd.Series, order: list[str]) -> np.ndarray:
+    """Position of each tier in ``order`` (int64; -1 for a missing tier), without a Python loop per row."""
+    index = pd.Index(order, dtype=object)
+    if isinstance(tiers.dtype, pd.CategoricalDtype):  # recode the few categories, then take by code
+        lookup = index.get_indexer(tiers.cat.categories.astype(object))
+        codes = tiers.cat.codes.to_numpy()
+        if not len(lookup):
+            return np.full(len(codes), -1, dtype=np.int64)
+        return np.where(codes >= 0, lookup[np.maximum(codes, 0)], -1).astype(np.int64)
+    return index.get_indexer(tiers.astype(object)).astype(np.int64)
+
+
+def _region_codes(region_ids: pd.Series) -> np.ndarray:
+    """Region ids as int64 with -1 for a customer without a region."""
+    return pd.to_numeric(region_ids, errors="coerce").fillna(-1).to_numpy(dtype=np.int64)
 
 
 def regions(*, conn: Connection) -> pd.DataFrame:
@@ -188,27 +207,34 @@ def region_tiers_from_frames(
     3    博罗县    B                 0          0       0    0.0            0.0
     """
     tiers = tier_order(labels, now, before)
-    keys = pd.concat([now["region_id"], before["region_id"]]).astype(object)
-    present = sorted({int(k) for k in keys if pd.notna(k)})
-    region_keys: list[int | None] = [*present, *([None] if keys.isna().any() else [])]
+    codes = np.concatenate([_region_codes(now["region_id"]), _region_codes(before["region_id"])])
+    present = [int(k) for k in np.unique(codes) if k >= 0]
+    region_keys: list[int | None] = [*present, *([None] if (codes < 0).any() else [])]
     names = region_names.set_index("id")
 
-    def counts(frame: pd.DataFrame) -> pd.Series:
-        key = frame["region_id"].astype(object).where(frame["region_id"].notna(), -1)
-        return frame.assign(key=key).groupby(["key", "tier"]).size()
+    position = {k: i for i, k in enumerate(-1 if r is None else r for r in region_keys)}
+    lookup = np.asarray(sorted(position), dtype=np.int64)
+    slot = np.asarray([position[k] for k in sorted(position)], dtype=np.int64)
+
+    def counts(frame: pd.DataFrame) -> np.ndarray:
+        """Customers per (region, tier) as a matrix in the order of ``region_keys`` × ``tiers``."""
+        if frame.empty or not len(lookup):
+            return np.zeros((len(region_keys), len(tiers)), dtype=np.int64)
+        regions_ = slot[np.searchsorted(lookup, _region_codes(frame["region_id"]))]
+        tiers_ = _tier_codes(frame["tier"], tiers)
+        keep = tiers_ >= 0
+        flat = regions_[keep] * len(tiers) + tiers_[keep]
+        return np.bincount(flat, minlength=len(region_keys) * len(tiers)).reshape(len(region_keys), -1)
 
     c_now, c_before = counts(now), counts(before)
     rows = []
-    for r in region_keys:
-        k = -1 if r is None else r
+    for i, r in enumerate(region_keys):
         if r is not None and r in names.index:
             name, name_en = names.loc[r, "name"], names.loc[r, "name_en"]
         else:
             name = name_en = REGION_MISSING
-        for tier in tiers:
-            rows.append(
-                (r, name, name_en, tier, int(c_before.get((k, tier), 0)), int(c_now.get((k, tier), 0)))
-            )
+        for j, tier in enumerate(tiers):
+            rows.append((r, name, name_en, tier, int(c_before[i, j]), int(c_now[i, j])))
     out = pd.DataFrame(rows, columns=_REGION_COLUMNS[:6])
     out["region_id"] = pd.Series([None if pd.isna(r) else int(r) for r in out["region_id"]], dtype=object)
     out["change"] = out["customers"] - out["customers_before"]
@@ -280,15 +306,44 @@ def transition_from_frames(
     """
     rows_a = [*tier_order(labels_a, a), UNTIERED]
     rows_b = [*tier_order(labels_b, b), UNTIERED]
-    both = a[["customer_id", "tier"]].merge(b[["customer_id", "tier"]], on="customer_id", how="outer")
-    pairs = both.fillna({"tier_x": UNTIERED, "tier_y": UNTIERED}).groupby(["tier_x", "tier_y"]).size()
+    _, x, y = _paired(a, b, rows_a, rows_b)
+    pairs = np.bincount(x * len(rows_b) + y, minlength=len(rows_a) * len(rows_b)).reshape(len(rows_a), -1)
     out = [
-        (x, y, int(pairs.get((x, y), 0)))
-        for x in rows_a
-        for y in rows_b
-        if not (x == UNTIERED and y == UNTIERED)
+        (tx, ty, int(pairs[i, j]))
+        for i, tx in enumerate(rows_a)
+        for j, ty in enumerate(rows_b)
+        if not (tx == UNTIERED and ty == UNTIERED)
     ]
     return pd.DataFrame(out, columns=["from_tier", "to_tier", "customers"]).astype({"customers": "int64"})
+
+
+def _paired(
+    a: pd.DataFrame, b: pd.DataFrame, rows_a: list[str], rows_b: list[str]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every customer on either side (ascending id, one row per customer and side) with the position of their
+    tier in ``rows_a`` and in ``rows_b`` (the last position, ``UNTIERED``, where that side has none)."""
+    ids_a = a["customer_id"].to_numpy(dtype=np.int64)
+    ids_b = b["customer_id"].to_numpy(dtype=np.int64)
+    code_a = _tier_codes(a["tier"], rows_a)
+    code_a[code_a < 0] = len(rows_a) - 1
+    code_b = _tier_codes(b["tier"], rows_b)
+    code_b[code_b < 0] = len(rows_b) - 1
+    top = max(int(ids_a.max()) if len(ids_a) else 0, int(ids_b.max()) if len(ids_b) else 0)
+    low = min(int(ids_a.min()) if len(ids_a) else 0, int(ids_b.min()) if len(ids_b) else 0)
+    if low >= 0 and top <= DENSE_IDS:  # database ids: a dense array by id is one pass, no sort
+        x = np.full(top + 1, len(rows_a) - 1, dtype=np.int64)
+        y = np.full(top + 1, len(rows_b) - 1, dtype=np.int64)
+        present = np.zeros(top + 1, dtype=bool)
+        x[ids_a], y[ids_b] = code_a, code_b
+        present[ids_a] = present[ids_b] = True
+        ids = np.flatnonzero(present)
+        return ids, x[ids], y[ids]
+    ids = np.union1d(ids_a, ids_b)
+    x = np.full(len(ids), len(rows_a) - 1, dtype=np.int64)
+    y = np.full(len(ids), len(rows_b) - 1, dtype=np.int64)
+    x[np.searchsorted(ids, ids_a)] = code_a
+    y[np.searchsorted(ids, ids_b)] = code_b
+    return ids, x, y
 
 
 def transition_members_from_frames(
@@ -303,11 +358,12 @@ def transition_members_from_frames(
     >>> transition_members_from_frames(a, b, "A", UNTIERED), transition_members_from_frames(a, b, UNTIERED, "B")
     ([2], [4])
     """
-    both = a[["customer_id", "tier"]].merge(b[["customer_id", "tier"]], on="customer_id", how="outer")
-    both = both.fillna({"tier_x": UNTIERED, "tier_y": UNTIERED})
-    return sorted(
-        int(c) for c in both.loc[(both["tier_x"] == from_tier) & (both["tier_y"] == to_tier), "customer_id"]
-    )
+    rows_a = [*tier_order([], a), UNTIERED]
+    rows_b = [*tier_order([], b), UNTIERED]
+    if from_tier not in rows_a or to_tier not in rows_b:
+        return []
+    ids, x, y = _paired(a, b, rows_a, rows_b)
+    return ids[(x == rows_a.index(from_tier)) & (y == rows_b.index(to_tier))].tolist()
 
 
 def published_versions(*, conn: Connection, population: str = "owners") -> pd.DataFrame:

@@ -15,7 +15,9 @@ import sqlalchemy as sa
 import streamlit as st
 from sqlalchemy.engine import Engine
 
+from core import channel_roi as cr
 from core import facts as cf
+from core import facts_analysis as fa
 from core import facts_figures as ff
 from core import facts_snapshot as snap
 from core.models import Customer
@@ -157,3 +159,46 @@ def tier_members(
 ) -> pd.DataFrame:
     """A tier's customers, best first (as :func:`core.tier_report.tier_members`), from the facts."""
     return _tier_members(engine, keys(engine), f, tier, show_pii)
+
+
+# ---- channel ROI and tiers by region -------------------------------------------------------------------------
+# Frames of up to a million rows, shared read-only by the pages' pure functions (which never modify their
+# inputs): st.cache_resource hands out the object itself, where st.cache_data would copy it on every rerun.
+
+
+@st.cache_data(show_spinner=False, ttl=600)
+def _roi_reference(_engine: Engine, version: str) -> fa.RoiReference:
+    with _engine.connect() as conn:
+        return fa.roi_reference(conn=conn)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _roi_frames(url: str, key: str, version: str, f: Filters) -> cr.RoiFrames:
+    return fa.roi_frames(_events(url, key), f, _roi_reference(db._engine(url), version))
+
+
+def roi_frames(engine: Engine, version: str, f: Filters) -> cr.RoiFrames:
+    """What the channel ROI figures are computed from (as :func:`core.channel_roi.roi_frames`), from the
+    facts and the spend rows (read once per data version)."""
+    return _roi_frames(_url(engine), keys(engine)[0], version, f)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _tiers_at(url: str, keys_: tuple[str, str], f: Filters, at: dt.datetime) -> pd.DataFrame:
+    return fa.tiers_at(_tiers(url, keys_[1]), _events(url, keys_[0]), f, at)
+
+
+def tiers_at(engine: Engine, f: Filters, at: dt.datetime) -> pd.DataFrame:
+    """Each filtered customer's owners tier in force at ``at`` (as :func:`core.tier_report.tiers_at`)."""
+    return _tiers_at(_url(engine), keys(engine), f, at)
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _version_tiers(url: str, keys_: tuple[str, str], f: Filters, scheme_id: int) -> pd.DataFrame:
+    return fa.version_tiers(_tiers(url, keys_[1]), _events(url, keys_[0]), f, scheme_id)
+
+
+def version_tiers(engine: Engine, f: Filters, scheme_id: int) -> pd.DataFrame:
+    """Each filtered customer's latest assignment from one owners scheme version (as
+    :func:`core.tier_report.version_tiers`); the facts hold the owners schemes only."""
+    return _version_tiers(_url(engine), keys(engine), f, scheme_id)

@@ -9,6 +9,7 @@ import streamlit as st
 from core import channel_roi as cr
 from dashboard import access, filters
 from dashboard import analysis_data as data
+from dashboard import facts as dfacts
 from dashboard.analysis_views import (
     apply_click,
     chart_and_table,
@@ -46,7 +47,7 @@ engine, version, f = filters.analysis_page(demo_key="demo_roi")
 viewer = access.require("view_analytics")  # personal data as the role may see it
 en = language() == "en"
 months = cr.months_of(f)
-frames = data.roi_frames(engine, version, f)
+frames = dfacts.roi_frames(engine, version, f)
 per_month = cr.channel_months_from_frames(frames, f)
 st.caption(t("roi.caption", first=f"{months[0]:%Y-%m}", last=f"{months[-1]:%Y-%m}", start=f.start, end=f.end))
 activity = per_month[["leads", "visits", "deals"]].to_numpy().sum() + per_month["spend_reported"].sum()

@@ -10,6 +10,7 @@ import streamlit as st
 from core import tier_report as tr
 from dashboard import access, db, filters
 from dashboard import analysis_data as data
+from dashboard import facts as dfacts
 from dashboard.analysis_views import (
     apply_click,
     chart_and_table,
@@ -33,8 +34,8 @@ en = language() == "en"
 scheme = db.published_scheme(engine, version)
 labels = list(scheme["params"].get("labels", [])) if scheme else []
 before_day = tr.year_before(f.end)
-now = data.tiers_at(engine, version, f, f.end_dt)
-before = data.tiers_at(engine, version, f, tr.end_of_day(before_day))
+now = dfacts.tiers_at(engine, f, f.end_dt)
+before = dfacts.tiers_at(engine, f, tr.end_of_day(before_day))
 side_label = {"now": t("regions.side.now", day=f.end), "before": t("regions.side.before", day=before_day)}
 st.caption(t("regions.caption", end=f.end, before=before_day))
 if now.empty and before.empty:
@@ -43,7 +44,7 @@ if now.empty and before.empty:
 
 owner_schemes = [labels, *data.published_versions(engine, version, "owners")["labels"]]
 # the published scheme's tiers first, then those of earlier versions (newest first) that still occur
-found = set(now["tier"]) | set(before["tier"])
+found = set(now["tier"].unique()) | set(before["tier"].unique())
 order = [x for x in dict.fromkeys(x for s in owner_schemes for x in s) if x in labels or x in found]
 yoy = tr.region_tiers_from_frames(now, before, data.regions(engine, version), order)
 tiers = tr.tier_order(order, now, before)
@@ -133,7 +134,7 @@ if points:
 st.subheader(t("regions.concentration"), help=t("regions.concentration.help"))
 conc = yoy.pivot_table(index="region_name", columns="tier", values="concentration", sort=False, dropna=False)
 # the tiers customers have at the period's end (an earlier version's tiers would be empty columns)
-conc = conc.reindex(columns=[x for x in tiers if x in set(now["tier"])] or tiers)
+conc = conc.reindex(columns=[x for x in tiers if x in set(now["tier"].unique())] or tiers)
 heat = go.Figure(
     go.Heatmap(
         z=conc.to_numpy(),
@@ -222,11 +223,11 @@ if mode == "dates":
         )
     with m2:
         day_b = st.date_input(t("regions.migration.to_day"), value=f.end, key=lang_key("regions_day_b"))
-    side_a = data.tiers_at(engine, version, mf, tr.end_of_day(day_a))
-    side_b = data.tiers_at(engine, version, mf, tr.end_of_day(day_b))
+    side_a = dfacts.tiers_at(engine, mf, tr.end_of_day(day_a))
+    side_b = dfacts.tiers_at(engine, mf, tr.end_of_day(day_b))
     # each side's tiers in the page's order (published scheme first), only those that occur on that side
-    labels_a = [x for x in order if x in set(side_a["tier"])]
-    labels_b = [x for x in order if x in set(side_b["tier"])]
+    labels_a = [x for x in order if x in set(side_a["tier"].unique())]
+    labels_b = [x for x in order if x in set(side_b["tier"].unique())]
     name_a, name_b = str(day_a), str(day_b)
     short_a, short_b = name_a, name_b
 else:
@@ -256,8 +257,10 @@ else:
         st.info(t("regions.migration.pick_two"))
         st.stop()
     a_id, b_id = sorted(pick, key=lambda i: int(by_id.loc[i, "version"]))
-    side_a = data.version_tiers(engine, version, mf, a_id)
-    side_b = data.version_tiers(engine, version, mf, b_id)
+    if population == "owners":  # the owners' assignments are in the facts; the leads' are read per version
+        side_a, side_b = (dfacts.version_tiers(engine, mf, i) for i in (a_id, b_id))
+    else:
+        side_a, side_b = (data.version_tiers(engine, version, mf, i) for i in (a_id, b_id))
     labels_a, labels_b = list(by_id.loc[a_id, "labels"]), list(by_id.loc[b_id, "labels"])
     name_a, name_b = vlabel[a_id], vlabel[b_id]
     short_a, short_b = (f"v{int(by_id.loc[i, 'version'])}" for i in (a_id, b_id))
