@@ -221,7 +221,7 @@ class Purchase(Base):
     )  # source system's key
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
     store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"))
-    lead_id: Mapped[int | None] = mapped_column(ForeignKey("leads.id"))
+    lead_id: Mapped[int | None] = mapped_column(ForeignKey("leads.id"), index=True)
     kind: Mapped[str] = mapped_column(String(16))  # one of PURCHASE_KINDS
     at: Mapped[dt.date] = mapped_column(Date, index=True)
     amount: Mapped[float] = mapped_column(Numeric(14, 2))

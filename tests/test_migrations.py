@@ -23,7 +23,7 @@ def model_tables() -> set[str]:
 
 
 def test_head_is_single_known_revision():
-    assert head_revision() == "0005_import"
+    assert head_revision() == "0006_purchase_lead_index"
 
 
 def test_upgrade_from_the_first_version_keeps_data_and_gains_precision(empty_engine):
