@@ -26,7 +26,7 @@ def layout(fig: go.Figure, height: int = 400) -> go.Figure:
 
 
 def downloads(frame: pd.DataFrame, name: str, key: str) -> None:
-    """CSV and Excel downloads of exactly the table shown (built once per table, audited)."""
+    """CSV and Excel downloads of exactly the table shown (CSV cached per table, Excel built on click; audited)."""
     table_view.downloads(frame, name, key)
 
 

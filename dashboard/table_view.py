@@ -33,10 +33,18 @@ def _csv(frame: pd.DataFrame) -> bytes:
     return exports.csv_bytes(frame, show_pii=True)  # masked already as the viewer's role requires
 
 
-@st.cache_data(show_spinner=False, max_entries=64, ttl=600)
-def _xlsx(frame: pd.DataFrame, sheet: str) -> bytes:
-    # openpyxl takes ~0.1 s for a 500-row list: build each file once, not on every rerun of the page
-    return exports.xlsx_bytes(frame, sheet=sheet, show_pii=True)  # masked already, as shown
+def _xlsx(frame: pd.DataFrame, sheet: str):
+    """The Excel file, built when the button is clicked (Streamlit runs the callable on its own thread).
+
+    openpyxl takes 50-100 ms per table even for a few hundred rows; built eagerly, a page of six tables spent
+    most of a filter change's rerun writing workbooks nobody had asked for. The frame is copied, so a later
+    rerun cannot change what an earlier click downloads."""
+    frame = frame.copy()
+
+    def build() -> bytes:
+        return exports.xlsx_bytes(frame, sheet=sheet, show_pii=True)  # masked already, as shown
+
+    return build
 
 
 def downloads(frame: pd.DataFrame, name: str, key: str) -> None:
