@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 import streamlit as st
@@ -157,3 +158,21 @@ def tier_members(
 ) -> pd.DataFrame:
     """A tier's customers, best first (as :func:`core.tier_report.tier_members`), from the facts."""
     return _tier_members(engine, keys(engine), f, tier, show_pii)
+
+
+@st.cache_data(show_spinner=False, ttl=600, max_entries=64)
+def _overview_ids(
+    _engine: Engine, keys_: tuple[str, str], f: Filters, latest_day, figure: str, tier: str | None
+) -> np.ndarray:
+    url = _url(_engine)
+    return ff.overview_figure_ids(
+        _events(url, keys_[0]), _tiers(url, keys_[1]), f, figure, latest_day=latest_day, tier=tier
+    )
+
+
+def overview_ids(
+    engine: Engine, f: Filters, latest_day: dt.date | None, figure: str, tier: str | None = None
+) -> np.ndarray:
+    """The lead ids (customer ids for a tier) behind one overview figure, from the facts
+    (:func:`core.facts_figures.overview_figure_ids`): as many as the figure."""
+    return _overview_ids(engine, keys(engine), f, latest_day, figure, tier)
