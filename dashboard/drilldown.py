@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 from core import drilldown
 from dashboard import access, customer_links
 from dashboard.i18n import language, t
-from dashboard.table_view import downloads
+from dashboard.table_view import EMPTY, downloads
 
 
 @st.cache_data(show_spinner=False, ttl=600, max_entries=50)
@@ -57,7 +57,11 @@ def _show(engine: Engine, version: str, ids: Sequence[int], read, *, title: str,
     if "stage" in shown:
         shown["stage"] = shown["stage"].map(lambda s: t(f"funnel.stage.{s}"))
     shown = shown.rename(columns={c: t(f"drill.col.{c}") for c in frame.columns})
-    customer_links.table(shown, frame["customer_id"].tolist(), key=f"{key}_table")
+    # an unknown region, channel or advisor reads "—" on screen (Streamlit writes a grey "None"), an empty cell
+    # in the downloads
+    texts = [c for c in shown.columns if shown[c].dtype == object or pd.api.types.is_string_dtype(shown[c])]
+    on_screen = shown.assign(**{c: shown[c].where(shown[c].notna(), EMPTY) for c in texts})
+    customer_links.table(on_screen, frame["customer_id"].tolist(), key=f"{key}_table")
     downloads(shown, key, key)
     return shown
 

@@ -404,3 +404,21 @@ def test_the_drill_down_in_english(demo_db):
         "Customer id", "Name", "Phone", "Region", "Store", "First channel", "Advisor", "Intended model",
     ]  # fmt: skip
     assert at.markdown[-1].value == "**Tiered customers · High value (2026-06-01 to 2026-06-30)**"
+
+
+def test_an_unknown_channel_reads_a_dash_on_screen_and_an_empty_cell_in_the_download(
+    demo_db, sqlite_file, served
+):
+    no_channel = {
+        r[0] for r in sqlite_file.execute("SELECT id FROM customers WHERE first_channel_id IS NULL")
+    }
+    at = page(demo_db.url, JUNE, role="analyst")
+    at.selectbox(key="overview_drill.zh").set_value("tier:普通").run()
+    table = drill_table(at)
+    blank = table["客户编号"].isin(no_channel)
+    assert blank.sum() > 0
+    assert (table.loc[blank, "首次来源渠道"] == "—").all()
+    assert not table.isna().any().any()  # no grey "None" anywhere in the list
+    csv = pd.read_csv(BytesIO(served(at, "overview_drill_csv")), encoding="utf-8-sig")
+    assert csv.loc[blank.to_numpy(), "首次来源渠道"].isna().all()
+    assert "—" not in served(at, "overview_drill_csv").decode("utf-8-sig")
