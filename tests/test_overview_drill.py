@@ -422,3 +422,26 @@ def test_an_unknown_channel_reads_a_dash_on_screen_and_an_empty_cell_in_the_down
     csv = pd.read_csv(BytesIO(served(at, "overview_drill_csv")), encoding="utf-8-sig")
     assert csv.loc[blank.to_numpy(), "首次来源渠道"].isna().all()
     assert "—" not in served(at, "overview_drill_csv").decode("utf-8-sig")
+
+
+def test_without_a_published_scheme_the_lead_figures_still_list_their_customers(tmp_path):
+    url = f"sqlite:///{tmp_path / 'draft.sqlite'}"
+    engine = open_database(url)
+    try:
+        generate(engine, customers=80, seed=5, as_of=AS_OF)
+        with engine.begin() as conn:
+            conn.execute(sa.text("UPDATE scoring_schemes SET status = 'draft'"))
+        at = page(url, ov.Filters(dt.date(2025, 7, 1), AS_OF))
+        assert not at.exception
+        assert "还没有已发布的分级方案。" in [i.value for i in at.info]
+        box = at.selectbox(key="overview_drill.zh")
+        assert [o.split("：")[0] for o in box.options] == [
+            "新增线索",
+            "期内签约订车",
+            "期内交车",
+            "期内战败",
+            "逾期未跟进",
+        ]
+        assert drill_count(at)[1] == metric_value(at, "新增线索") > 0
+    finally:
+        engine.dispose()
