@@ -111,7 +111,7 @@ names = {
     "overdue": t("kpi.overdue"),
 }
 counts = {k: int(cur[k]) for k in names}
-tier_labels = tiers["tier"].tolist() if scheme is not None else []
+tier_labels = tiers["tier"].tolist()  # empty without a published scheme
 for label, n in zip(tier_labels, tiers["customers"], strict=True):
     names[f"tier:{label}"] = t("overview.fig.tier", tier=tier_label(label))
     counts[f"tier:{label}"] = int(n)
