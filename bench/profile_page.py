@@ -26,7 +26,9 @@ def show(title: str, top: int) -> None:
     stats = yappi.get_func_stats()
     stats.sort("ttot", "desc")
     for s in list(stats)[:top]:
-        print(f"{s.ttot:8.3f} {s.tsub:8.3f} {s.ncall:8d}  {s.module.replace(str(ROOT) + '/', '')}:{s.lineno} {s.name}")
+        print(
+            f"{s.ttot:8.3f} {s.tsub:8.3f} {s.ncall:8d}  {s.module.replace(str(ROOT) + '/', '')}:{s.lineno} {s.name}"
+        )
 
 
 def main() -> None:

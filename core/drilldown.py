@@ -1,4 +1,5 @@
-"""The customers behind a figure: one row per lead, personal data masked unless the viewer may see it."""
+"""The customers behind a figure: one row per lead (:func:`lead_customers`) or per customer (:func:`customers`),
+personal data masked unless the viewer may see it."""
 
 from __future__ import annotations
 
@@ -93,3 +94,74 @@ def lead_customers(
         out["phone"] = out["phone"].map(mask_phone)
         out["advisor"] = out["advisor"].map(lambda x: mask_name(x) if x else x)
     return out[COLUMNS]
+
+
+CUSTOMER_COLUMNS = [
+    "customer_id",
+    "name",
+    "phone",
+    "region",
+    "store",
+    "first_channel",
+    "advisor",
+    "intended_model",
+]
+
+
+def customers(
+    *, conn: Connection, customer_ids: list[int], show_pii: bool = False, lang: str = "zh"
+) -> pd.DataFrame:
+    """The listed customers with their region, store, first channel, advisor and intended model.
+
+    Parameters
+    ----------
+    conn : Connection
+        An open connection.
+    customer_ids : list of int
+        The customers, in the order to show them (callers cap the list, e.g. at ``LIMIT``).
+    show_pii : bool
+        Show names and phones (and advisors' names) unmasked.
+    lang : {"zh", "en"}
+        Language of region, store and channel names.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``CUSTOMER_COLUMNS``, one row per known customer in the order of ``customer_ids``.
+
+    Examples
+    --------
+    >>> from core.db import open_database
+    >>> with open_database("sqlite://").connect() as conn:
+    ...     list(customers(conn=conn, customer_ids=[]).columns) == CUSTOMER_COLUMNS
+    True
+    """
+    if not customer_ids:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in CUSTOMER_COLUMNS})
+    suffix = "name_en" if lang == "en" else "name"
+    q = (
+        sa.select(
+            Customer.id.label("customer_id"),
+            Customer.name,
+            Customer.phone,
+            getattr(Region, suffix).label("region"),
+            getattr(Store, suffix).label("store"),
+            getattr(Channel, suffix).label("first_channel"),
+            Advisor.name.label("advisor"),
+            Customer.intended_model,
+        )
+        .select_from(Customer)
+        .outerjoin(Region, Region.id == Customer.region_id)
+        .outerjoin(Store, Store.id == Customer.store_id)
+        .outerjoin(Channel, Channel.id == Customer.first_channel_id)
+        .outerjoin(Advisor, Advisor.id == Customer.advisor_id)
+        .where(Customer.id.in_([int(x) for x in customer_ids]))
+    )
+    out = pd.DataFrame(conn.execute(q).all(), columns=CUSTOMER_COLUMNS)
+    order = {int(x): i for i, x in enumerate(dict.fromkeys(int(x) for x in customer_ids))}
+    out = out.sort_values("customer_id", key=lambda s: s.map(order)).reset_index(drop=True)
+    if not show_pii:
+        out["name"] = out["name"].map(mask_name)
+        out["phone"] = out["phone"].map(mask_phone)
+        out["advisor"] = out["advisor"].map(lambda x: mask_name(x) if x else x)
+    return out

@@ -23,7 +23,7 @@ from sqlalchemy.engine import Connection
 
 from core import channel_roi as cr
 from core.facts import EventFacts, TierFacts
-from core.facts_figures import _in, _nullable_ids, _t, _text, _times, _tier_rows
+from core.facts_figures import _in, _nullable_ids, _t, _text, _tier_rows, _times
 from core.models import Channel, ChannelSpend, Store
 from core.overview import Filters
 

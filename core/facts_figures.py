@@ -445,3 +445,139 @@ __all__ = [
     "tier_members",
     "tiers_by_region",
 ]
+
+
+# ---- the leads and customers behind the overview's figures (its drill-down) ---------------------------------
+# Each function applies exactly the masks of the count it lists (lead_figures, overdue_follow_ups,
+# tier_counts), so the list is as long as the figure; tests/test_overview_drill.py checks both that and the
+# lists themselves against plain SQL.
+
+LEAD_FIGURE_TIMES = {
+    "leads": "created_at",
+    "orders": "order_at",
+    "delivered": "delivery_at",
+    "defeated": "defeated_at",
+}
+OVERVIEW_DRILL_FIGURES = (*LEAD_FIGURE_TIMES, "overdue", "tier")
+
+
+def lead_figure_ids(facts: EventFacts, f: Filters, figure: str) -> np.ndarray:
+    """The leads behind one count of :func:`lead_figures`, newest first (by that event's time, then id).
+
+    Parameters
+    ----------
+    facts : EventFacts
+    f : Filters
+    figure : {"leads", "orders", "delivered", "defeated"}
+        Leads created, ordered, delivered or defeated in the period.
+
+    Returns
+    -------
+    numpy.ndarray
+        Lead ids (int64); as many as ``lead_figures(facts, f)[figure]``.
+
+    Examples
+    --------
+    >>> from core.db import open_database
+    >>> from core.facts import facts_key, read_event_facts
+    >>> with open_database("sqlite://").connect() as conn:
+    ...     facts = read_event_facts(conn, facts_key(conn))
+    >>> lead_figure_ids(facts, Filters(dt.date(2026, 1, 1), dt.date(2026, 1, 31)), "orders").tolist()
+    []
+    """
+    if figure not in LEAD_FIGURE_TIMES:
+        raise ValueError(f"no lead figure {figure!r}; one of {sorted(LEAD_FIGURE_TIMES)}")
+    leads = facts.leads
+    column = LEAD_FIGURE_TIMES[figure]
+    idx = np.flatnonzero(lead_mask(facts, f) & _between(leads[column], f))
+    ids = leads["id"][idx].astype(np.int64)
+    return ids[np.lexsort((-ids, -leads[column][idx].astype(np.int64)))]
+
+
+def overdue_lead_ids(facts: EventFacts, f: Filters, *, current: bool = True) -> np.ndarray:
+    """The leads :func:`overdue_follow_ups` counts (the same conditions), longest without contact first
+    (never contacted first), then by id.
+
+    ``current``: the stored last contact (the period ends on the data's last day), else the last contact
+    before the period's end rebuilt from the follow-ups, as :func:`overdue_follow_ups` does.
+
+    Examples
+    --------
+    >>> from core.db import open_database
+    >>> from core.facts import facts_key, read_event_facts
+    >>> with open_database("sqlite://").connect() as conn:
+    ...     facts = read_event_facts(conn, facts_key(conn))
+    >>> overdue_lead_ids(facts, Filters(dt.date(2026, 1, 1), dt.date(2026, 1, 31)), current=False).tolist()
+    []
+    """
+    leads = facts.leads
+    at = _t(f.end_dt)
+    days = _grade_days(facts)
+    base = lead_mask(facts, f) & (leads["created_at"] < at) & (days > 0)
+    due = at - days.astype("timedelta64[D]").astype("timedelta64[us]")
+    if current:
+        status = facts.lead_categories["status"]
+        base &= status.codes == status.code_of("open")
+        last = leads["last_contact_at"]
+        pos = np.flatnonzero(base & (np.isnat(last) | (last < due)))
+        last_s = last[pos].astype("datetime64[s]").astype(np.int64)  # NaT: the smallest int64, so first
+    else:
+        delivery, defeated = leads["delivery_at"], leads["defeated_at"]
+        base &= (np.isnat(delivery) | (delivery >= at)) & (np.isnat(defeated) | (defeated >= at))
+        pos = np.flatnonzero(base)
+        cutoff = int(np.datetime64(f.end_dt, "s").astype(np.int64)) + KEY_OFFSET
+        keys = facts.follow_up_keys
+        hit = np.searchsorted(keys, (pos.astype(np.int64) << KEY_SHIFT) | cutoff, side="left") - 1
+        found = hit >= 0
+        found[found] = (keys[hit[found]] >> KEY_SHIFT) == pos[found]
+        if len(keys):
+            last_fu_s = np.where(found, (keys[np.maximum(hit, 0)] & ((1 << KEY_SHIFT) - 1)) - KEY_OFFSET, 0)
+        else:
+            last_fu_s = np.zeros(len(pos), dtype=np.int64)
+        due_s = due[pos].astype("datetime64[s]").astype(np.int64)
+        first = leads["first_contact_at"][pos]
+        first_ok = ~np.isnat(first) & (first < at)
+        overdue = np.where(found, last_fu_s < due_s, ~first_ok | (first < due[pos]))
+        never = np.iinfo(np.int64).min
+        first_s = np.where(first_ok, first.astype("datetime64[s]").astype(np.int64), never)
+        last_s = np.where(found, last_fu_s, first_s)[overdue]
+        pos = pos[overdue]
+    ids = leads["id"][pos].astype(np.int64)
+    return ids[np.lexsort((ids, last_s))]
+
+
+def tier_customer_ids(
+    tiers: TierFacts, facts: EventFacts, f: Filters, tier: str, at: dt.datetime | None = None
+) -> np.ndarray:
+    """The customers :func:`tier_counts` counts for ``tier`` (assignments in force at ``at``, default the
+    period's end), best score first, then by customer id (as :func:`tier_members` lists them)."""
+    rows = _tier_rows(tiers, facts, f, at or f.end_dt)
+    rows = rows[tiers.tier.codes[rows] == tiers.tier.code_of(tier)]
+    cust = tiers.customer_id[rows].astype(np.int64)
+    return cust[np.lexsort((cust, -tiers.score[rows]))]
+
+
+def overview_figure_ids(
+    facts: EventFacts,
+    tiers: TierFacts,
+    f: Filters,
+    figure: str,
+    *,
+    latest_day: dt.date | None = None,
+    tier: str | None = None,
+) -> np.ndarray:
+    """The ids behind one figure of :func:`overview` for the period ``f``: lead ids for ``figure`` in
+    ``LEAD_FIGURE_TIMES`` and "overdue" (current state when the period ends on or after ``latest_day``, as
+    :func:`overview` decides), customer ids of ``tier`` for "tier"."""
+    if figure in LEAD_FIGURE_TIMES:
+        return lead_figure_ids(facts, f, figure)
+    if figure == "overdue":
+        return overdue_lead_ids(facts, f, current=f.end >= (latest_day or f.end))
+    if figure == "tier":
+        if tier is None:
+            raise ValueError("the tier figure needs a tier")
+        return tier_customer_ids(tiers, facts, f, tier)
+    raise ValueError(f"no overview figure {figure!r}; one of {OVERVIEW_DRILL_FIGURES}")
+
+
+__all__ += ["lead_figure_ids", "overdue_lead_ids", "overview_figure_ids", "tier_customer_ids"]

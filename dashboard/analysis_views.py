@@ -56,20 +56,26 @@ def table(
     missing: tuple[str, ...] = (),
     missing_text: str = "",
 ) -> None:
-    """A table as shown: percentages and money formatted; an empty figure of the ``missing`` columns reads
-    ``missing_text`` (those columns become text: Streamlit shows any empty number as "None", whatever the
-    format). Other columns stay numeric, so they sort."""
-    shown = frame.copy()
-    formats = {}
-    for c in shown.columns:
-        if not pd.api.types.is_numeric_dtype(shown[c]) or pd.api.types.is_bool_dtype(shown[c]):
-            continue
-        kind = "percent" if c in percent else "money" if c in money else "number"
-        if c in missing and shown[c].isna().any():
-            shown[c] = shown[c].map(_formatter(kind, missing_text))
-        elif kind != "number":
-            formats[c] = _formatter(kind, "—")
-    st.dataframe(shown.style.format(formats) if formats else shown, hide_index=True, key=key)
+    """A table as shown: percentages and money formatted; an empty figure reads "—", or ``missing_text`` in
+    the ``missing`` columns (a column with an empty figure becomes text: Streamlit shows any empty number as
+    "None", whatever the format). Other columns stay numeric, so they sort."""
+    kinds = {c: "percent" if c in percent else "money" if c in money else "number" for c in frame.columns}
+    shown, made_text = table_view.with_empty_text(
+        frame,
+        {c: _formatter(kind, table_view.EMPTY) for c, kind in kinds.items()},
+        {c: missing_text for c in missing},
+    )
+    formats = {
+        c: _formatter(kinds[c], table_view.EMPTY)
+        for c in shown.columns
+        if kinds[c] != "number" and c not in made_text and pd.api.types.is_numeric_dtype(shown[c])
+    }
+    st.dataframe(
+        shown.style.format(formats) if formats else shown,
+        hide_index=True,
+        column_config=table_view.text_columns(made_text),
+        key=key,
+    )
 
 
 def chart_and_table(

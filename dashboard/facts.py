@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 import streamlit as st
@@ -167,14 +168,14 @@ def tier_members(
 
 
 @st.cache_data(show_spinner=False, ttl=600)
-def _roi_reference(_engine: Engine, version: str) -> fa.RoiReference:
-    with _engine.connect() as conn:
+def _roi_reference(url: str, version: str) -> fa.RoiReference:
+    with db._engine(url).connect() as conn:
         return fa.roi_reference(conn=conn)
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
 def _roi_frames(url: str, key: str, version: str, f: Filters) -> cr.RoiFrames:
-    return fa.roi_frames(_events(url, key), f, _roi_reference(db._engine(url), version))
+    return fa.roi_frames(_events(url, key), f, _roi_reference(url, version))
 
 
 def roi_frames(engine: Engine, version: str, f: Filters) -> cr.RoiFrames:
@@ -202,3 +203,21 @@ def version_tiers(engine: Engine, f: Filters, scheme_id: int) -> pd.DataFrame:
     """Each filtered customer's latest assignment from one owners scheme version (as
     :func:`core.tier_report.version_tiers`); the facts hold the owners schemes only."""
     return _version_tiers(_url(engine), keys(engine), f, scheme_id)
+
+
+@st.cache_data(show_spinner=False, ttl=600, max_entries=64)
+def _overview_ids(
+    _engine: Engine, keys_: tuple[str, str], f: Filters, latest_day, figure: str, tier: str | None
+) -> np.ndarray:
+    url = _url(_engine)
+    return ff.overview_figure_ids(
+        _events(url, keys_[0]), _tiers(url, keys_[1]), f, figure, latest_day=latest_day, tier=tier
+    )
+
+
+def overview_ids(
+    engine: Engine, f: Filters, latest_day: dt.date | None, figure: str, tier: str | None = None
+) -> np.ndarray:
+    """The lead ids (customer ids for a tier) behind one overview figure, from the facts
+    (:func:`core.facts_figures.overview_figure_ids`): as many as the figure."""
+    return _overview_ids(engine, keys(engine), f, latest_day, figure, tier)

@@ -107,6 +107,21 @@ TEXT: dict[str, tuple[str, str]] = {
         "当前筛选条件下没有数据，请放宽日期范围或门店/区域/渠道筛选。",
         "Nothing matches these filters; widen the period or the store, region or channel filters.",
     ),
+    "overview.drill": ("数字背后的客户", "The customers behind a figure"),
+    "overview.drill.help": (
+        "选一个数字，或点击上面级别图中的柱形，列出本期背后的线索或客户：新增、订车、交车、战败按发生时间从新到旧；"
+        "逾期未跟进按最久未联系在前；级别按得分从高到低。最多列出 500 条。",
+        "Choose a figure, or click a bar of the tier chart above, to list this period's leads or customers behind "
+        "it: new leads, orders, deliveries and defeats newest first; overdue follow-ups longest without contact "
+        "first; a tier's customers best score first. At most 500 are listed.",
+    ),
+    "overview.drill.figure": ("数字", "Figure"),
+    "overview.drill.option": ("{figure}：{n}", "{figure}: {n}"),
+    "overview.drill.title": ("{figure}（{start} 至 {end}）", "{figure} ({start} to {end})"),
+    "overview.fig.orders": ("期内签约订车", "Orders in the period"),
+    "overview.fig.delivered": ("期内交车", "Deliveries in the period"),
+    "overview.fig.defeated": ("期内战败", "Defeats in the period"),
+    "overview.fig.tier": ("已分级客户 · {tier}", "Tiered customers · {tier}"),
     "col.tier": ("级别", "Tier"),
     "col.customers": ("客户数", "Customers"),
     "col.share": ("占比", "Share"),
@@ -362,6 +377,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "drill.col.store": ("门店", "Store"),
     "drill.col.channel": ("渠道", "Channel"),
     "drill.col.advisor": ("销售顾问", "Advisor"),
+    "drill.col.first_channel": ("首次来源渠道", "First channel"),
     "drill.col.intended_model": ("意向车型", "Intended model"),
     "drill.col.grade": ("意向级别", "Grade"),
     "drill.col.stage": ("最远阶段", "Furthest stage"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+
 import pandas as pd
 import streamlit as st
 
@@ -11,6 +13,7 @@ from dashboard import access, db
 from dashboard.i18n import t
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+EMPTY = "—"  # an undefined figure (a ratio of nothing) in a table on screen; its download keeps an empty cell
 
 
 def record_export(name: str, rows: int, fmt: str) -> None:
@@ -75,12 +78,51 @@ def downloads(frame: pd.DataFrame, name: str, key: str) -> None:
         )
 
 
+def percent_text(value: float) -> str:
+    """A ratio as ``NumberColumn(format="percent")`` shows it: at most two decimals, no trailing zeros."""
+    return f"{value * 100:.2f}".rstrip("0").rstrip(".") + "%"
+
+
+def number_text(value: float) -> str:
+    """A number as Streamlit shows an unformatted one: at most four decimals, no trailing zeros."""
+    return f"{value:.4f}".rstrip("0").rstrip(".")
+
+
+def with_empty_text(
+    frame: pd.DataFrame,
+    formats: Mapping[str, Callable[[float], str]] | None = None,
+    texts: Mapping[str, str] | None = None,
+) -> tuple[pd.DataFrame, list[str]]:
+    """The table as shown: each numeric column with an empty cell becomes text, its figures written by
+    ``formats[column]`` (default :func:`number_text`) and its empty cells ``texts[column]`` (default "—").
+
+    Streamlit shows an empty number as a grey "None" whatever the column's format (``column_config`` or a
+    Styler), so such a column has to be text on screen. Columns without an empty cell stay numeric (they sort
+    and keep their format). The downloads take the frame itself: an empty cell there stays empty. Returns the
+    shown frame and the columns made text.
+    """
+    formats, texts = formats or {}, texts or {}
+    shown = frame.copy()
+    made_text = []
+    for c in shown.columns:
+        col = shown[c]
+        if not pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col) or not col.isna().any():
+            continue
+        fmt, empty = formats.get(c, number_text), texts.get(c, EMPTY)
+        shown[c] = col.map(lambda v, fmt=fmt, empty=empty: empty if pd.isna(v) else fmt(v)).astype(object)
+        made_text.append(c)
+    return shown, made_text
+
+
+def text_columns(columns: list[str]) -> dict:
+    """Column settings of figures shown as text: aligned right, as numbers are."""
+    return {c: st.column_config.TextColumn(alignment="right") for c in columns}
+
+
 def table(frame: pd.DataFrame, name: str, key: str, percent: tuple[str, ...] = ()) -> None:
-    """``st.dataframe`` of ``frame`` (columns in ``percent`` as percentages) and its downloads."""
-    st.dataframe(
-        frame,
-        hide_index=True,
-        column_config={c: st.column_config.NumberColumn(format="percent") for c in percent},
-        key=key,
-    )
+    """``st.dataframe`` of ``frame`` (columns in ``percent`` as percentages; an undefined figure as "—") and
+    its downloads (an undefined figure as an empty cell)."""
+    shown, made_text = with_empty_text(frame, {c: percent_text for c in percent})
+    config = {c: st.column_config.NumberColumn(format="percent") for c in percent if c not in made_text}
+    st.dataframe(shown, hide_index=True, column_config=config | text_columns(made_text), key=key)
     downloads(frame, name, key)

@@ -21,6 +21,7 @@ from sqlalchemy.engine import Engine
 
 from core.db import open_database
 from core.demo import DemoSummary, generate
+from tests.served import served  # noqa: F401 (a fixture every test module may use)
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEMO_AS_OF = dt.date(2026, 6, 30)

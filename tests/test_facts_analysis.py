@@ -72,7 +72,9 @@ def assert_same_tiers(engine, facts: cf.EventFacts, tiers: cf.TierFacts, f: Filt
         for scheme_id in tr.published_versions(conn=conn, population="owners")["id"]:
             sql = tr.version_tiers(conn=conn, filters=f, scheme_id=int(scheme_id))
             pd.testing.assert_frame_equal(
-                _plain(fa.version_tiers(tiers, facts, f, int(scheme_id)), sql), sql, obj=f"version {scheme_id}"
+                _plain(fa.version_tiers(tiers, facts, f, int(scheme_id)), sql),
+                sql,
+                obj=f"version {scheme_id}",
             )
 
 

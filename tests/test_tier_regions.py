@@ -457,7 +457,10 @@ def test_page_shows_year_over_year(history_db):
     assert sorted(shown.index) == sorted(expected.index)
     assert shown["期末客户数"].to_dict() == expected["customers"].to_dict()
     assert shown["一年前客户数"].to_dict() == expected["customers_before"].to_dict()
-    assert shown["期末集中度"].fillna(-1).to_dict() == expected["concentration"].fillna(-1).to_dict()
+    # an undefined concentration (no customers of the tier at all) reads "—" on screen, not a grey "None"
+    as_shown = expected["concentration"].map(lambda v: "—" if pd.isna(v) else f"{v:.1%}")
+    assert expected["concentration"].isna().any()
+    assert shown["期末集中度"].to_dict() == as_shown.to_dict()
     # the published scheme's labels first (v2: 优质/潜力/一般), then last year's v1 labels
     assert list(dict.fromkeys(table["级别"])) == ["优质", "潜力", "一般", "高价值", "普通", "流失风险"]
     conc = at.dataframe[1].value
