@@ -5,9 +5,11 @@ English. Screenshots in tests/artifacts/."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 import sqlite3
 
+import openpyxl
 import pytest
 from playwright.sync_api import Page, expect
 from tier_history import backfill_owner_history, publish_second_version
@@ -42,7 +44,9 @@ def base(history_url: str, start_app, tmp_path_factory):
 
 @pytest.fixture
 def browser_page(chromium_browser):
-    context = chromium_browser.new_context(viewport=VIEWPORT, locale="zh-CN", timezone_id="Asia/Shanghai")
+    context = chromium_browser.new_context(
+        viewport=VIEWPORT, locale="zh-CN", timezone_id="Asia/Shanghai", accept_downloads=True
+    )
     context.set_default_timeout(WAIT_MS)
     pg = context.new_page()
     yield pg
@@ -85,7 +89,18 @@ def click_bar(page: Page, chart: int, point: int) -> None:
     wait_idle(page)
 
 
-def test_manager_explores_regions_and_channels(browser_page: Page, base: str, artifacts_dir) -> None:
+def _exports(url: str) -> list[tuple[str, str]]:
+    """(table, format) of every audited download, oldest first."""
+    with sqlite3.connect(url.removeprefix("sqlite:///")) as conn:
+        rows = conn.execute(
+            "SELECT object_id, detail FROM audit_log WHERE action = 'export' ORDER BY id"
+        ).fetchall()
+    return [(name, json.loads(detail)["format"]) for name, detail in rows]
+
+
+def test_manager_explores_regions_and_channels(
+    browser_page: Page, base: str, history_url: str, artifacts_dir
+) -> None:
     page = browser_page
     page.goto(f"{base}/regions")
     sign_in(page, "manager")
@@ -129,6 +144,18 @@ def test_manager_explores_regions_and_channels(browser_page: Page, base: str, ar
     # click 汽车之家's spend bar: the drill-down shows its deals over the quarter
     click_bar(page, 0, 0)
     expect(main.get_by_text(re.compile(r"汽车之家 · 成交 · 全部月份：\d+ 条线索"))).to_be_visible()
+    assert_no_error(page)
+
+    # the Excel of the first table is built on the click (deferred), holds the table, and is audited
+    exports_before = _exports(history_url)
+    with page.expect_download() as info:
+        main.get_by_role("button", name="下载 Excel").first.click()
+    path = artifacts_dir / "channel-roi.xlsx"
+    info.value.save_as(path)
+    rows = list(openpyxl.load_workbook(path).active.iter_rows(values_only=True))
+    assert rows[0][0] == "渠道" and "汽车之家" in [r[0] for r in rows[1:]]
+    wait_idle(page)
+    assert _exports(history_url) == [*exports_before, ("channel_roi", "xlsx")]
     assert_no_error(page)
 
     # English
