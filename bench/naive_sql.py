@@ -361,12 +361,190 @@ def tiers_facts(
     }
 
 
+# ---- tiers by region -------------------------------------------------------------------------------------------
+
+
+def _year_before(day: dt.date) -> dt.date:
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - 1, day=28)
+
+
+def _end_of(day: dt.date) -> str:
+    return _ts(dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min))
+
+
+def _in_force(f: Filters) -> str:
+    """customer_id, region_id, tier of the owners' assignments in force at :at for the filtered customers."""
+    return (
+        "SELECT t.customer_id, c.region_id, t.tier FROM tier_assignments t JOIN customers c ON c.id = t.customer_id "
+        f"WHERE 1=1{_tier_where(f)}"
+    )
+
+
+def regions_sql(conn, f: Filters, latest: dt.date) -> dict:
+    """Customers per region × tier at the period's end and a year before, and the migration between them
+    (customers without a tier on one side are untiered there: None)."""
+    now, before = _end_of(f.end), _end_of(_year_before(f.end))
+    counts = {}
+    for side, at in (("now", now), ("before", before)):
+        rows = _rows(
+            conn, f"SELECT region_id, tier, COUNT(*) FROM ({_in_force(f)}) GROUP BY 1, 2", {"at": at}
+        )
+        counts[side] = tuple(sorted((-1 if r is None else int(r), str(t), int(n)) for r, t, n in rows))
+    a = _in_force(f).replace(":at", ":before")
+    b = _in_force(f).replace(":at", ":now")
+    moves = _rows(
+        conn,
+        f"SELECT a.tier, b.tier, COUNT(*) FROM ({a}) a FULL OUTER JOIN ({b}) b ON a.customer_id = b.customer_id "
+        "GROUP BY 1, 2",
+        {"before": before, "now": now},
+    )
+    return {**counts, "moves": tuple(sorted(((x or ""), (y or ""), int(n)) for x, y, n in moves))}
+
+
+def regions_facts(facts, tiers, scheme, f: Filters, latest: dt.date) -> dict:
+    from core import facts_analysis as fa
+    from core import tier_report as tr
+
+    now = fa.tiers_at(tiers, facts, f, f.end_dt)
+    before = fa.tiers_at(tiers, facts, f, tr.end_of_day(tr.year_before(f.end)))
+    labels = list((scheme or {}).get("params", {}).get("labels", []))
+    names = facts.names["regions"]
+    yoy = tr.region_tiers_from_frames(now, before, names, labels)
+    out = {}
+    for side, col in (("now", "customers"), ("before", "customers_before")):
+        part = yoy[yoy[col] > 0]
+        out[side] = tuple(
+            sorted(
+                (-1 if r is None else int(r), str(t), int(n))
+                for r, t, n in zip(part["region_id"], part["tier"], part[col], strict=True)
+            )
+        )
+    moves = tr.transition_from_frames(before, now, labels, labels)
+    moves = moves[moves["customers"] > 0]
+    untiered = {tr.UNTIERED: ""}
+    out["moves"] = tuple(
+        sorted(
+            (untiered.get(x, x), untiered.get(y, y), int(n))
+            for x, y, n in zip(moves["from_tier"], moves["to_tier"], moves["customers"], strict=True)
+        )
+    )
+    return out
+
+
+# ---- channel ROI ----------------------------------------------------------------------------------------------
+
+
+def _months(f: Filters) -> tuple[str, str]:
+    """Start of the period's first month and of the month after its last (the page counts whole months)."""
+    first = f.start.replace(day=1)
+    after = (f.end.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+    return _ts(dt.datetime.combine(first, dt.time.min)), _ts(dt.datetime.combine(after, dt.time.min))
+
+
+def channels_sql(conn, f: Filters, latest: dt.date) -> dict:
+    """Per channel and month: leads, H/A leads, visits, deals, revenue and gross profit of the deals, and the
+    reported spend (allocated to the filtered regions by their share of the store-month's leads)."""
+    lo, hi = _months(f)
+    scope = _in("l.store_id", f.store_ids) + _in("l.channel_id", f.channel_ids)
+    region = _in("c.region_id", f.region_ids)
+    month = "substr({}, 1, 7)"
+    per = {}
+    for name, col, extra in (
+        ("leads", "l.created_at", ""),
+        ("ha_leads", "l.created_at", " AND l.grade IN ('H', 'A', 'O', 'D', 'M')"),
+        ("visits", "l.visit_at", ""),
+        ("deals", "l.order_at", ""),
+    ):
+        rows = _rows(
+            conn,
+            f"SELECT l.channel_id, {month.format(col)}, COUNT(*) FROM leads l LEFT JOIN customers c ON "
+            f"c.id = l.customer_id WHERE {col} >= :lo AND {col} < :hi{scope}{region}{extra} GROUP BY 1, 2",
+            {"lo": lo, "hi": hi},
+        )
+        per[name] = {(int(ch), m): int(n) for ch, m, n in rows}
+    money = _rows(
+        conn,
+        f"SELECT l.channel_id, {month.format('l.order_at')}, SUM(p.amount), SUM(p.gross_profit) FROM leads l "
+        "JOIN purchases p ON p.lead_id = l.id AND p.kind = 'new_car' LEFT JOIN customers c ON c.id = l.customer_id "
+        f"WHERE l.order_at >= :lo AND l.order_at < :hi{scope}{region} GROUP BY 1, 2",
+        {"lo": lo, "hi": hi},
+    )
+    per["revenue"] = {(int(ch), m): round(float(r), 2) for ch, m, r, _ in money}
+    per["gross_profit"] = {(int(ch), m): round(float(g), 2) for ch, m, _, g in money}
+    share = "1.0"
+    if f.region_ids:
+        share = "COALESCE(n.region_leads * 1.0 / n.all_leads, 0)"
+    spend = _rows(
+        conn,
+        "WITH n AS (SELECT l.channel_id, l.store_id, substr(l.created_at, 1, 7) AS m, COUNT(*) AS all_leads, "
+        f"SUM(1=1{region}) AS region_leads FROM leads l LEFT JOIN customers c ON "
+        f"c.id = l.customer_id WHERE l.created_at >= :lo AND l.created_at < :hi{scope} GROUP BY 1, 2, 3) "
+        f"SELECT s.channel_id, substr(s.month, 1, 7), SUM(s.amount * {share}) FROM channel_spend s "
+        "JOIN channels ch ON ch.id = s.channel_id AND ch.cost_model != 'none' "
+        "LEFT JOIN n ON n.channel_id = s.channel_id AND n.store_id = s.store_id AND n.m = substr(s.month, 1, 7) "
+        "WHERE s.month >= :lo_day AND s.month < :hi_day"
+        + _in("s.store_id", f.store_ids)
+        + _in("s.channel_id", f.channel_ids)
+        + " GROUP BY 1, 2",
+        {"lo": lo, "hi": hi, "lo_day": lo[:10], "hi_day": hi[:10]},
+    )
+    per["spend_reported"] = {(int(ch), m): round(float(a), 2) for ch, m, a in spend}
+    return _roi_rows(per)
+
+
+MONEY = ("revenue", "gross_profit", "spend_reported")
+
+
+class Money(float):
+    """An amount in yuan, rounded to the fen by each side: equal within one fen (the same sum added up in
+    another order can round the other way)."""
+
+
+def _roi_rows(per: dict[str, dict]) -> dict:
+    keys = sorted(set().union(*(set(v) for v in per.values())))
+    names = ("leads", "ha_leads", "visits", "deals", "revenue", "gross_profit", "spend_reported")
+    rows = []
+    for k in keys:
+        values = tuple(Money(per[n].get(k, 0.0)) if n in MONEY else per[n].get(k, 0) for n in names)
+        if any(values):
+            rows.append((*k, *values))
+    return {"channel_months": tuple(rows)}
+
+
+def channels_facts(facts, tiers, scheme, f: Filters, latest: dt.date, reference=None) -> dict:
+    from core import channel_roi as cr
+    from core import facts_analysis as fa
+
+    months = cr.channel_months_from_frames(fa.roi_frames(facts, f, reference), f)
+    per: dict[str, dict] = {}
+    for n in ("leads", "ha_leads", "visits", "deals", "revenue", "gross_profit", "spend_reported"):
+        per[n] = {
+            (int(ch), f"{m:%Y-%m}"): (
+                float(v) if n in ("revenue", "gross_profit", "spend_reported") else int(v)
+            )
+            for ch, m, v in zip(months["channel_id"], months["month"], months[n], strict=True)
+        }
+    return _roi_rows(per)
+
+
 # the baseline and the check of each page in dashboard/app.py's FILTERED_PAGES (by url path); a page that is
 # not here yet is still timed through AppTest, and the bench says it has no baseline
-PAGE_SQL = {"overview": overview_sql, "funnel": funnel_sql, "defeats": defeats_sql, "tiers": tiers_sql}
+PAGE_SQL = {
+    "overview": overview_sql,
+    "funnel": funnel_sql,
+    "defeats": defeats_sql,
+    "tiers": tiers_sql,
+    "regions": regions_sql,
+    "channels": channels_sql,
+}
 PAGE_FACTS = {
     "overview": overview_facts,
     "funnel": funnel_facts,
     "defeats": defeats_facts,
     "tiers": tiers_facts,
+    "regions": regions_facts,
+    "channels": channels_facts,
 }
