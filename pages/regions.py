@@ -178,7 +178,8 @@ with c3:
 side_frame = now if side == "now" else before
 region_match = side_frame["region_id"].isna() if region_key == -1 else side_frame["region_id"] == region_key
 ids = side_frame.loc[region_match & (side_frame["tier"] == tier), "customer_id"].astype(int).tolist()
-people = data.customers(engine, version, tuple(ids), DRILL_LIMIT, viewer.show_pii)
+# only the ids listed go into the cached read's key (hashing 100,000 ids cost Streamlit about a second)
+people = data.customers(engine, version, tuple(sorted(ids)[:DRILL_LIMIT]), DRILL_LIMIT, viewer.show_pii)
 st.caption(t("regions.drill.count", region=region_option(region_key), side=side_label[side], tier=tname(tier),
              n=f"{len(ids):,}"))  # fmt: skip
 
@@ -333,5 +334,6 @@ with d2:
     )  # fmt: skip
 ids = tr.transition_members_from_frames(side_a, side_b, from_tier, to_tier)
 st.caption(t("regions.migration.members", a=tname(from_tier), b=tname(to_tier), n=f"{len(ids):,}"))
-customer_list(people_table(data.customers(engine, version, tuple(ids), DRILL_LIMIT, viewer.show_pii)), len(ids),
+movers = data.customers(engine, version, tuple(sorted(ids)[:DRILL_LIMIT]), DRILL_LIMIT, viewer.show_pii)
+customer_list(people_table(movers), len(ids),
               name="customers_of_migration", key="regions_movers", limit=DRILL_LIMIT)  # fmt: skip
