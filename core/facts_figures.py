@@ -276,36 +276,10 @@ def _grade_days(facts: EventFacts) -> np.ndarray:
 
 def overdue_follow_ups(facts: EventFacts, f: Filters, *, current: bool = True) -> int:
     """As :func:`core.overview.overdue_follow_ups`: open leads at the period's end with their last contact
-    older than their grade's cadence (current state, or rebuilt from the follow-ups before the end)."""
-    leads = facts.leads
-    at = _t(f.end_dt)
-    days = _grade_days(facts)
-    base = lead_mask(facts, f) & (leads["created_at"] < at) & (days > 0)
-    due = at - days.astype("timedelta64[D]").astype("timedelta64[us]")
-    if current:
-        status = facts.lead_categories["status"]
-        base &= status.codes == status.code_of("open")
-        last = leads["last_contact_at"]
-        return int((base & (np.isnat(last) | (last < due))).sum())
-    delivery, defeated = leads["delivery_at"], leads["defeated_at"]
-    base &= (np.isnat(delivery) | (delivery >= at)) & (np.isnat(defeated) | (defeated >= at))
-    pos = np.flatnonzero(base)
-    # the last follow-up before ``at`` of each candidate lead: one binary search in the sorted keys
-    cutoff = int(np.datetime64(f.end_dt, "s").astype(np.int64)) + KEY_OFFSET
-    keys = facts.follow_up_keys
-    hit = np.searchsorted(keys, (pos.astype(np.int64) << KEY_SHIFT) | cutoff, side="left") - 1
-    found = hit >= 0
-    found[found] = (keys[hit[found]] >> KEY_SHIFT) == pos[found]
-    if len(keys):
-        last_fu_s = np.where(found, (keys[np.maximum(hit, 0)] & ((1 << KEY_SHIFT) - 1)) - KEY_OFFSET, 0)
-    else:  # no follow-ups at all (e.g. a CRM export of leads only): the first contact decides
-        last_fu_s = np.zeros(len(pos), dtype=np.int64)
-    due_s = due[pos].astype("datetime64[s]").astype(np.int64)
-    first = leads["first_contact_at"][pos]
-    first_ok = ~np.isnat(first) & (first < at)
-    # last = coalesce(last follow-up before at, first contact if before at)
-    overdue = np.where(found, last_fu_s < due_s, ~first_ok | (first < due[pos]))
-    return int(overdue.sum())
+    older than their grade's cadence (current state, or rebuilt from the follow-ups before the end).
+
+    The count of :func:`overdue_lead_ids`, so the figure and the list behind it cannot disagree."""
+    return len(overdue_lead_ids(facts, f, current=current))
 
 
 def _tier_rows(tiers: TierFacts, facts: EventFacts, f: Filters, at: dt.datetime) -> np.ndarray:
