@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -21,6 +21,9 @@ from core.bulk import insert_frame
 from core.db import write_transaction
 from core.models import ScoringScheme, TierAssignment
 from core.scheme import Problem, SchemeError, Scored, check
+
+if TYPE_CHECKING:
+    from core.feature_inputs import FeatureInputs
 
 
 @dataclass(frozen=True)
@@ -263,10 +266,18 @@ def compare(*, conn: Connection, a: int, b: int) -> dict[str, Any]:
 
 
 def rescore(
-    engine: Engine, *, population: str, as_of: dt.date | None = None, actor: str = "rescore"
+    engine: Engine,
+    *,
+    population: str,
+    as_of: dt.date | None = None,
+    actor: str = "rescore",
+    inputs: FeatureInputs | None = None,
+    at: dt.datetime | None = None,
 ) -> tuple[SchemeVersion, int]:
     """Recompute every tier of a population with its published scheme on today's data (the nightly job).
 
+    ``inputs`` are the event tables to score on (default: read from the database) and ``at`` the time the
+    new assignments take effect (default: now); the demo passes both to write a past rescore.
     Raises ``LookupError`` when the population has no published scheme.
     """
     from core.feature_inputs import load_feature_inputs
@@ -277,11 +288,17 @@ def rescore(
         scheme = published(conn=conn, population=population)
         if scheme is None:
             raise LookupError(f"no published scheme for {population}; publish one in the scoring lab first")
-        inputs = load_feature_inputs(conn=conn)
+        if inputs is None:
+            inputs = load_feature_inputs(conn=conn)
     features = compute_features(inputs, population=population, as_of=as_of or dt.date.today())
     scored = Scorer(scheme.params).fit(features).score()
     n = write_assignments(
-        engine, scheme.id, assignments_frame(scored, scheme.params), actor=actor, action="scheme.rescore"
+        engine,
+        scheme.id,
+        assignments_frame(scored, scheme.params),
+        actor=actor,
+        action="scheme.rescore",
+        at=at,
     )
     return scheme, n
 
