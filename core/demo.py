@@ -728,8 +728,9 @@ def generate(
     """Generate the demo dealer group and write it into an empty database, in one transaction.
 
     The schema must exist (``core.db.open_database`` upgrades it). A database that already holds
-    customers is refused, so that demo data never mixes with a dealer's own. With ``with_tiers`` the
-    preset scheme (amount 40%, purchases 30%, repurchase 30%) is published and owners are tiered.
+    customers is refused, so that demo data never mixes with a dealer's own. With ``with_tiers`` the owners
+    get a year and a half of tier history (``core.tiering``: version 1 published and rescored half-yearly,
+    version 2 published on ``as_of``) and the customers with an open lead their H/A/B/C tier.
     """
     progress = progress or _noop
     as_of = as_of or dt.date.today()
@@ -754,10 +755,12 @@ def generate(
         trusted=True,
     )
     if with_tiers:
-        from core.tiering import publish_initial_schemes
+        from core.tiering import publish_tier_history
 
-        progress(0.92, "tiers")
-        summary.rows["tier_assignments"] = publish_initial_schemes(engine, frames=frames, as_of=as_of)
+        progress(0.9, "tiers")
+        summary.rows["tier_assignments"] = publish_tier_history(
+            engine, frames=frames, as_of=as_of, progress=lambda i, n: progress(0.9 + 0.09 * i / n, "tiers")
+        )
     from core.auth import ensure_demo_accounts
 
     ensure_demo_accounts(engine)  # one account per role, shown on the login page of a demo database only

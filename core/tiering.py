@@ -1,34 +1,97 @@
-"""The demo's first published schemes: 高价值/普通/流失风险 for owners, H/A/B/C for open leads."""
+"""The demo's tier history, written the way the app writes it: publishes and nightly rescores.
+
+Owners: version 1 of 高价值/普通/流失风险 with a broad top tier (top 40% / middle 30% / bottom 30%) is published
+18 months before the as-of date and rescored every six months; version 2 (the same dimensions and weights, top
+20% / middle 60% / bottom 20%) is published on the as-of date. Each scoring uses the features as of its own
+day. Leads: H/A/B/C once, on the as-of date. Every step goes through ``core.publishing`` (``save_draft`` and
+``write_assignments`` for a publish, ``rescore`` for the nightly job), so the history has the app's own scheme
+statuses, audit entries and ``effective_from``/``effective_to`` chain.
+"""
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
+from collections.abc import Callable
 
 import pandas as pd
 from sqlalchemy.engine import Engine
 
 from core.feature_inputs import FeatureInputs
 from core.features import compute_features
-from core.publishing import assignments_frame, save_draft, write_assignments
+from core.publishing import assignments_frame, rescore, save_draft, write_assignments
 from core.scheme import Scorer, preset
 
-INITIAL_SCHEMES = (
-    ("owners", "value_3", "价值分层（金额40%/次数30%/复购30%）"),
-    ("leads", "leads_habc", "线索意向分级 H/A/B/C（按预计购车时间）"),
+SCORING_TIME = dt.time(6, 0)  # the nightly job's hour; a publish in the demo happens then too
+SCHEME_NAMES = {
+    "value_3_40_30_30": "价值分层（高价值前40%/普通30%/流失风险30%）",
+    "value_3": "价值分层（金额40%/次数30%/复购30%）",
+    "leads_habc": "线索意向分级 H/A/B/C（按预计购车时间）",
+}
+# (months before as_of, preset to publish then, or None: rescore the published version), oldest first
+OWNER_HISTORY: tuple[tuple[int, str | None], ...] = (
+    (18, "value_3_40_30_30"),
+    (12, None),
+    (6, None),
+    (0, "value_3"),
 )
+LEAD_HISTORY: tuple[tuple[int, str | None], ...] = ((0, "leads_habc"),)
 
 
-def publish_initial_schemes(engine: Engine, *, frames: dict[str, pd.DataFrame], as_of: dt.date) -> int:
-    """Publish the preset schemes as version 1 of each population and tier everyone. Returns rows written."""
+def months_before(day: dt.date, months: int) -> dt.date:
+    """The same day ``months`` calendar months earlier, or that month's last day when it is shorter.
+
+    Examples
+    --------
+    >>> months_before(dt.date(2026, 6, 30), 18), months_before(dt.date(2026, 8, 31), 6)
+    (datetime.date(2024, 12, 30), datetime.date(2026, 2, 28))
+    """
+    year, month0 = divmod(day.year * 12 + day.month - 1 - months, 12)
+    return dt.date(year, month0 + 1, min(day.day, calendar.monthrange(year, month0 + 1)[1]))
+
+
+def scoring_times(
+    as_of: dt.date, history: tuple[tuple[int, str | None], ...] = OWNER_HISTORY
+) -> list[dt.datetime]:
+    """When each step of ``history`` is written (06:00 of its day), oldest first.
+
+    Examples
+    --------
+    >>> [t.isoformat(" ") for t in scoring_times(dt.date(2026, 6, 30))]
+    ['2024-12-30 06:00:00', '2025-06-30 06:00:00', '2025-12-30 06:00:00', '2026-06-30 06:00:00']
+    """
+    return [dt.datetime.combine(months_before(as_of, months), SCORING_TIME) for months, _ in history]
+
+
+def _publish(engine: Engine, inputs: FeatureInputs, preset_name: str, at: dt.datetime) -> int:
+    spec = preset(preset_name)
+    features = compute_features(inputs, population=spec["population"], as_of=at.date())
+    scored = Scorer(spec).fit(features).score()
+    version = save_draft(engine, spec, name=SCHEME_NAMES[preset_name], actor="demo", now=at)
+    return write_assignments(engine, version.id, assignments_frame(scored, spec), actor="demo", at=at)
+
+
+def publish_tier_history(
+    engine: Engine,
+    *,
+    frames: dict[str, pd.DataFrame],
+    as_of: dt.date,
+    progress: Callable[[int, int], None] | None = None,
+) -> int:
+    """Write the owners' history (``OWNER_HISTORY``) and the leads' tiers (``LEAD_HISTORY``), oldest step
+    first within each population. ``progress(done, steps)`` is called after each step. Returns rows written."""
     inputs = FeatureInputs.from_frames(frames)
-    when = dt.datetime.combine(as_of, dt.time(6, 0))
+    steps = [
+        (population, preset_name, at)
+        for population, history in (("owners", OWNER_HISTORY), ("leads", LEAD_HISTORY))
+        for (_, preset_name), at in zip(history, scoring_times(as_of, history), strict=True)
+    ]
     written = 0
-    for population, preset_name, name in INITIAL_SCHEMES:
-        spec = preset(preset_name)
-        features = compute_features(inputs, population=population, as_of=as_of)
-        scored = Scorer(spec).fit(features).score()
-        version = save_draft(engine, spec, name=name, actor="demo", now=when)
-        written += write_assignments(
-            engine, version.id, assignments_frame(scored, spec), actor="demo", at=when
-        )
+    for done, (population, preset_name, at) in enumerate(steps, start=1):
+        if preset_name is None:
+            written += rescore(engine, population=population, as_of=at.date(), inputs=inputs, at=at)[1]
+        else:
+            written += _publish(engine, inputs, preset_name, at)
+        if progress:
+            progress(done, len(steps))
     return written

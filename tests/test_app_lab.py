@@ -324,13 +324,13 @@ def test_save_draft_needs_a_name_then_creates_a_draft_version(fresh_db):
     at.text_input(key="lab_name_owners").set_value("加入转介绍").run()
     at.button(key="lab_save_owners").click().run()
     assert not at.exception
-    assert "已保存为第 2 版草稿。" in [s.value for s in at.success]
+    assert "已保存为第 3 版草稿。" in [s.value for s in at.success]  # the demo has owners versions 1 and 2
     after = schemes(fresh_db.engine)
     assert len(after) == len(before) + 1
     row = after.iloc[-1]
     assert (row["population"], row["version"], row["name"], row["status"]) == (
         "owners",
-        2,
+        3,
         "加入转介绍",
         "draft",
     )
@@ -344,13 +344,15 @@ def test_save_draft_needs_a_name_then_creates_a_draft_version(fresh_db):
     # saving publishes nothing: the published version and the tiers in force are unchanged
     assert after.set_index("id").loc[before["id"], "status"].tolist() == before["status"].tolist()
     assert set(in_force(fresh_db.engine, "owners")["scheme_id"]) == {
-        int(before.query("population == 'owners'")["id"].iloc[0])
+        int(before.query("population == 'owners' and status == 'published'")["id"].item())
     }
 
 
 def test_publish_asks_to_confirm_then_writes_the_new_tiers_and_rollback_restores_them(fresh_db):
     at = open_lab(fresh_db.url)
-    old = schemes(fresh_db.engine).query("population == 'owners'").iloc[0]
+    # the demo's owners history: version 1 archived, version 2 published
+    old = schemes(fresh_db.engine).query("population == 'owners' and status == 'published'").iloc[0]
+    assert old["version"] == 2
     old_tiers = in_force(fresh_db.engine, "owners")
     at.slider(key="lab_w_amount_12m_owners").set_value(20).run()
     at.slider(key="lab_w_satisfaction_owners").set_value(20).run()
@@ -367,13 +369,13 @@ def test_publish_asks_to_confirm_then_writes_the_new_tiers_and_rollback_restores
     assert not at.exception
     body = f"将按此方案为 {len(data.features):,} 位客户写入新级别（{len(p.moved_up):,} 人升级，{len(p.moved_down):,} 人降级）"
     assert any(m.startswith(body) for m in markdowns(at)), markdowns(at)
-    assert len(schemes(fresh_db.engine)) == 2  # the dialog alone writes nothing
+    assert len(schemes(fresh_db.engine)) == 3  # the dialog alone writes nothing
     at.button(key="lab_publish_confirm").click().run()
     assert not at.exception
 
-    assert f"已发布第 2 版，写入 {len(data.features):,} 条分级结果。" in [s.value for s in at.success]
+    assert f"已发布第 3 版，写入 {len(data.features):,} 条分级结果。" in [s.value for s in at.success]
     rows = schemes(fresh_db.engine).set_index("id")
-    new_id = int(rows.query("population == 'owners' and version == 2").index[0])
+    new_id = int(rows.query("population == 'owners' and version == 3").index[0])
     assert rows.loc[new_id, "status"] == "published" and rows.loc[new_id, "name"] == "满意度 20%"
     assert rows.loc[int(old["id"]), "status"] == "archived"
     # the other population is untouched
@@ -394,15 +396,15 @@ def test_publish_asks_to_confirm_then_writes_the_new_tiers_and_rollback_restores
     at.run()
     assert any(m.startswith("升级 0 人，降级 0 人") for m in markdowns(at))
     versions = frame_with(at, "状态")
-    assert versions["版本"].tolist() == [2, 1]
-    assert versions["状态"].tolist() == ["已发布", "已归档"]
+    assert versions["版本"].tolist() == [3, 2, 1]
+    assert versions["状态"].tolist() == ["已发布", "已归档", "已归档"]
 
-    # roll back to version 1
-    at.selectbox(key="lab_rb_owners").set_value(1).run()
+    # roll back to version 2
+    at.selectbox(key="lab_rb_owners").set_value(2).run()
     assert not at.button(key="lab_rb_go_owners").disabled
     at.button(key="lab_rb_go_owners").click().run()
     assert not at.exception
-    assert f"已回滚：第 1 版重新发布，写入 {len(data.features):,} 条分级结果。" in [
+    assert f"已回滚：第 2 版重新发布，写入 {len(data.features):,} 条分级结果。" in [
         s.value for s in at.success
     ]
     rows = schemes(fresh_db.engine).set_index("id")
@@ -411,7 +413,7 @@ def test_publish_asks_to_confirm_then_writes_the_new_tiers_and_rollback_restores
     back = in_force(fresh_db.engine, "owners")
     assert set(back["scheme_id"]) == {int(old["id"])}
     pd.testing.assert_frame_equal(back[["customer_id", "tier"]], old_tiers[["customer_id", "tier"]])
-    assert frame_with(at, "状态")["状态"].tolist() == ["已归档", "已发布"]
+    assert frame_with(at, "状态")["状态"].tolist() == ["已归档", "已发布", "已归档"]
 
 
 # ---- population and language -------------------------------------------------------------------------

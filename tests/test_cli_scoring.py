@@ -80,21 +80,29 @@ CURRENT = """
 """
 
 
+CLOSED = "SELECT COUNT(*) AS n FROM tier_assignments WHERE effective_to IS NOT NULL"
+RESCORES = "SELECT COUNT(*) AS n FROM audit_log WHERE action = 'scheme.rescore'"
+
+
 def test_rescore_prints_counts_and_keeps_the_version(demo):
     schemes_before = query(
         demo, "SELECT id, population, version, name, status FROM scoring_schemes ORDER BY id"
     )
     before = query(demo, CURRENT)
+    closed_before, rescores_before = query(demo, CLOSED)["n"][0], query(demo, RESCORES)["n"][0]
     result = run("rescore", "--db", f"sqlite:///{demo}", "--as-of", AS_OF)
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
     counts = before["population"].value_counts()
-    names = dict(zip(schemes_before["population"], schemes_before["name"], strict=True))
+    live = schemes_before[schemes_before["status"] == "published"]
+    names = dict(zip(live["population"], live["name"], strict=True))
+    versions = dict(zip(live["population"], live["version"], strict=True))
+    assert versions == {"owners": 2, "leads": 1}  # the demo's owners history has two versions
     lines = result.stdout.splitlines()
     assert len(lines) == 2
     for line, population in zip(lines, ("owners", "leads"), strict=True):
         pattern = (
-            rf"{population}: {counts[population]:,} customers rescored with version 1 "
+            rf"{population}: {counts[population]:,} customers rescored with version {versions[population]} "
             rf"\({re.escape(names[population])}\) in \d+\.\d s"
         )
         assert re.fullmatch(pattern, line), line
@@ -109,22 +117,24 @@ def test_rescore_prints_counts_and_keeps_the_version(demo):
     cols = ["customer_id", "population", "tier", "score", "scheme_version", "rule"]
     pdt.assert_frame_equal(after[cols], before[cols])
     assert (after["effective_from"] > before["effective_from"].max()).all()
-    closed = query(demo, "SELECT COUNT(*) AS n FROM tier_assignments WHERE effective_to IS NOT NULL")["n"][0]
-    assert closed == len(before)
-    actions = query(demo, "SELECT action FROM audit_log WHERE action = 'scheme.rescore'")
-    assert len(actions) == 2
+    assert query(demo, CLOSED)["n"][0] == closed_before + len(before)
+    assert query(demo, RESCORES)["n"][0] == rescores_before + 2
 
 
 def test_rescore_one_population(demo):
+    closed_sql = (
+        "SELECT s.population, COUNT(*) AS n FROM tier_assignments a JOIN scoring_schemes s ON s.id = a.scheme_id "
+        "WHERE a.effective_to IS NOT NULL GROUP BY s.population"
+    )
+    current = query(demo, CURRENT)["population"].value_counts()
+    before = dict(query(demo, closed_sql).itertuples(index=False))
     result = run("rescore", "--population", "leads", "--db", f"sqlite:///{demo}", "--as-of", AS_OF)
     assert result.returncode == 0, result.stderr
     assert [line.split(":")[0] for line in result.stdout.splitlines()] == ["leads"]
-    closed = query(
-        demo,
-        "SELECT s.population, COUNT(*) AS n FROM tier_assignments a JOIN scoring_schemes s ON s.id = a.scheme_id "
-        "WHERE a.effective_to IS NOT NULL GROUP BY s.population",
-    )
-    assert closed["population"].tolist() == ["leads"]
+    after = dict(query(demo, closed_sql).itertuples(index=False))
+    # only the leads' assignments were closed; the owners' history is as the demo wrote it
+    assert "leads" not in before and before["owners"] > 0
+    assert after == {"owners": before["owners"], "leads": current["leads"]}
 
 
 def test_tiers_export_writes_the_current_assignments(demo, tmp_path):

@@ -78,22 +78,34 @@ def test_generate_writes_every_table_with_the_counts_it_reports(engine):
     assert all(summary.rows[t] > 0 for t in summary.rows)
     assert summary.rows["customers"] == 150
     assert (summary.as_of, summary.seed) == (AS_OF, 7)
-    # the owners' and the leads' preset schemes are saved and published once each (two audit entries each),
-    # one demo account per role is created (one entry each); every owner and every customer with an open lead
-    # is tiered
+    # owners: version 1 saved and published (two audit entries), rescored twice (one each), version 2 saved and
+    # published (two); leads: one version saved and published (two); one demo account per role (one each).
+    # Every owner of each scoring day is tiered then (tests/test_demo_history.py has the schedule), and every
+    # customer with an open lead once
     assert table_counts(engine, ["scoring_schemes", "audit_log", "tier_overrides", "users"]) == {
-        "scoring_schemes": 2,
-        "audit_log": 8,
+        "scoring_schemes": 3,
+        "audit_log": 12,
         "tier_overrides": 0,
         "users": 4,
     }
+    days = [dt.date(2024, 12, 30), dt.date(2025, 6, 30), dt.date(2025, 12, 30), AS_OF]
     with engine.connect() as conn:
         owners = conn.execute(sa.select(sa.func.count()).where(Customer.is_owner)).scalar_one()
+        owners_then = [
+            conn.execute(
+                sa.text(
+                    "SELECT COUNT(DISTINCT customer_id) FROM purchases WHERE kind = 'new_car' AND at <= :d"
+                ),
+                {"d": d},
+            ).scalar_one()
+            for d in days
+        ]
         open_lead_customers = conn.execute(
             sa.text("SELECT COUNT(DISTINCT customer_id) FROM leads WHERE status = 'open'")
         ).scalar_one()
         meta = dict(conn.execute(sa.select(Meta.key, Meta.value)).all())
-    assert summary.rows["tier_assignments"] == owners + open_lead_customers
+    assert owners_then[-1] == owners and 0 < owners_then[0] < owners
+    assert summary.rows["tier_assignments"] == sum(owners_then) + open_lead_customers
     assert meta == {"demo": "true", "demo_seed": "7", "demo_as_of": "2026-06-30", "demo_customers": "150"}
 
 

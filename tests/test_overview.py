@@ -9,6 +9,7 @@ import pytest
 
 from core import overview as ov
 from core import tier_report
+from core.tiering import scoring_times
 
 CADENCE = {"H": 3, "A": 7, "B": 15, "C": 30, "O": 7}
 
@@ -160,9 +161,12 @@ def test_tier_counts_match_pandas(demo_db, raw, extra):
 
 
 def test_tiers_before_first_publication_are_empty(demo_db):
-    f = ov.Filters(dt.date(2025, 1, 1), dt.date(2025, 1, 31))
+    first = scoring_times(demo_db.as_of)[0]  # the demo publishes owners version 1 at 06:00 that day
+    before = ov.Filters(first.date() - dt.timedelta(days=31), first.date() - dt.timedelta(days=1))
+    on_the_day = ov.Filters(first.date(), first.date())
     with demo_db.engine.connect() as conn:
-        assert ov.tier_counts(conn=conn, filters=f)["customers"].sum() == 0
+        assert ov.tier_counts(conn=conn, filters=before)["customers"].sum() == 0
+        assert ov.tier_counts(conn=conn, filters=on_the_day)["customers"].sum() > 0
 
 
 def test_previous_period_is_adjacent_and_equal_length():

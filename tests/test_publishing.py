@@ -412,9 +412,13 @@ def test_publishing_an_unknown_version_changes_nothing(dealer):
 # ---- rescore and export ------------------------------------------------------------------------------------
 
 
+# the demo's published versions: owners version 2 (after a year and a half of version 1), leads version 1
+DEMO_PUBLISHED_VERSION = {"owners": 2, "leads": 1}
+
+
 @pytest.fixture
 def demo_engine(engine):
-    """``engine`` with a small demo whose first schemes are published (version 1 of each population)."""
+    """``engine`` with a small demo and its tier history (published: ``DEMO_PUBLISHED_VERSION``)."""
     generate(engine, customers=150, seed=3, as_of=AS_OF)
     return engine
 
@@ -436,7 +440,7 @@ def test_rescore_keeps_the_version_and_rewrites_the_assignments(demo_engine, pop
 
     # same data, same day: the same tiers, in new rows
     got, n = rescore(engine, population=population, as_of=AS_OF, actor="nightly")
-    assert (got.id, got.version, n) == (scheme.id, 1, len(before))
+    assert (got.id, got.version, n) == (scheme.id, DEMO_PUBLISHED_VERSION[population], len(before))
     after = current(engine, population)
     assert_assignments_equal(after, before)
     history = table(engine, TierAssignment)
@@ -454,6 +458,30 @@ def test_rescore_keeps_the_version_and_rewrites_the_assignments(demo_engine, pop
     want = scored_by_hand(engine, scheme.params, population, earlier)
     assert m == len(want)
     assert_assignments_equal(current(engine, population), want.assign(scheme_id=scheme.id))
+
+
+def test_rescore_on_given_inputs_at_a_given_time(demo_engine):
+    """The demo's way of writing a past nightly job: the caller's event tables, effective at the caller's time."""
+    engine = demo_engine
+    with engine.connect() as conn:
+        scheme = published(conn=conn, population="owners")
+        inputs = load_feature_inputs(conn=conn)
+    day, at = dt.date(2026, 3, 31), dt.datetime(2026, 7, 1, 6, 0)
+    rows = table(engine, TierAssignment)
+    was_open = rows.loc[rows["effective_to"].isna() & (rows["scheme_id"] == scheme.id), "id"]
+    got, n = rescore(engine, population="owners", as_of=day, inputs=inputs, at=at)
+    want = scored_by_hand(engine, scheme.params, "owners", day)
+    assert got.id == scheme.id and n == len(want)
+    assert_assignments_equal(current(engine, "owners"), want.assign(scheme_id=scheme.id))
+    rows = table(engine, TierAssignment)
+    closed, written = rows[rows["id"].isin(was_open)], rows.tail(n)  # rows are ordered by id
+    assert len(was_open) > 0 and (closed["effective_to"] == pd.Timestamp(at)).all()
+    assert (written["effective_from"] == pd.Timestamp(at)).all() and written["effective_to"].isna().all()
+    with engine.connect() as conn:
+        last = conn.execute(
+            sa.select(AuditLog.action, AuditLog.actor, AuditLog.at).order_by(AuditLog.id.desc()).limit(1)
+        ).one()
+    assert tuple(last) == ("scheme.rescore", "rescore", at)
 
 
 def test_rescore_without_a_published_scheme(engine):

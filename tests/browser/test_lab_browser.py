@@ -132,7 +132,7 @@ def test_move_weights_see_movers_publish(
     nudge(page, "满意度", "ArrowRight", 1)
     nudge(page, "满意度", "ArrowLeft", 1)
     expect(page.get_by_role("dialog")).to_have_count(0)
-    assert len(scheme_rows(lab_db_url)) == 2
+    assert len(scheme_rows(lab_db_url)) == 3  # the demo's owners versions 1 and 2, leads version 1
     assert moved(page)[:2] == (up, down)
 
     main.get_by_role("button", name="发布…").click()
@@ -143,15 +143,16 @@ def test_move_weights_see_movers_publish(
     ).to_be_visible()
     page.screenshot(path=str(artifacts_dir / "lab-zh-dialog.png"))
     dialog.get_by_role("button", name="确认发布").click()
-    expect(page.get_by_text(f"已发布第 2 版，写入 {customers:,} 条分级结果。")).to_be_visible(timeout=WAIT_MS)
+    expect(page.get_by_text(f"已发布第 3 版，写入 {customers:,} 条分级结果。")).to_be_visible(timeout=WAIT_MS)
     expect(page.get_by_role("dialog")).to_have_count(0)
     wait_idle(page)
     assert moved(page)[:2] == (0, 0)  # the preview now compares with what was just published
     assert_no_error(page)
     assert scheme_rows(lab_db_url) == [
-        ("owners", 1, "价值分层（金额40%/次数30%/复购30%）", "archived"),
+        ("owners", 1, "价值分层（高价值前40%/普通30%/流失风险30%）", "archived"),
+        ("owners", 2, "价值分层（金额40%/次数30%/复购30%）", "archived"),
         ("leads", 1, "线索意向分级 H/A/B/C（按预计购车时间）", "published"),
-        ("owners", 2, "金额30 满意度10", "published"),
+        ("owners", 3, "金额30 满意度10", "published"),
     ]
 
     wait_charts(page)
