@@ -21,7 +21,6 @@ sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT))
 
 from streamlit.testing.v1 import AppTest  # noqa: E402
-from tier_history import backfill_owner_history  # noqa: E402
 
 from core import channel_roi as cr  # noqa: E402
 from core import tier_report as tr  # noqa: E402
@@ -71,8 +70,7 @@ def main() -> None:
     path = Path(tempfile.mkdtemp()) / "bench_analysis.sqlite"
     url = f"sqlite:///{path}"
     engine = open_database(url)
-    generate(engine, customers=args.customers, seed=42, as_of=AS_OF)
-    backfill_owner_history(engine, [dt.date(2025, 6, 30), dt.date(2025, 12, 31)])
+    generate(engine, customers=args.customers, seed=42, as_of=AS_OF)  # with its own half-yearly tier history
     print(f"customers: {args.customers:,}")
     for label, f in (
         ("quarter", Filters(dt.date(2026, 4, 1), AS_OF)),

@@ -13,11 +13,12 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
-from tier_history import backfill_owner_history, publish_second_version
+from tier_history import publish_second_version
 
 from core import tier_report as tr
 from core.bulk import write_frames
 from core.db import open_database
+from core.demo import generate
 from core.models import ScoringScheme, TierAssignment
 from core.overview import Filters
 from tests.signin import sign_in
@@ -308,14 +309,25 @@ def test_existing_functions_keep_their_behaviour(tiny):
 
 @pytest.fixture(scope="module")
 def history_db(demo_db, tmp_path_factory):
-    """A copy of the demo database with a year and a half of half-yearly scorings and a second scheme version."""
+    """A copy of the demo database (its own history: owners version 1 from 2024-12-30, rescored half-yearly,
+    version 2 on 2026-06-30 at 06:00) with a third version of other labels (优质/潜力/一般) at 12:00."""
     path = tmp_path_factory.mktemp("history") / "history.sqlite"
     with sqlite3.connect(demo_db.engine.url.database) as src, sqlite3.connect(path) as dst:
         src.backup(dst)  # the demo database is in WAL mode: copying the file alone could miss pages
     url = f"sqlite:///{path}"
     engine = open_database(url)
-    backfill_owner_history(engine, [day("2024-12-31"), day("2025-06-30"), day("2025-12-31")])
     publish_second_version(engine, at=dt.datetime(2026, 6, 30, 12, 0))
+    yield url, engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def one_version_db(tmp_path_factory):
+    """A small demo without the demo's tiers, then one owners version published (as a dealer's first)."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('one-version') / 'one.sqlite'}"
+    engine = open_database(url)
+    generate(engine, customers=150, seed=7, as_of=dt.date(2026, 6, 30), with_tiers=False)
+    publish_second_version(engine, at=dt.datetime(2026, 6, 30, 6, 0), preset_name="value_3")
     yield url, engine
     engine.dispose()
 
@@ -529,8 +541,11 @@ def test_page_migration_drill_down(history_db):
     assert at.caption[-2].value == f"高价值 → 优质：{len(ids)} 位客户"  # then the row hint
 
 
-def test_page_one_version_says_so(demo_db):
-    at = make_page(demo_db.url, JUNE).run()
+def test_page_one_version_says_so(one_version_db):
+    url, engine = one_version_db
+    with engine.connect() as conn:
+        assert len(tr.published_versions(conn=conn, population="owners")) == 1
+    at = make_page(url, JUNE).run()
     at.radio(key="regions_mode.zh").set_value("versions").run()
     assert not at.exception
     assert at.info[-1].value.startswith("这个人群只发布过 1 个方案版本")

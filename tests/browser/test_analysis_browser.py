@@ -4,7 +4,6 @@ English. Screenshots in tests/artifacts/."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import re
 import sqlite3
@@ -12,9 +11,6 @@ import sqlite3
 import openpyxl
 import pytest
 from playwright.sync_api import Page, expect
-from tier_history import backfill_owner_history, publish_second_version
-
-from core.db import open_database
 
 from .conftest import VIEWPORT, WAIT_MS, sign_in
 from .test_overview_browser import assert_no_error, heading, wait_idle
@@ -24,16 +20,12 @@ pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
 
 @pytest.fixture(scope="module")
 def history_url(browser_db_url: str, tmp_path_factory) -> str:
-    """A copy of the browser demo database with half-yearly tier history and a second owners scheme version."""
+    """A copy of the browser demo database, with the demo's own tier history: owners version 1 from 2024-12-30,
+    rescored half-yearly, version 2 on 2026-06-30."""
     path = tmp_path_factory.mktemp("analysis-db") / "a.sqlite"
     with sqlite3.connect(browser_db_url.removeprefix("sqlite:///")) as src, sqlite3.connect(path) as dst:
         src.backup(dst)
-    url = f"sqlite:///{path}"
-    engine = open_database(url)
-    backfill_owner_history(engine, [dt.date(2024, 12, 31), dt.date(2025, 6, 30), dt.date(2025, 12, 31)])
-    publish_second_version(engine, at=dt.datetime(2026, 6, 30, 12, 0))
-    engine.dispose()
-    return url
+    return f"sqlite:///{path}"
 
 
 @pytest.fixture(scope="module")
@@ -110,11 +102,11 @@ def test_manager_explores_regions_and_channels(
     assert_no_error(page)
     screenshot(page, artifacts_dir / "regions-zh.png")
 
-    # click the first bar segment: the top tier (优质) of the first region at the period's end is the 2nd point
+    # click the first bar segment: the top tier (高价值) of the first region at the period's end is the 2nd point
     # of the first trace (points go region by region, a year before then now)
     click_bar(page, 0, 1)
     main = page.get_by_test_id("stMain")
-    expect(main.get_by_text(re.compile(r"惠城区 · 2026-06-30 · 优质：\d+ 位客户"))).to_be_visible()
+    expect(main.get_by_text(re.compile(r"惠城区 · 2026-06-30 · 高价值：\d+ 位客户"))).to_be_visible()
     people = main.get_by_test_id("stDataFrame").nth(2)
     expect(people).to_be_visible()
     assert_no_error(page)
