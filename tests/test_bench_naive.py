@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from tier_history import backfill_owner_history, publish_second_version
+from tier_history import publish_second_version
 
 from core.db import open_database
 
@@ -26,8 +26,7 @@ def history_db(demo_db, tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("naive") / "history.sqlite"
     with sqlite3.connect(demo_db.engine.url.database) as src, sqlite3.connect(path) as dst:
         src.backup(dst)
-    engine = open_database(f"sqlite:///{path}")
-    backfill_owner_history(engine, [dt.date(2025, 3, 31), dt.date(2025, 6, 30), dt.date(2025, 12, 31)])
+    engine = open_database(f"sqlite:///{path}")  # the demo's own tier history, then one more version
     publish_second_version(engine, at=dt.datetime(2026, 6, 30, 12, 0))
     engine.dispose()
     return path

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from test_channel_roi import _tiny_frames as roi_tiny_frames
 from test_tier_regions import _write_tiny as write_tier_tiny
-from tier_history import backfill_owner_history, publish_second_version
+from tier_history import publish_second_version
 
 from core import channel_roi as cr
 from core import facts as cf
@@ -170,7 +170,7 @@ def history(demo_db, tmp_path_factory):
     with sqlite3.connect(demo_db.engine.url.database) as src, sqlite3.connect(path) as dst:
         src.backup(dst)
     engine = open_database(f"sqlite:///{path}")
-    backfill_owner_history(engine, [day("2024-12-31"), day("2025-06-30"), day("2025-12-31")])
+    # the demo's own history (owners v1 from 2024-12-30, rescored half-yearly, v2 on 2026-06-30) and a v3
     publish_second_version(engine, at=dt.datetime(2026, 6, 30, 12, 0))
     yield engine, *facts_of(engine)
     engine.dispose()
@@ -205,16 +205,15 @@ def test_the_demo_comparisons_compare_something(history):
     assert len(frames.leads) > 20 and len(frames.purchases) > 3 and len(frames.spend) > 5
     assert len(fa.tiers_at(tiers, facts, f, f.end_dt)) > 50
     assert len(fa.tiers_at(tiers, facts, f, tr.end_of_day(tr.year_before(f.end)))) > 50
-    assert len(versions) == 2
-    a, b = (fa.version_tiers(tiers, facts, f, int(i)) for i in versions["id"])
-    assert len(a) > 50 and len(b) > 50
+    assert len(versions) == 3  # the demo's two owners versions and the one published above
+    for scheme_id in versions["id"]:
+        assert len(fa.version_tiers(tiers, facts, f, int(scheme_id))) > 50
 
 
 def test_facts_equal_the_sql_path_on_every_backend(db_url):
     engine = open_database(db_url)
     try:
-        generate(engine, customers=150, seed=11, as_of=day("2026-06-30"))
-        backfill_owner_history(engine, [day("2025-06-30"), day("2025-12-31")])
+        generate(engine, customers=150, seed=11, as_of=day("2026-06-30"))  # with its own tier history
         publish_second_version(engine, at=dt.datetime(2026, 6, 30, 12, 0))
         facts, tiers = facts_of(engine)
         for f in (
