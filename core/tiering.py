@@ -2,8 +2,9 @@
 
 Owners: version 1 of 高价值/普通/流失风险 with a broad top tier (top 40% / middle 30% / bottom 30%) is published
 18 months before the as-of date and rescored every six months; version 2 (the same dimensions and weights, top
-20% / middle 60% / bottom 20%) is published on the as-of date. Each scoring uses the features as of its own
-day. Leads: H/A/B/C once, on the as-of date. Every step goes through ``core.publishing`` (``save_draft`` and
+20% / middle 60% / bottom 20%) is published a week before the as-of date and rescored on it, so the weekly
+review's first meeting has a week's changes to discuss. Each scoring uses the features as of its own day.
+Leads: H/A/B/C once, on the as-of date. Every step goes through ``core.publishing`` (``save_draft`` and
 ``write_assignments`` for a publish, ``rescore`` for the nightly job), so the history has the app's own scheme
 statuses, audit entries and ``effective_from``/``effective_to`` chain.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 from collections.abc import Callable
+from typing import NamedTuple
 
 import pandas as pd
 from sqlalchemy.engine import Engine
@@ -28,14 +30,24 @@ SCHEME_NAMES = {
     "value_3": "价值分层（金额40%/次数30%/复购30%）",
     "leads_habc": "线索意向分级 H/A/B/C（按预计购车时间）",
 }
-# (months before as_of, preset to publish then, or None: rescore the published version), oldest first
-OWNER_HISTORY: tuple[tuple[int, str | None], ...] = (
-    (18, "value_3_40_30_30"),
-    (12, None),
-    (6, None),
-    (0, "value_3"),
+
+
+class Step(NamedTuple):
+    """One scoring of the history: on the day ``months`` calendar months and then ``days`` days before as_of."""
+
+    months: int
+    days: int
+    publish: str | None  # the preset published then; None: the nightly rescore of the published version
+
+
+OWNER_HISTORY = (
+    Step(18, 0, "value_3_40_30_30"),
+    Step(12, 0, None),
+    Step(6, 0, None),
+    Step(0, 7, "value_3"),
+    Step(0, 0, None),
 )
-LEAD_HISTORY: tuple[tuple[int, str | None], ...] = ((0, "leads_habc"),)
+LEAD_HISTORY = (Step(0, 0, "leads_habc"),)
 
 
 def months_before(day: dt.date, months: int) -> dt.date:
@@ -50,17 +62,19 @@ def months_before(day: dt.date, months: int) -> dt.date:
     return dt.date(year, month0 + 1, min(day.day, calendar.monthrange(year, month0 + 1)[1]))
 
 
-def scoring_times(
-    as_of: dt.date, history: tuple[tuple[int, str | None], ...] = OWNER_HISTORY
-) -> list[dt.datetime]:
+def scoring_times(as_of: dt.date, history: tuple[Step, ...] = OWNER_HISTORY) -> list[dt.datetime]:
     """When each step of ``history`` is written (06:00 of its day), oldest first.
 
     Examples
     --------
-    >>> [t.isoformat(" ") for t in scoring_times(dt.date(2026, 6, 30))]
-    ['2024-12-30 06:00:00', '2025-06-30 06:00:00', '2025-12-30 06:00:00', '2026-06-30 06:00:00']
+    >>> [t.isoformat(" ") for t in scoring_times(dt.date(2026, 6, 30))]  # doctest: +NORMALIZE_WHITESPACE
+    ['2024-12-30 06:00:00', '2025-06-30 06:00:00', '2025-12-30 06:00:00', '2026-06-23 06:00:00',
+     '2026-06-30 06:00:00']
     """
-    return [dt.datetime.combine(months_before(as_of, months), SCORING_TIME) for months, _ in history]
+    return [
+        dt.datetime.combine(months_before(as_of, s.months) - dt.timedelta(days=s.days), SCORING_TIME)
+        for s in history
+    ]
 
 
 def _publish(engine: Engine, inputs: FeatureInputs, preset_name: str, at: dt.datetime) -> int:
@@ -82,9 +96,9 @@ def publish_tier_history(
     first within each population. ``progress(done, steps)`` is called after each step. Returns rows written."""
     inputs = FeatureInputs.from_frames(frames)
     steps = [
-        (population, preset_name, at)
+        (population, step.publish, at)
         for population, history in (("owners", OWNER_HISTORY), ("leads", LEAD_HISTORY))
-        for (_, preset_name), at in zip(history, scoring_times(as_of, history), strict=True)
+        for step, at in zip(history, scoring_times(as_of, history), strict=True)
     ]
     written = 0
     for done, (population, preset_name, at) in enumerate(steps, start=1):

@@ -78,17 +78,17 @@ def test_generate_writes_every_table_with_the_counts_it_reports(engine):
     assert all(summary.rows[t] > 0 for t in summary.rows)
     assert summary.rows["customers"] == 150
     assert (summary.as_of, summary.seed) == (AS_OF, 7)
-    # owners: version 1 saved and published (two audit entries), rescored twice (one each), version 2 saved and
-    # published (two); leads: one version saved and published (two); one demo account per role (one each).
-    # Every owner of each scoring day is tiered then (tests/test_demo_history.py has the schedule), and every
-    # customer with an open lead once
+    # owners: version 1 saved and published (two audit entries), rescored twice (one each), version 2 saved,
+    # published (two) and rescored (one); leads: one version saved and published (two); one demo account per
+    # role (one each). Every owner of each scoring day is tiered then (tests/test_demo_history.py has the
+    # schedule), and every customer with an open lead once
     assert table_counts(engine, ["scoring_schemes", "audit_log", "tier_overrides", "users"]) == {
         "scoring_schemes": 3,
-        "audit_log": 12,
+        "audit_log": 13,
         "tier_overrides": 0,
         "users": 4,
     }
-    days = [dt.date(2024, 12, 30), dt.date(2025, 6, 30), dt.date(2025, 12, 30), AS_OF]
+    days = [dt.date(2024, 12, 30), dt.date(2025, 6, 30), dt.date(2025, 12, 30), dt.date(2026, 6, 23), AS_OF]
     with engine.connect() as conn:
         owners = conn.execute(sa.select(sa.func.count()).where(Customer.is_owner)).scalar_one()
         owners_then = [

@@ -1,5 +1,5 @@
 """The demo's tier history (core.tiering): owners version 1 published 18 months before the as-of date and rescored
-half-yearly, version 2 published on the as-of date. Checked against plain SQL over the demo's own rows, against
+half-yearly, version 2 published a week before the as-of date and rescored on it. Checked against plain SQL over the demo's own rows, against
 scoring by hand with each day's features, and through the figures that compare tiers over time (year over year,
 migration, the weekly review's first meeting, the overview's previous period)."""
 
@@ -28,8 +28,12 @@ from core.tiering import months_before, scoring_times
 # the owners' scorings of a demo as of 2026-06-30 (the session's demo_db), written out by hand
 V1_PUBLISHED = dt.datetime(2024, 12, 30, 6, 0)
 V1_RESCORED = [dt.datetime(2025, 6, 30, 6, 0), dt.datetime(2025, 12, 30, 6, 0)]
-V2_PUBLISHED = dt.datetime(2026, 6, 30, 6, 0)
-SCHEDULE = [V1_PUBLISHED, *V1_RESCORED, V2_PUBLISHED]
+V2_PUBLISHED = dt.datetime(2026, 6, 23, 6, 0)
+V2_RESCORED = dt.datetime(
+    2026, 6, 30, 6, 0
+)  # the nightly job on the as-of date; the leads are tiered then too
+SCHEDULE = [V1_PUBLISHED, *V1_RESCORED, V2_PUBLISHED, V2_RESCORED]
+V2 = {V2_PUBLISHED, V2_RESCORED}
 NEVER = pd.Timestamp("2262-01-01")
 
 
@@ -65,13 +69,14 @@ def rows(demo_db) -> pd.DataFrame:
         return owner_rows(conn)
 
 
-def test_the_schedule_is_18_months_back_then_every_six_months():
+def test_the_schedule_is_18_months_back_then_every_six_months_then_a_week():
     assert scoring_times(dt.date(2026, 6, 30)) == SCHEDULE
     # month ends: a shorter month takes its last day
     assert scoring_times(dt.date(2026, 8, 31)) == [
         dt.datetime(2025, 2, 28, 6),
         dt.datetime(2025, 8, 31, 6),
         dt.datetime(2026, 2, 28, 6),
+        dt.datetime(2026, 8, 24, 6),
         dt.datetime(2026, 8, 31, 6),
     ]
     assert months_before(dt.date(2024, 3, 31), 1) == dt.date(2024, 2, 29)
@@ -105,11 +110,11 @@ def test_versions_statuses_and_audit_entries(demo_db):
     assert params[0]["tiering"]["cutoffs"] == [40, 30, 30] and params[1]["tiering"]["cutoffs"] == [20, 60, 20]
     assert params[0]["dimensions"] == params[1]["dimensions"] == preset("value_3")["dimensions"]
     assert params[0]["labels"] == params[1]["labels"] == ["高价值", "普通", "流失风险"]
-    # the rescore moves version 1's published time, as the nightly job does
+    # a rescore moves the version's published time, as the nightly job does
     assert [pd.Timestamp(v["published_at"]) for v in (v1, v2, leads)] == [
         pd.Timestamp(V1_RESCORED[-1]),
-        pd.Timestamp(V2_PUBLISHED),
-        pd.Timestamp(V2_PUBLISHED),
+        pd.Timestamp(V2_RESCORED),
+        pd.Timestamp(V2_RESCORED),
     ]
     i1, i2, il = (str(v["id"]) for v in (v1, v2, leads))
     assert [(a.action, a.object_id, a.actor, pd.Timestamp(a.at)) for a in audit] == [
@@ -119,10 +124,11 @@ def test_versions_statuses_and_audit_entries(demo_db):
         ("scheme.rescore", i1, "rescore", pd.Timestamp(V1_RESCORED[1])),
         ("scheme.save_draft", i2, "demo", pd.Timestamp(V2_PUBLISHED)),
         ("scheme.publish", i2, "demo", pd.Timestamp(V2_PUBLISHED)),
-        ("scheme.save_draft", il, "demo", pd.Timestamp(V2_PUBLISHED)),
-        ("scheme.publish", il, "demo", pd.Timestamp(V2_PUBLISHED)),
+        ("scheme.rescore", i2, "rescore", pd.Timestamp(V2_RESCORED)),
+        ("scheme.save_draft", il, "demo", pd.Timestamp(V2_RESCORED)),
+        ("scheme.publish", il, "demo", pd.Timestamp(V2_RESCORED)),
     ]
-    writes = [a.detail for a in audit if a.action != "scheme.save_draft"][:4]
+    writes = [a.detail for a in audit if a.action != "scheme.save_draft"][:5]
     assert [w["customers"] for w in writes] == owners
     assert owners == sorted(owners) and owners[0] < owners[-1]  # the population grows
 
@@ -137,7 +143,7 @@ def test_each_scoring_tiers_the_owners_of_its_day_until_the_next(demo_db, rows):
                 assert part["effective_to"].isna().all()
             else:
                 assert (part["effective_to"] == pd.Timestamp(until)).all(), at
-            assert set(part["version"]) == {2 if at == V2_PUBLISHED else 1}
+            assert set(part["version"]) == {2 if at in V2 else 1}
     assert set(rows["effective_from"]) == {pd.Timestamp(t) for t in SCHEDULE}
 
 
@@ -145,7 +151,7 @@ def test_each_scoring_uses_the_features_of_its_day(demo_db, rows):
     with demo_db.engine.connect() as conn:
         inputs = load_feature_inputs(conn=conn)
     for at in SCHEDULE:
-        spec = preset("value_3" if at == V2_PUBLISHED else "value_3_40_30_30")
+        spec = preset("value_3" if at in V2 else "value_3_40_30_30")
         features = compute_features(inputs, population="owners", as_of=at.date())
         want = assignments_frame(Scorer(spec).fit(features).score(), spec)
         got = rows[rows["effective_from"] == pd.Timestamp(at)].sort_values("customer_id")
@@ -192,7 +198,7 @@ def test_year_over_year_has_last_years_tiers(demo_db, rows):
         yoy = tr.region_tiers_yoy(conn=conn, filters=f)
     # a year before 2026-06-30 is the end of 2025-06-30: the rescore of that morning is in force
     before = pd.Series(tiers_written_at(rows, V1_RESCORED[0])).value_counts()
-    now = pd.Series(tiers_written_at(rows, V2_PUBLISHED)).value_counts()
+    now = pd.Series(tiers_written_at(rows, V2_RESCORED)).value_counts()
     totals = yoy.groupby("tier")[["customers_before", "customers"]].sum()
     assert totals["customers_before"].to_dict() == before.to_dict()
     assert totals["customers"].to_dict() == now.to_dict()
@@ -227,8 +233,8 @@ def test_migration_between_the_two_published_versions(demo_db, rows):
         new, old = (int(i) for i in versions["id"])
         a = tr.version_tiers(conn=conn, filters=f, scheme_id=old)
         b = tr.version_tiers(conn=conn, filters=f, scheme_id=new)
-    # each side is the version's latest scoring: version 1's last rescore, version 2's publish
-    v1_last, v2 = tiers_written_at(rows, V1_RESCORED[-1]), tiers_written_at(rows, V2_PUBLISHED)
+    # each side is the version's latest scoring: version 1's last rescore, version 2's rescore on the as-of date
+    v1_last, v2 = tiers_written_at(rows, V1_RESCORED[-1]), tiers_written_at(rows, V2_RESCORED)
     assert dict(zip(a["customer_id"], a["tier"], strict=True)) == v1_last
     assert dict(zip(b["customer_id"], b["tier"], strict=True)) == v2
     cells = _cells(
@@ -243,7 +249,7 @@ def test_migration_between_the_two_published_versions(demo_db, rows):
 @pytest.mark.parametrize(
     ("day_a", "day_b", "written_a", "written_b"),
     [
-        (dt.date(2025, 6, 30), dt.date(2026, 6, 30), V1_RESCORED[0], V2_PUBLISHED),  # a year, two versions
+        (dt.date(2025, 6, 30), dt.date(2026, 6, 30), V1_RESCORED[0], V2_RESCORED),  # a year, two versions
         (dt.date(2025, 3, 31), dt.date(2025, 9, 30), V1_PUBLISHED, V1_RESCORED[0]),  # one version, a rescore
     ],
     ids=["year", "rescore"],
@@ -269,7 +275,7 @@ def test_overview_previous_period_counts_tiers(demo_db, rows):
     assert previous["customers"].sum() > 0
 
 
-def test_the_first_weekly_review_lists_the_changes_of_the_last_publish(demo_db, rows, tmp_path):
+def test_the_first_weekly_review_lists_the_changes_of_the_last_week(demo_db, rows, tmp_path):
     path = tmp_path / "review.sqlite"
     with sqlite3.connect(demo_db.engine.url.database) as src, sqlite3.connect(path) as dst:
         src.backup(dst)  # opening a meeting writes: work on a copy of the shared demo database
@@ -284,11 +290,14 @@ def test_the_first_weekly_review_lists_the_changes_of_the_last_publish(demo_db, 
             agenda = review.items(conn=conn, meeting_id=mid)
     finally:
         engine.dispose()
-    assert meeting["baseline_at"] == V2_PUBLISHED - dt.timedelta(seconds=1)
-    old, new = tiers_written_at(rows, V1_RESCORED[-1]), tiers_written_at(rows, V2_PUBLISHED)
+    # before the first meeting the baseline is just before the last write: the nightly job on the as-of date
+    assert meeting["baseline_at"] == V2_RESCORED - dt.timedelta(seconds=1)
+    old, new = tiers_written_at(rows, V2_PUBLISHED), tiers_written_at(rows, V2_RESCORED)
     changed = {c: (old.get(c), t) for c, t in new.items() if old.get(c) != t}
     got = {int(r.customer_id): (r.old_tier, r.new_tier) for r in agenda.itertuples()}
-    assert got == changed and len(changed) > 0
+    assert got == changed
+    # a week's changes of one scheme: some, not most of the owners
+    assert 0 < len(changed) < 0.25 * len(new)
 
 
 def test_leads_are_tiered_once_on_the_as_of_date(demo_db):
@@ -301,7 +310,7 @@ def test_leads_are_tiered_once_on_the_as_of_date(demo_db):
             conn,
         )
     assert len(leads) > 0
-    assert set(pd.to_datetime(leads["effective_from"])) == {pd.Timestamp(V2_PUBLISHED)}
+    assert set(pd.to_datetime(leads["effective_from"])) == {pd.Timestamp(V2_RESCORED)}
     assert leads["effective_to"].isna().all()
 
 

@@ -170,7 +170,7 @@ def history(demo_db, tmp_path_factory):
     with sqlite3.connect(demo_db.engine.url.database) as src, sqlite3.connect(path) as dst:
         src.backup(dst)
     engine = open_database(f"sqlite:///{path}")
-    # the demo's own history (owners v1 from 2024-12-30, rescored half-yearly, v2 on 2026-06-30) and a v3
+    # the demo's own history (owners v1 from 2024-12-30, rescored half-yearly, v2 from 2026-06-23) and a v3
     publish_second_version(engine, at=dt.datetime(2026, 6, 30, 12, 0))
     yield engine, *facts_of(engine)
     engine.dispose()

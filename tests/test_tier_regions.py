@@ -310,7 +310,8 @@ def test_existing_functions_keep_their_behaviour(tiny):
 @pytest.fixture(scope="module")
 def history_db(demo_db, tmp_path_factory):
     """A copy of the demo database (its own history: owners version 1 from 2024-12-30, rescored half-yearly,
-    version 2 on 2026-06-30 at 06:00) with a third version of other labels (优质/潜力/一般) at 12:00."""
+    version 2 from 2026-06-23, rescored 2026-06-30 at 06:00) with a third version of other labels (优质/潜力/一般)
+    at 12:00 that day."""
     path = tmp_path_factory.mktemp("history") / "history.sqlite"
     with sqlite3.connect(demo_db.engine.url.database) as src, sqlite3.connect(path) as dst:
         src.backup(dst)  # the demo database is in WAL mode: copying the file alone could miss pages

@@ -21,7 +21,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
 @pytest.fixture(scope="module")
 def history_url(browser_db_url: str, tmp_path_factory) -> str:
     """A copy of the browser demo database, with the demo's own tier history: owners version 1 from 2024-12-30,
-    rescored half-yearly, version 2 on 2026-06-30."""
+    rescored half-yearly, version 2 from 2026-06-23, rescored 2026-06-30."""
     path = tmp_path_factory.mktemp("analysis-db") / "a.sqlite"
     with sqlite3.connect(browser_db_url.removeprefix("sqlite:///")) as src, sqlite3.connect(path) as dst:
         src.backup(dst)
