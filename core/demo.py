@@ -730,7 +730,8 @@ def generate(
     The schema must exist (``core.db.open_database`` upgrades it). A database that already holds
     customers is refused, so that demo data never mixes with a dealer's own. With ``with_tiers`` the owners
     get a year and a half of tier history (``core.tiering``: version 1 published and rescored half-yearly,
-    version 2 published on ``as_of``) and the customers with an open lead their H/A/B/C tier.
+    version 2 published a week before ``as_of`` and rescored on it) and the customers with an open lead their
+    H/A/B/C tier.
     """
     progress = progress or _noop
     as_of = as_of or dt.date.today()
