@@ -725,7 +725,8 @@ def generate(
     progress: Progress | None = None,
     with_tiers: bool = True,
 ) -> DemoSummary:
-    """Generate the demo dealer group and write it into an empty database, in one transaction.
+    """Generate the demo dealer group and write it into an empty database: the event tables in one
+    transaction, then each publish and rescore of the tier history in its own (as the app writes them).
 
     The schema must exist (``core.db.open_database`` upgrades it). A database that already holds
     customers is refused, so that demo data never mixes with a dealer's own. With ``with_tiers`` the owners
