@@ -395,10 +395,14 @@ def regions_sql(conn, f: Filters, latest: dt.date) -> dict:
         counts[side] = tuple(sorted((-1 if r is None else int(r), str(t), int(n)) for r, t, n in rows))
     a = _in_force(f).replace(":at", ":before")
     b = _in_force(f).replace(":at", ":now")
+    # each customer's tier on both sides by one GROUP BY (a FULL OUTER JOIN of the two subqueries has no index
+    # to use: SQLite nests the loops, hours at 1M)
     moves = _rows(
         conn,
-        f"SELECT a.tier, b.tier, COUNT(*) FROM ({a}) a FULL OUTER JOIN ({b}) b ON a.customer_id = b.customer_id "
-        "GROUP BY 1, 2",
+        "SELECT bt, nt, COUNT(*) FROM (SELECT customer_id, MAX(CASE WHEN side = 0 THEN tier END) AS bt, "
+        "MAX(CASE WHEN side = 1 THEN tier END) AS nt FROM ("
+        f"SELECT customer_id, tier, 0 AS side FROM ({a}) UNION ALL SELECT customer_id, tier, 1 FROM ({b})"
+        ") GROUP BY customer_id) GROUP BY 1, 2",
         {"before": before, "now": now},
     )
     return {**counts, "moves": tuple(sorted(((x or ""), (y or ""), int(n)) for x, y, n in moves))}
