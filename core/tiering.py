@@ -27,7 +27,7 @@ from core.scheme import Scorer, preset
 SCORING_TIME = dt.time(6, 0)  # the nightly job's hour; a publish in the demo happens then too
 SCHEME_NAMES = {
     "value_3_40_30_30": "价值分层（高价值前40%/普通30%/流失风险30%）",
-    "value_3": "价值分层（金额40%/次数30%/复购30%）",
+    "value_3": "价值分层（高价值前20%/普通60%/流失风险20%）",
     "leads_habc": "线索意向分级 H/A/B/C（按预计购车时间）",
 }
 

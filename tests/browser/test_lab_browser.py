@@ -150,7 +150,7 @@ def test_move_weights_see_movers_publish(
     assert_no_error(page)
     assert scheme_rows(lab_db_url) == [
         ("owners", 1, "价值分层（高价值前40%/普通30%/流失风险30%）", "archived"),
-        ("owners", 2, "价值分层（金额40%/次数30%/复购30%）", "archived"),
+        ("owners", 2, "价值分层（高价值前20%/普通60%/流失风险20%）", "archived"),
         ("leads", 1, "线索意向分级 H/A/B/C（按预计购车时间）", "published"),
         ("owners", 3, "金额30 满意度10", "published"),
     ]
