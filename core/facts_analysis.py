@@ -13,6 +13,7 @@ tests/test_facts_analysis.py checks every frame against the SQL path's on all th
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 
@@ -23,7 +24,7 @@ from sqlalchemy.engine import Connection
 
 from core import channel_roi as cr
 from core.facts import EventFacts, TierFacts
-from core.facts_figures import _in, _nullable_ids, _t, _text, _tier_rows, _times
+from core.facts_figures import _in, _nullable_ids, _t, _text, _tier_rows, _times, lead_mask
 from core.models import Channel, ChannelSpend, Store
 from core.overview import Filters
 
@@ -81,11 +82,7 @@ def roi_frames(facts: EventFacts, f: Filters, reference: RoiReference) -> cr.Roi
     """
     lo, hi = cr.month_bounds(f)
     leads = facts.leads
-    scope = np.ones(len(leads["id"]), dtype=bool)
-    if f.store_ids:
-        scope &= _in(leads["store_id"], f.store_ids)
-    if f.channel_ids:
-        scope &= _in(leads["channel_id"], f.channel_ids)
+    scope = lead_mask(facts, dataclasses.replace(f, region_ids=()))  # region: applied by the pure functions
     tlo, thi = _t(lo), _t(hi)
     in_months = {c: (leads[c] >= tlo) & (leads[c] < thi) for c in ROI_TIMES}
     idx = np.flatnonzero(scope & (in_months["created_at"] | in_months["visit_at"] | in_months["order_at"]))

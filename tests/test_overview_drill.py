@@ -23,6 +23,7 @@ from core.db import open_database
 from core.demo import generate
 from core.privacy import mask_name, mask_phone
 from tests.signin import sign_in
+from tests.test_facts import FILTER_SETS as FACTS_FILTER_SETS
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = str(ROOT / "pages" / "overview.py")
@@ -30,18 +31,8 @@ AS_OF = dt.date(2026, 6, 30)
 JUNE = ov.Filters(dt.date(2026, 6, 1), dt.date(2026, 6, 30))
 CADENCE = {"H": 3, "A": 7, "B": 15, "C": 30, "O": 7}  # the README's, written again
 
-FILTER_SETS = [
-    pytest.param(JUNE, id="june"),
-    pytest.param(ov.Filters(dt.date(2026, 3, 1), dt.date(2026, 3, 31), store_ids=(2,)), id="march-store"),
-    pytest.param(ov.Filters(dt.date(2026, 1, 1), dt.date(2026, 6, 30), region_ids=(1, 3)), id="half-regions"),
-    pytest.param(
-        ov.Filters(dt.date(2025, 10, 1), dt.date(2025, 12, 31), channel_ids=(2, 5)), id="q4-channels"
-    ),
-    pytest.param(
-        ov.Filters(dt.date(2024, 1, 1), dt.date(2026, 6, 30), (1,), (2, 4), (1, 3, 7)), id="years-all-filters"
-    ),
-    pytest.param(ov.Filters(dt.date(2026, 6, 20), dt.date(2026, 6, 30), region_ids=(999,)), id="no-match"),
-]
+# the facts tests' filter sets (period, store, region, channel, combinations, one matching nothing)
+FILTER_SETS = [p for p in FACTS_FILTER_SETS if p.id != "before-data"]
 
 
 @pytest.fixture(scope="module")
