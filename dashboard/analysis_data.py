@@ -1,8 +1,8 @@
-"""Cached reads for the region and channel analysis pages, keyed on the data version (see dashboard.db)."""
+"""Cached reads for the region and channel analysis pages, keyed on the data version (see dashboard.db): the
+small ones that stay on SQL (names, versions, the listed customers); their big frames come from the facts
+(dashboard.facts)."""
 
 from __future__ import annotations
-
-import datetime as dt
 
 import pandas as pd
 import streamlit as st
@@ -11,12 +11,6 @@ from sqlalchemy.engine import Engine
 from core import channel_roi as cr
 from core import tier_report as tr
 from core.overview import Filters
-
-
-@st.cache_data(show_spinner=False, ttl=600)
-def roi_frames(_engine: Engine, version: str, f: Filters) -> cr.RoiFrames:
-    with _engine.connect() as conn:
-        return cr.roi_frames(conn=conn, filters=f)
 
 
 @st.cache_data(show_spinner=False, ttl=600)
@@ -35,12 +29,6 @@ def lead_customers(
 ) -> pd.DataFrame:
     with _engine.connect() as conn:
         return cr.lead_customers(conn=conn, lead_ids=list(lead_ids), show_pii=show_pii)
-
-
-@st.cache_data(show_spinner=False, ttl=600)
-def tiers_at(_engine: Engine, version: str, f: Filters, at: dt.datetime) -> pd.DataFrame:
-    with _engine.connect() as conn:
-        return tr.tiers_at(conn=conn, filters=f, at=at)
 
 
 @st.cache_data(show_spinner=False, ttl=600)
