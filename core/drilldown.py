@@ -85,15 +85,22 @@ def lead_customers(
     out = pd.DataFrame(
         conn.execute(q).all(), columns=[*COLUMNS[:9], "stage_reached", "created_at", "lead_id"]
     )
-    order = {int(x): i for i, x in enumerate(lead_ids)}
-    out = out.sort_values("lead_id", key=lambda s: s.map(order)).reset_index(drop=True)
+    out = _ordered_and_masked(out, "lead_id", lead_ids, show_pii)
     out["stage"] = out["stage_reached"].map(lambda i: FUNNEL_STAGES[int(i)])
     out["created_at"] = pd.to_datetime(out["created_at"])
+    return out[COLUMNS]
+
+
+def _ordered_and_masked(out: pd.DataFrame, key: str, ids: list[int], show_pii: bool) -> pd.DataFrame:
+    """The rows in the order of ``ids`` (by column ``key``), names, phones and advisors masked unless
+    ``show_pii``."""
+    order = {int(x): i for i, x in enumerate(dict.fromkeys(int(x) for x in ids))}
+    out = out.sort_values(key, key=lambda s: s.map(order)).reset_index(drop=True)
     if not show_pii:
         out["name"] = out["name"].map(mask_name)
         out["phone"] = out["phone"].map(mask_phone)
         out["advisor"] = out["advisor"].map(lambda x: mask_name(x) if x else x)
-    return out[COLUMNS]
+    return out
 
 
 CUSTOMER_COLUMNS = [
@@ -158,10 +165,4 @@ def customers(
         .where(Customer.id.in_([int(x) for x in customer_ids]))
     )
     out = pd.DataFrame(conn.execute(q).all(), columns=CUSTOMER_COLUMNS)
-    order = {int(x): i for i, x in enumerate(dict.fromkeys(int(x) for x in customer_ids))}
-    out = out.sort_values("customer_id", key=lambda s: s.map(order)).reset_index(drop=True)
-    if not show_pii:
-        out["name"] = out["name"].map(mask_name)
-        out["phone"] = out["phone"].map(mask_phone)
-        out["advisor"] = out["advisor"].map(lambda x: mask_name(x) if x else x)
-    return out
+    return _ordered_and_masked(out, "customer_id", customer_ids, show_pii)
