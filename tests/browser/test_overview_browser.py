@@ -6,6 +6,7 @@ docs/screenshot-en.png for the README.
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -56,6 +57,25 @@ def screenshot(page: Page, path: Path) -> None:
 def heading(page: Page, text: str):
     """The page's st.title (an h1 in the main area)."""
     return page.get_by_test_id("stMain").locator("h1", has_text=text)
+
+
+def open_first_listed_360(page: Page) -> None:
+    """Choose the first customer of the page's last list: its link opens the 360 in this session (no new
+    sign-in); then back to the page."""
+    main = page.get_by_test_id("stMain")
+    grid = main.get_by_test_id("stDataFrame").last
+    grid.scroll_into_view_if_needed()
+    box = grid.bounding_box()
+    page.mouse.click(box["x"] + 14, box["y"] + 35 + 17)  # the row marker of the first row (rows are 35 px)
+    wait_idle(page)
+    link = main.get_by_role("link", name=re.compile(r"打开客户 #\d+ 的 360 页"))
+    expect(link.first).to_be_visible(timeout=WAIT_MS)
+    link.first.click()
+    wait_idle(page)
+    expect(heading(page, "客户360")).to_be_visible(timeout=WAIT_MS)
+    assert_no_error(page)
+    page.go_back()
+    wait_idle(page)
 
 
 def metric_labels(page: Page) -> list[str]:

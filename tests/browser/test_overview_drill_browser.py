@@ -9,7 +9,14 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from .conftest import WAIT_MS, sign_in
-from .test_overview_browser import assert_no_error, heading, screenshot, wait_charts, wait_idle
+from .test_overview_browser import (
+    assert_no_error,
+    heading,
+    open_first_listed_360,
+    screenshot,
+    wait_charts,
+    wait_idle,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
@@ -64,19 +71,7 @@ def test_click_a_tier_bar_to_see_its_customers(page: Page, app_url: str, artifac
     assert count_caption(main) == (min(overdue, 500), overdue)
 
     # choose the first customer of the list: a link to their 360 opens it in this session (no new sign-in)
-    grid = main.get_by_test_id("stDataFrame").last
-    grid.scroll_into_view_if_needed()
-    box = grid.bounding_box()
-    page.mouse.click(box["x"] + 14, box["y"] + 35 + 17)  # the row marker of the first row (rows are 35 px)
-    wait_idle(page)
-    link = main.get_by_role("link", name=re.compile(r"打开客户 #\d+ 的 360 页"))
-    expect(link.first).to_be_visible(timeout=WAIT_MS)
-    link.first.click()
-    wait_idle(page)
-    expect(heading(page, "客户360")).to_be_visible(timeout=WAIT_MS)
-    assert_no_error(page)
-    page.go_back()
-    wait_idle(page)
+    open_first_listed_360(page)
     expect(heading(page, "总览")).to_be_visible(timeout=WAIT_MS)
     wait_charts(page)
     screenshot(page, artifacts_dir / "overview-drill-zh.png")
