@@ -113,7 +113,7 @@ def test_deployment_example_closes_metrics_forbids_framing_and_serves_the_app(
         try:
             page.goto(f"https://127.0.0.1:{port}/")
             sign_in(page, "manager")
-            expect(page.get_by_test_id("stSidebarNav")).to_be_visible()
+            expect(page.get_by_test_id("stSidebarNav")).to_be_visible(timeout=WAIT_MS)
             wait_idle(page)
             expect(page.get_by_test_id("stMetric").first).to_be_visible()  # figures arrived over the socket
             page.screenshot(path=str(artifacts_dir / "deploy-proxy-signed-in.png"))
