@@ -47,5 +47,6 @@ def test_same_table_in_two_sessions_has_two_addresses(chromium_browser, app_url:
     assert body_a == body_b and len(body_a) > 10  # the same table...
     assert url_a != url_b  # ...at two addresses
     file_id = url_a.rsplit("/", 1)[-1].split(".")[0]
-    guessed = _calculate_file_id(body_a, "text/csv", name)  # what a default download button would be served at
+    # the address a default download button would have: derived from what anyone who saw the table knows
+    guessed = _calculate_file_id(body_a, "text/csv", name)
     assert file_id != guessed and len(file_id) >= 32
