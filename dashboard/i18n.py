@@ -387,6 +387,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "tier_system.value_3": ("高价值/普通/流失风险", "High value / Normal / Churn risk"),
 }
 
+from dashboard.texts import admin as _admin  # noqa: E402
 from dashboard.texts import auth as _auth  # noqa: E402
 from dashboard.texts import channels as _channels  # noqa: E402
 from dashboard.texts import data_import as _data_import  # noqa: E402
@@ -405,6 +406,7 @@ for _table in (
     _auth.TEXT,
     _review.TEXT,
     _data_import.TEXT,
+    _admin.TEXT,
 ):
     _clash = set(_table) & set(TEXT)
     assert not _clash, f"text keys defined twice: {sorted(_clash)}"
