@@ -24,6 +24,7 @@ from dashboard.i18n import name_column, t
 from dashboard.widgets import label_of, labels_changed
 
 DEFAULT_DAYS = 30
+FIRST_DAY = dt.date(2000, 1, 1)  # the date field's lower bound
 CHOSEN_KEY = "filters_chosen"
 PERIOD_KEY = "f_period"
 # filter -> (reference table in db.reference, label text key, widget key)
@@ -64,16 +65,13 @@ def show(engine: Engine) -> Filters | None:
     last = extent[1] if extent else dt.date.today()
     col = name_column()
     got = chosen()
+    lo, hi = FIRST_DAY, max(last, dt.date.today())
     if PERIOD_KEY not in st.session_state:  # first draw, or back from a page without the filters
-        st.session_state[PERIOD_KEY] = got["period"] or (last - dt.timedelta(days=DEFAULT_DAYS - 1), last)
+        default = (last - dt.timedelta(days=DEFAULT_DAYS - 1), last)
+        st.session_state[PERIOD_KEY] = _within(got["period"], lo, hi) or default
     with st.sidebar:
         st.subheader(t("filters.header"))
-        period = st.date_input(
-            t("filters.period"),
-            min_value=dt.date(2000, 1, 1),
-            max_value=max(last, dt.date.today()),
-            key=PERIOD_KEY,
-        )
+        period = st.date_input(t("filters.period"), min_value=lo, max_value=hi, key=PERIOD_KEY)
         for name, (table, label_key, key) in CHOICES.items():
             got[name] = _multiselect(ref[table], col, label_key, key, got[name])
         if extent:
@@ -94,6 +92,14 @@ def show(engine: Engine) -> Filters | None:
         channels=got["channel"],
         options=options,
     )
+
+
+def _within(period, lo: dt.date, hi: dt.date) -> tuple[dt.date, dt.date] | None:
+    """``period`` moved inside the date field's bounds (a link may carry any dates); None if it is empty."""
+    if not period:
+        return None
+    start, end = (min(max(day, lo), hi) for day in period)
+    return (start, end) if start <= end else None
 
 
 def _multiselect(frame, col: str, label_key: str, key: str, chosen_ids: tuple[int, ...]) -> tuple[int, ...]:

@@ -101,3 +101,22 @@ def test_select_all_equals_no_filter(demo_db, key):
     assert not at.exception
     assert metrics(at) == before  # 已分级客户 included: customers without a first channel stay
     assert at.session_state["filters"] == default_filters(demo_db)
+
+
+def test_a_choice_set_before_the_first_draw_is_shown(demo_db):
+    """What a link restores: ``filters_chosen`` set before the sidebar is drawn; a period beyond the date
+    field's bounds is moved inside them."""
+    at = make_app(demo_db.url)
+    at.session_state["filters_chosen"] = {
+        "period": (dt.date(1990, 1, 1), dt.date(2026, 6, 30)),
+        "store": (2,),
+        "region": (),
+        "channel": (4,),
+    }
+    at.run()
+    assert not at.exception
+    assert at.session_state["filters"] == ov.Filters(
+        dt.date(2000, 1, 1), dt.date(2026, 6, 30), store_ids=(2,), channel_ids=(4,)
+    )
+    assert at.sidebar.multiselect(key="f_store").value == [2]
+    assert at.sidebar.multiselect(key="f_channel").value == [4]
