@@ -104,7 +104,9 @@ def test_filters_survive_language_switch_and_page_change(
     # the figure picker says what the card and the list say (issue 12 item 2: it kept the unfiltered count)
     overdue_store = _new_leads(page, "逾期未跟进")
     assert overdue_store < overdue
-    expect(_picker(page, "数字")).to_match_aria_snapshot(f'- combobox "数字": "逾期未跟进：{overdue_store:,}"')
+    expect(_picker(page, "数字")).to_match_aria_snapshot(
+        f'- combobox "数字": "逾期未跟进：{overdue_store:,}"'
+    )
     _choose(page, "线索渠道", CHANNEL[0])
     assert _chips(page, "门店") == [STORE[0]]
     assert _chips(page, "线索渠道") == [CHANNEL[0]]
