@@ -177,3 +177,17 @@ def test_filters_survive_language_switch_and_page_change(
     assert _new_leads(page, "新增线索") == everything
     assert _new_leads(page, "已分级客户") == tiered
     assert_no_error(page)
+
+    # a language switch on a page without the filters, then a page with them
+    _open(page, "评分实验室")
+    expect(heading(page, "评分实验室")).to_be_visible(timeout=WAIT_MS)
+    page.get_by_test_id("stSidebar").get_by_role("radio", name="English", exact=True).click()
+    wait_idle(page)
+    expect(heading(page, "Scoring lab")).to_be_visible(timeout=WAIT_MS)
+    _open(page, "Channel ROI")
+    expect(heading(page, "Channel ROI")).to_be_visible(timeout=WAIT_MS)
+    assert_no_error(page)
+    assert _chips(page, "Store") == []
+    assert len(_chips(page, "Lead channel")) == 9
+    assert CHANNEL[1] in _chips(page, "Lead channel")
+    screenshot(page, artifacts_dir / "filters-channels-en.png")
