@@ -10,12 +10,14 @@ Definitions (shown to users in the page's help texts):
 - *customers per tier*: current assignment of the published owners scheme, as in force at the period's end.
 
 Every function takes the connection keyword-only and binds its parameters; filters apply as: store and channel
-to the lead (for tiers: the customer's store and first channel), region to the customer.
+to the lead (for tiers: the customer's store and first channel), region to the customer. Choosing every
+store, region or channel is no filter (:meth:`Filters.chosen`), so rows without one are kept.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -54,6 +56,35 @@ class Filters:
             self.channel_ids,
         )
 
+    @classmethod
+    def chosen(
+        cls,
+        start: dt.date,
+        end: dt.date,
+        *,
+        stores: Iterable[int] = (),
+        regions: Iterable[int] = (),
+        channels: Iterable[int] = (),
+        options: Mapping[str, Iterable[int]],
+    ) -> Filters:
+        """The filters of a choice of stores, regions and channels among ``options`` (ids under the keys
+        ``"stores"``, ``"regions"``, ``"channels"``): a dimension with every option chosen is no filter
+        (:func:`chosen_ids`). Every page, drill-down and download reads the filters built here.
+
+        Examples
+        --------
+        >>> every = {"stores": [1, 2], "regions": [1, 2, 3], "channels": [1, 2]}
+        >>> Filters.chosen(dt.date(2026, 6, 1), dt.date(2026, 6, 30), stores=[2], channels=[2, 1], options=every)
+        Filters(start=datetime.date(2026, 6, 1), end=datetime.date(2026, 6, 30), store_ids=(2,), region_ids=(), channel_ids=())
+        """
+        return cls(
+            start,
+            end,
+            chosen_ids(stores, options["stores"]),
+            chosen_ids(regions, options["regions"]),
+            chosen_ids(channels, options["channels"]),
+        )
+
     @property
     def start_dt(self) -> dt.datetime:
         return dt.datetime.combine(self.start, dt.time.min)
@@ -62,6 +93,27 @@ class Filters:
     def end_dt(self) -> dt.datetime:
         """Exclusive upper bound: midnight after the last day."""
         return dt.datetime.combine(self.end + dt.timedelta(1), dt.time.min)
+
+
+def chosen_ids(chosen: Iterable[int], options: Iterable[int]) -> tuple[int, ...]:
+    """The ids one filter (store, region or channel) keeps: the chosen ids, sorted, or ``()`` -- no filter --
+    when every option is chosen.
+
+    Choosing every option means "all of them" and must equal no filter: a filter on the ids would drop the
+    rows that have none (a customer without a first channel, a lead without a store).
+
+    Examples
+    --------
+    >>> chosen_ids([3, 1], options=[1, 2, 3])
+    (1, 3)
+    >>> chosen_ids([2, 3, 1], options=[1, 2, 3])
+    ()
+    >>> chosen_ids([], options=[1, 2, 3])
+    ()
+    """
+    ids = tuple(sorted({int(x) for x in chosen}))
+    every = {int(x) for x in options}
+    return () if every and every.issubset(ids) else ids
 
 
 def lead_filters(f: Filters) -> list[sa.ColumnElement[bool]]:
