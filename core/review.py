@@ -11,9 +11,10 @@ Definitions (shown to users in the page's help texts):
   ``effective_from <= t`` and (``effective_to`` is NULL or ``effective_to > t``).
 - The *reasons* are the dimensions whose points (weight × normalised value) moved between the assignment in
   force at the baseline and the one in force at the cut-off, largest move first, each computed with its own
-  scheme on the data as of the day it was written (its ``effective_from``; never after the data's last day),
-  and the trigger rule that forced the new tier, if any. Every dimension that moved by 0.05 points or more is
-  listed, so the changes add up to the score change (new score − old score).
+  scheme on the data as of the day it was scored (the data's last day when its ``effective_from`` day is
+  later, unless the effective day's points are the ones that add up to its stored score), and the trigger
+  rule that forced the new tier, if any. Every dimension that moved by 0.05 points or more is listed, so
+  the changes add up to the score change (new score − old score).
 - The agenda is a snapshot taken when the meeting opens, so progress and the export do not move under the
   people in the room. *Reviewed* = confirmed or overridden.
 - *Confirm* accepts the computed tier and clears an active override of the customer (recorded); *override*
@@ -137,6 +138,9 @@ def contribution_changes(
     return out
 
 
+SCORE_MATCH = 0.01  # points that add up to a stored score (rounded to 4 places) within this reproduce it
+
+
 def _data_day(last: Any, at: Any) -> dt.date:
     """The day whose data a tier written at ``at`` was computed on: ``at``'s day, but never after the data's
     last day ``last`` (a demo or an import whose events end before the day the tiers were written)."""
@@ -149,7 +153,10 @@ def explain_changes(
 ) -> list:
     """Reasons for every change (see ``contribution_changes``): the points of the old assignment, with its
     scheme on the data as of the day it took effect (``old_from``), against the points of the new one
-    (``new_from``). Reads the event tables once and computes the features once per day involved.
+    (``new_from``). "The day" is the data's last day when the assignment took effect later (a lab publish
+    scores the data's last day) unless the points on the effective day itself are the ones that add up to the
+    stored score (the nightly rescore scores its own day). Reads the event tables once and computes the
+    features once per day involved.
 
     ``baseline`` and ``cutoff`` are not used (the assignments' own times are); kept for callers.
     """
@@ -165,15 +172,28 @@ def explain_changes(
     features: dict[dt.date, pd.DataFrame] = {}
     scorers: dict[tuple[int, dt.date], Scorer] = {}
 
-    def points(scheme_id: int, at: Any, ids: np.ndarray) -> pd.DataFrame:
-        day = _data_day(last, at)
+    def scorer_on(scheme_id: int, day: dt.date) -> Scorer:
         if day not in features:
             features[day] = compute_features(inputs, population=population, as_of=day)
         if (scheme_id, day) not in scorers:
             scorers[(scheme_id, day)] = Scorer(specs[scheme_id]).fit(features[day])
-        scorer = scorers[(scheme_id, day)]
-        pos = pd.Index(scorer.customer_id_).get_indexer(ids)
-        return scorer.contributions(pos[pos >= 0])
+        return scorers[(scheme_id, day)]
+
+    def points(scheme_id: int, at: Any, ids: np.ndarray, stored: np.ndarray) -> pd.DataFrame:
+        # which day's data: the nightly job scores its own day, a lab publish the data's last day (earlier
+        # when no customer came in since); take the first candidate whose points add up to the stored scores
+        best: tuple[float, pd.DataFrame] | None = None
+        for day in dict.fromkeys([_data_day(last, at), pd.Timestamp(at).date()]):
+            scorer = scorer_on(scheme_id, day)
+            pos = pd.Index(scorer.customer_id_).get_indexer(ids)
+            got = scorer.contributions(pos[pos >= 0])
+            total = got.sum(axis=1).reindex(ids).to_numpy(dtype=np.float64)
+            error = float(np.nanmax(np.abs(total - stored), initial=0.0)) if len(ids) else 0.0
+            if best is None or error < best[0]:
+                best = (error, got)
+            if error <= SCORE_MATCH:
+                break
+        return best[1]  # type: ignore[index]
 
     reasons: dict[int, list] = {}
     keyed = changes.assign(
@@ -184,8 +204,12 @@ def explain_changes(
         ["old_scheme_id", "old_from", "new_scheme_id", "new_from"], sort=True
     ):
         ids = part["customer_id"].to_numpy()
-        new = points(int(new_id), new_from, ids)
-        old = points(int(old_id), old_from, ids) if old_id != -1 else None
+        new = points(int(new_id), new_from, ids, part["new_score"].to_numpy(dtype=np.float64))
+        old = (
+            points(int(old_id), old_from, ids, part["old_score"].to_numpy(dtype=np.float64))
+            if old_id != -1
+            else None
+        )
         for cid, r in zip(ids.tolist(), contribution_changes(old, new, ids), strict=True):
             reasons[cid] = r
     return [reasons[c] for c in changes["customer_id"].tolist()]

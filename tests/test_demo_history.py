@@ -368,3 +368,28 @@ def test_every_mover_of_the_first_meeting_says_which_dimensions_moved_its_score(
         delta = by_day[V2_RESCORED.date()] - by_day[V2_PUBLISHED.date()]
         want = {d: round(float(delta[d]), 1) for d in dims if abs(delta[d]) >= 0.05}
         assert dict(r.reasons) == pytest.approx(want, abs=0.051)
+
+
+def test_reasons_of_a_rescore_on_a_day_after_the_data_use_the_day_it_scored(demo_db, tmp_path):
+    """The nightly job scores today's date even when no customer was added today (the data's last day is
+    earlier); a lab publish scores the data's last day. Each side's points are those its stored score shows."""
+    path = tmp_path / "review.sqlite"
+    with sqlite3.connect(demo_db.engine.url.database) as src, sqlite3.connect(path) as dst:
+        src.backup(dst)
+    engine = open_database(f"sqlite:///{path}")
+    later = dt.datetime.combine(demo_db.as_of + dt.timedelta(days=40), dt.time(6, 0))
+    try:
+        from core.publishing import rescore
+
+        rescore(engine, population="owners", as_of=later.date(), at=later)
+        mid = review.open_meeting(
+            engine, population="owners", week=later.date(), actor="经理", now=later + dt.timedelta(hours=3)
+        )
+        with engine.connect() as conn:
+            agenda = review.items(conn=conn, meeting_id=mid)
+    finally:
+        engine.dispose()
+    assert len(agenda) > 0
+    for r in agenda.itertuples():
+        assert r.reasons, f"customer {r.customer_id} moved {r.old_tier} → {r.new_tier} without a reason"
+        assert sum(v for _, v in r.reasons) == pytest.approx(r.new_score - r.old_score, abs=0.15)
