@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import json
 import sqlite3
 from contextlib import closing
 from pathlib import Path
@@ -73,7 +74,7 @@ def expected_published_shares(conn) -> pd.DataFrame:
     params = conn.execute(
         sa.text("SELECT params FROM scoring_schemes WHERE population = 'owners' AND status = 'published'")
     ).scalar_one()
-    params = params if isinstance(params, dict) else __import__("json").loads(params)
+    params = params if isinstance(params, dict) else json.loads(params)
     labels = params["labels"]
     customers = rows["tier"].value_counts().reindex(labels, fill_value=0)
     forced = rows[rows["rule"].notna()]["tier"].value_counts().reindex(labels, fill_value=0)
