@@ -114,23 +114,23 @@ def published_shares(*, conn: Connection, population: str) -> pd.DataFrame | Non
     scheme = published(conn=conn, population=population)
     if scheme is None:
         return None
-    forced = sa.case((TierAssignment.rule.is_(None), 0), else_=1)
+    # by tier and rule (a handful of groups); a rule recorded = forced by that trigger
     q = (
-        sa.select(TierAssignment.tier, forced.label("forced"), sa.func.count().label("n"))
+        sa.select(TierAssignment.tier, TierAssignment.rule, sa.func.count().label("n"))
         .where(
             TierAssignment.effective_to.is_(None),
             TierAssignment.scheme_id.in_(
                 sa.select(ScoringScheme.id).where(ScoringScheme.population == population)
             ),
         )
-        .group_by(TierAssignment.tier, forced)
+        .group_by(TierAssignment.tier, TierAssignment.rule)
     )
-    rows = pd.DataFrame(conn.execute(q).all(), columns=["tier", "forced", "n"])
+    rows = pd.DataFrame(conn.execute(q).all(), columns=["tier", "rule", "n"])
     labels = list(scheme.params["labels"])
-    counts = rows.assign(n=rows["n"].astype(np.int64)).pivot_table(
-        index="tier", columns="forced", values="n", aggfunc="sum", fill_value=0
-    )
-    counts = counts.reindex(index=labels, columns=[0, 1], fill_value=0)
+
+    def per_tier(part: pd.DataFrame) -> np.ndarray:
+        return part.groupby("tier")["n"].sum().reindex(labels, fill_value=0).to_numpy(dtype=np.int64)
+
     return shares_table(
-        counts[0].to_numpy() + counts[1].to_numpy(), counts[1].to_numpy(), labels, scheme.params["tiering"]
+        per_tier(rows), per_tier(rows[rows["rule"].notna()]), labels, scheme.params["tiering"]
     )

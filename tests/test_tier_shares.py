@@ -101,6 +101,17 @@ def test_published_shares_are_the_assignments_in_force(demo_db):
     assert (got["by_trigger"] + got["by_score"] == got["customers"]).all()
 
 
+def test_published_shares_on_every_backend(engine):
+    """The GROUP BY runs on SQLite, PostgreSQL and MariaDB alike (a small demo with its tier history)."""
+    from core.demo import generate
+
+    generate(engine, customers=120, seed=3, as_of=dt.date(2026, 6, 30))
+    with engine.connect() as conn:
+        got = published_shares(conn=conn, population="owners")
+        want = expected_published_shares(conn)
+    pd.testing.assert_frame_equal(got, want, check_dtype=False)
+
+
 def test_nothing_published_has_no_shares(tmp_path):
     engine = open_database(f"sqlite:///{tmp_path / 'empty.sqlite'}")
     with engine.connect() as conn:
