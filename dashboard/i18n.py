@@ -395,6 +395,7 @@ from dashboard.texts import defeats as _defeats  # noqa: E402
 from dashboard.texts import funnel as _funnel  # noqa: E402
 from dashboard.texts import regions as _regions  # noqa: E402
 from dashboard.texts import review as _review  # noqa: E402
+from dashboard.texts import tier_shares as _tier_shares  # noqa: E402
 from dashboard.texts import views as _views  # noqa: E402
 
 for _table in (
@@ -407,6 +408,7 @@ for _table in (
     _review.TEXT,
     _data_import.TEXT,
     _admin.TEXT,
+    _tier_shares.TEXT,
 ):
     _clash = set(_table) & set(TEXT)
     assert not _clash, f"text keys defined twice: {sorted(_clash)}"

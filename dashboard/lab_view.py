@@ -19,7 +19,7 @@ from core.publishing import assignments_frame, compare, save_draft, write_assign
 from core.publishing import versions as scheme_versions
 from core.scheme import NORMALISATIONS, PRESETS, TRIGGER_RULES, Problem, SchemeError, preset, validate
 from core.suggest import suggest_weights
-from dashboard import access, db, lab_state
+from dashboard import access, db, lab_state, tier_shares_view
 from dashboard.charts import FONT
 from dashboard.i18n import coded, language, t
 from dashboard.widgets import select, tier_label
@@ -103,6 +103,13 @@ def controls(data: Any) -> tuple[dict[str, Any], list[Problem]]:
     )
     if method == "percentile":
         st.text_input(t("lab.cutoffs"), key=k("cutoffs"))
+        st.selectbox(
+            t("lab.tie_break"),
+            [lab_state.NO_TIE_BREAK, *dims],
+            format_func=_tie_break_title,
+            key=k("tie_break"),
+            help=t("lab.tie_break.help"),
+        )
     else:
         st.text_input(t("lab.thresholds"), key=k("thresholds"))
     _show_problems(problems, "tiering")
@@ -127,6 +134,14 @@ def _preset_title(name: str) -> str:
         return t("lab.preset.published")
     p = PRESETS[name]
     return " / ".join(p["labels"]) + f" ({'/'.join(str(int(c)) for c in p['tiering']['cutoffs'])})"
+
+
+def _tie_break_title(dim: str) -> str:
+    return (
+        t("lab.tie_break.none")
+        if dim == lab_state.NO_TIE_BREAK
+        else t("lab.tie_break.dim", dim=dim_label(dim))
+    )
 
 
 def _definition(dim: str) -> str:
@@ -172,8 +187,11 @@ def preview(data: Any, spec: dict[str, Any], problems: list[Problem]) -> None:
     n_over = int(data.overrides.sum())
     if n_over:
         st.caption(t("lab.overrides", n=f"{n_over:,}"))
+    tier_shares_view.tie_warning(result.shares)
     st.markdown(f"**{t('lab.counts')}**")
     _counts_table(c, key="lab_counts")
+    st.markdown(f"**{t('shares.title')}**", help=t("shares.help"))
+    tier_shares_view.show(result.shares, key="lab_shares")
     st.markdown(f"**{t('lab.transition')}**")
     st.plotly_chart(_heatmap(result.transition), key="lab_transition")
 
