@@ -20,7 +20,7 @@ import pandas as pd
 from core import defeats as cd
 from core.facts import KEY_OFFSET, KEY_SHIFT, NULL, Categories, EventFacts, TierFacts
 from core.funnel import _TIME_COLUMNS as FUNNEL_TIMES
-from core.overview import FOLLOW_UP_DAYS, Filters, tier_counts_from
+from core.overview import FOLLOW_UP_DAYS, Filters, overdue_rule, tier_counts_from
 from core.privacy import mask_name, mask_phone
 
 
@@ -274,12 +274,12 @@ def _grade_days(facts: EventFacts) -> np.ndarray:
     return per_code[np.where(cats.codes < 0, len(cats.categories), cats.codes)]
 
 
-def overdue_follow_ups(facts: EventFacts, f: Filters, *, current: bool = True) -> int:
-    """As :func:`core.overview.overdue_follow_ups`: open leads at the period's end with their last contact
-    older than their grade's cadence (current state, or rebuilt from the follow-ups before the end).
+def overdue_follow_ups(facts: EventFacts, f: Filters, *, current: bool | None = None) -> int:
+    """As :func:`core.overview.overdue_follow_ups`: leads under cadence at the period's end with their last
+    contact older than their grade's cadence (:func:`core.overview.overdue_rule`; ``current`` is ignored).
 
     The count of :func:`overdue_lead_ids`, so the figure and the list behind it cannot disagree."""
-    return len(overdue_lead_ids(facts, f, current=current))
+    return len(overdue_lead_ids(facts, f))
 
 
 def _tier_rows(tiers: TierFacts, facts: EventFacts, f: Filters, at: dt.datetime) -> np.ndarray:
@@ -313,15 +313,14 @@ def overview(
 ) -> dict:
     """As :func:`core.overview.overview`: every overview figure for the period and the previous one."""
     prev = f.previous()
-    latest = latest_day or f.end
     return {
         "current": {
             **lead_figures(facts, f),
-            "overdue": overdue_follow_ups(facts, f, current=f.end >= latest),
+            "overdue": overdue_follow_ups(facts, f),
         },
         "previous": {
             **lead_figures(facts, prev),
-            "overdue": overdue_follow_ups(facts, prev, current=prev.end >= latest),
+            "overdue": overdue_follow_ups(facts, prev),
         },
         "tiers": tier_counts(tiers, facts, f, scheme),
         "tiers_previous": tier_counts(tiers, facts, prev, scheme),
@@ -468,12 +467,22 @@ def lead_figure_ids(facts: EventFacts, f: Filters, figure: str) -> np.ndarray:
     return ids[np.lexsort((-ids, -leads[column][idx].astype(np.int64)))]
 
 
-def overdue_lead_ids(facts: EventFacts, f: Filters, *, current: bool = True) -> np.ndarray:
-    """The leads :func:`overdue_follow_ups` counts (the same conditions), longest without contact first
-    (never contacted first), then by id.
+def _last_follow_up(facts: EventFacts, pos: np.ndarray, at: dt.datetime) -> np.ndarray:
+    """Per lead position in ``pos``: its latest follow-up before ``at`` (whole seconds; NaT for none)."""
+    keys = facts.follow_up_keys
+    if not len(keys):
+        return np.full(len(pos), np.datetime64("NaT", "s"))
+    cutoff = int(np.datetime64(at, "s").astype(np.int64)) + KEY_OFFSET
+    hit = np.searchsorted(keys, (pos.astype(np.int64) << KEY_SHIFT) | cutoff, side="left") - 1
+    found = hit >= 0
+    found[found] = (keys[hit[found]] >> KEY_SHIFT) == pos[found]
+    seconds = (keys[np.maximum(hit, 0)] & ((1 << KEY_SHIFT) - 1)) - KEY_OFFSET
+    return np.where(found, seconds.astype("datetime64[s]"), np.datetime64("NaT", "s"))
 
-    ``current``: the stored last contact (the period ends on the data's last day), else the last contact
-    before the period's end rebuilt from the follow-ups, as :func:`overdue_follow_ups` does.
+
+def overdue_lead_ids(facts: EventFacts, f: Filters, *, current: bool | None = None) -> np.ndarray:
+    """The leads :func:`overdue_follow_ups` counts (:func:`core.overview.overdue_rule` at the period's end),
+    longest without contact first (never contacted first), then by id. ``current`` is ignored.
 
     Examples
     --------
@@ -481,41 +490,22 @@ def overdue_lead_ids(facts: EventFacts, f: Filters, *, current: bool = True) -> 
     >>> from core.facts import facts_key, read_event_facts
     >>> with open_database("sqlite://").connect() as conn:
     ...     facts = read_event_facts(conn, facts_key(conn))
-    >>> overdue_lead_ids(facts, Filters(dt.date(2026, 1, 1), dt.date(2026, 1, 31)), current=False).tolist()
+    >>> overdue_lead_ids(facts, Filters(dt.date(2026, 1, 1), dt.date(2026, 1, 31))).tolist()
     []
     """
     leads = facts.leads
-    at = _t(f.end_dt)
     days = _grade_days(facts)
-    base = lead_mask(facts, f) & (leads["created_at"] < at) & (days > 0)
-    due = at - days.astype("timedelta64[D]").astype("timedelta64[us]")
-    if current:
-        status = facts.lead_categories["status"]
-        base &= status.codes == status.code_of("open")
-        last = leads["last_contact_at"]
-        pos = np.flatnonzero(base & (np.isnat(last) | (last < due)))
-        last_s = last[pos].astype("datetime64[s]").astype(np.int64)  # NaT: the smallest int64, so first
-    else:
-        delivery, defeated = leads["delivery_at"], leads["defeated_at"]
-        base &= (np.isnat(delivery) | (delivery >= at)) & (np.isnat(defeated) | (defeated >= at))
-        pos = np.flatnonzero(base)
-        cutoff = int(np.datetime64(f.end_dt, "s").astype(np.int64)) + KEY_OFFSET
-        keys = facts.follow_up_keys
-        hit = np.searchsorted(keys, (pos.astype(np.int64) << KEY_SHIFT) | cutoff, side="left") - 1
-        found = hit >= 0
-        found[found] = (keys[hit[found]] >> KEY_SHIFT) == pos[found]
-        if len(keys):
-            last_fu_s = np.where(found, (keys[np.maximum(hit, 0)] & ((1 << KEY_SHIFT) - 1)) - KEY_OFFSET, 0)
-        else:
-            last_fu_s = np.zeros(len(pos), dtype=np.int64)
-        due_s = due[pos].astype("datetime64[s]").astype(np.int64)
-        first = leads["first_contact_at"][pos]
-        first_ok = ~np.isnat(first) & (first < at)
-        overdue = np.where(found, last_fu_s < due_s, ~first_ok | (first < due[pos]))
-        never = np.iinfo(np.int64).min
-        first_s = np.where(first_ok, first.astype("datetime64[s]").astype(np.int64), never)
-        last_s = np.where(found, last_fu_s, first_s)[overdue]
-        pos = pos[overdue]
+    pos = np.flatnonzero(lead_mask(facts, f) & (days > 0) & (leads["created_at"] < _t(f.end_dt)))
+    _, last, overdue = overdue_rule(
+        at=f.end_dt,
+        grade_days=days[pos],
+        created=leads["created_at"][pos],
+        first_contact=leads["first_contact_at"][pos],
+        last_follow_up=_last_follow_up(facts, pos, f.end_dt),
+        delivery=leads["delivery_at"][pos],
+        defeated=leads["defeated_at"][pos],
+    )
+    pos, last_s = pos[overdue], last[overdue].astype("datetime64[s]").astype(np.int64)  # NaT: smallest, first
     ids = leads["id"][pos].astype(np.int64)
     return ids[np.lexsort((ids, last_s))]
 
@@ -541,12 +531,12 @@ def overview_figure_ids(
     tier: str | None = None,
 ) -> np.ndarray:
     """The ids behind one figure of :func:`overview` for the period ``f``: lead ids for ``figure`` in
-    ``LEAD_FIGURE_TIMES`` and "overdue" (current state when the period ends on or after ``latest_day``, as
-    :func:`overview` decides), customer ids of ``tier`` for "tier"."""
+    ``LEAD_FIGURE_TIMES`` and "overdue" (``latest_day`` is not needed: every period follows one rule),
+    customer ids of ``tier`` for "tier"."""
     if figure in LEAD_FIGURE_TIMES:
         return lead_figure_ids(facts, f, figure)
     if figure == "overdue":
-        return overdue_lead_ids(facts, f, current=f.end >= (latest_day or f.end))
+        return overdue_lead_ids(facts, f)
     if figure == "tier":
         if tier is None:
             raise ValueError("the tier figure needs a tier")
