@@ -268,22 +268,49 @@ def summary(
     weeks: int = 12,
     current: bool | None = None,
     show_pii: bool = False,
+    advisor_id: int | None = None,
+    own_only: bool = False,
 ) -> dict[str, pd.DataFrame]:
     """Everything the follow-up page shows, from one read of the leads and follow-ups: states, by_advisor,
-    by_store, overdue, pool, trend_store, trend_all (each as the function of the same name computes it).
-    ``current`` is ignored (see ``lead_states``)."""
+    by_store, overdue, pool, trend_store, trend_all (each as the function of the same name computes it), and
+    team (``compliance`` of all leads: one unnamed row). ``current`` is ignored (see ``lead_states``).
+
+    With ``own_only`` (an advisor, the staff role) every figure is ``advisor_id``'s own (nothing when it is
+    None): states, by_advisor (their row), overdue and pool hold their leads only, trend_own is their weekly
+    trend (None otherwise); by_store and trend_store are computed on their leads only; team and trend_all stay
+    the unnamed team average, the only group figures shown.
+
+    Examples
+    --------
+    >>> from core.db import open_database
+    >>> with open_database("sqlite://").connect() as conn:
+    ...     got = summary(conn=conn, at=dt.datetime(2026, 7, 1), last_day=dt.date(2026, 6, 30), weeks=2,
+    ...                   advisor_id=None, own_only=True)
+    >>> got["states"].empty, got["trend_own"]["leads"].sum(), got["team"]["leads"].tolist()
+    (True, np.int64(0), [0])
+    """
     leads, fu = _leads(conn, None), _follow_ups(conn)
     adv, stores = _names(conn, show_pii)
     advisor_store = dict(conn.execute(sa.select(Advisor.id, Advisor.store_id)).all())
     states = _states(leads, fu, at)
+    team = compliance(states, None)
+    if team.empty:  # no lead under cadence: one row of zeros, rate None
+        team = pd.DataFrame({"leads": [0], "overdue": [0], "on_time": [0], "rate": [None]})
+    trend_all = _trend(leads, fu, last_day, weeks, None)
+    if own_only:
+        # an account tied to no advisor has no leads of its own (NaN == None is False for every row)
+        leads = leads[leads["advisor_id"] == advisor_id]
+        states = states[states["advisor_id"] == advisor_id].reset_index(drop=True)
     return {
         "states": states,
         "by_advisor": _compliance_named(states, "advisor", adv, stores, advisor_store),
         "by_store": _compliance_named(states, "store", adv, stores, advisor_store),
         "overdue": _overdue_list(states, adv, stores),
         "pool": _pool_flags(leads, fu, at),
-        "trend_store": _trend(leads, fu, last_day, weeks, "store"),
-        "trend_all": _trend(leads, fu, last_day, weeks, None),
+        "trend_store": _trend(leads, fu, last_day, weeks, "store"),  # own_only: the advisor's store(s)
+        "trend_own": _trend(leads, fu, last_day, weeks, None) if own_only else None,
+        "trend_all": trend_all,
+        "team": team,
     }
 
 
