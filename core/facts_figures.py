@@ -134,6 +134,7 @@ def period_leads(facts: EventFacts, f: Filters) -> pd.DataFrame:
 
 
 _EMPTY_DEFEATS = {c: object for c in cd._DEFEAT_COLUMNS} | {
+    "defeat_id": "Int64",
     "at": "datetime64[s]",
     "reactivated_at": "datetime64[s]",
     "reactivated": bool,
@@ -142,44 +143,75 @@ _EMPTY_DEFEATS = {c: object for c in cd._DEFEAT_COLUMNS} | {
 
 
 def defeat_mask(facts: EventFacts, f: Filters) -> np.ndarray:
-    d = facts.defeats
-    mask = _between(d["at"], f)
-    if f.store_ids:
-        mask &= _in(d["store_id"], f.store_ids)
-    if f.channel_ids:
-        mask &= _in(d["channel_id"], f.channel_ids)
-    if f.region_ids:
-        mask &= _in(d["region_id"], f.region_ids)
-    return mask
+    """Per lead: lost in the period (``defeated_at`` in it) and selected by the filters, the leads of
+    :func:`core.defeats.defeats` and of the overview's 战败 figure (:func:`lead_figure_ids`)."""
+    return lead_mask(facts, f) & _between(facts.leads["defeated_at"], f)
+
+
+def _defeat_records(facts: EventFacts) -> np.ndarray:
+    """Per lead position: the row in ``facts.defeats`` of its latest counted defeat record, -1 for none."""
+    leads, d = facts.leads, facts.defeats
+    out = np.full(len(leads["id"]), -1, dtype=np.int64)
+    if len(d["id"]):
+        pos = np.searchsorted(leads["id"], d["lead_id"])
+        known = (pos < len(leads["id"])) & (
+            leads["id"][np.minimum(pos, len(leads["id"]) - 1)] == d["lead_id"]
+        )
+        rows = np.arange(len(d["id"]), dtype=np.int64)  # ordered by defeat id: the largest row is the latest
+        np.maximum.at(out, pos[known], rows[known])
+    return out
+
+
+def _pick(cats: Categories, rows: np.ndarray, extra: str | None = None) -> Categories:
+    """Codes of ``rows`` (-1: no record, NULL; or ``extra`` when given)."""
+    categories = cats.categories if extra is None else np.append(cats.categories, extra)
+    missing = -1 if extra is None else len(cats.categories)
+    codes = (
+        np.where(rows >= 0, cats.codes[np.maximum(rows, 0)], missing)
+        if len(cats.codes)
+        else np.full(len(rows), missing)
+    )
+    return Categories(codes.astype(np.int32), np.asarray(categories, dtype=str))
 
 
 def defeats(facts: EventFacts, f: Filters) -> pd.DataFrame:
-    """The defeats in the period the filters select, as :func:`core.defeats.defeats` reads them."""
-    d = facts.defeats
+    """The defeats in the period the filters select, as :func:`core.defeats.defeats` reads them: one row per
+    lost lead, with its latest counted defeat record where it has one."""
+    leads, d = facts.leads, facts.defeats
     idx = np.flatnonzero(defeat_mask(facts, f))
     if not len(idx):
         return pd.DataFrame({c: pd.Series(dtype=t) for c, t in _EMPTY_DEFEATS.items()})
+    rows = _defeat_records(facts)[idx]
+    has = rows >= 0
+    r = np.maximum(rows, 0)
     cats = facts.defeat_categories
     names = facts.names
-    advisor = d["advisor_id"][idx]
-    channel = d["channel_id"][idx]
-    store = d["store_id"][idx]
-    out = pd.DataFrame(
+
+    def from_record(column: str, otherwise: np.ndarray) -> np.ndarray:
+        return np.where(has, d[column][r], otherwise) if len(d["id"]) else otherwise
+
+    nat = np.full(len(idx), np.datetime64("NaT"), dtype="datetime64[us]")
+    advisor = from_record(
+        "advisor_id", leads["advisor_id"][idx]
+    )  # the record's: its advisor, else the lead's
+    channel = leads["channel_id"][idx]
+    store = leads["store_id"][idx]
+    return pd.DataFrame(
         {
-            "defeat_id": d["id"][idx].astype(np.int64),
-            "customer_id": d["customer_id"][idx].astype(np.int64),
-            "lead_id": d["lead_id"][idx].astype(np.int64),
-            "at": _times(d["at"][idx]),
-            "stage_lost": d["stage_lost"][idx].astype(np.int64),
-            "reason": _text(cats["reason"].take(idx)),
-            "sub_reason": _text(cats["sub_reason"].take(idx)),
-            "competitor_brand": _text(cats["competitor_brand"].take(idx)),
-            "competitor_model": _text(cats["competitor_model"].take(idx)),
-            "reactivated": d["reactivated"][idx],
-            "reactivated_at": _times(d["reactivated_at"][idx]),
+            "defeat_id": pd.Series(from_record("id", np.full(len(idx), NULL)), dtype="Int64").where(has),
+            "customer_id": leads["customer_id"][idx].astype(np.int64),
+            "lead_id": leads["id"][idx].astype(np.int64),
+            "at": _times(leads["defeated_at"][idx]),
+            "stage_lost": from_record("stage_lost", leads["stage_reached"][idx]).astype(np.int64),
+            "reason": _text(_pick(cats["reason"], rows, cd.UNRECORDED)),
+            "sub_reason": _text(_pick(cats["sub_reason"], rows)),
+            "competitor_brand": _text(_pick(cats["competitor_brand"], rows)),
+            "competitor_model": _text(_pick(cats["competitor_model"], rows)),
+            "reactivated": from_record("reactivated", np.zeros(len(idx), dtype=bool)).astype(bool),
+            "reactivated_at": _times(from_record("reactivated_at", nat)),
             "store_id": _nullable_ids(store),
             "channel_id": _nullable_ids(channel),
-            "intended_model": _text(cats["intended_model"].take(idx)),
+            "intended_model": _text(facts.lead_categories["intended_model"].take(idx)),
             "advisor": _names(advisor, names["advisors"], "name"),
             "channel": _names(channel, names["channels"], "name"),
             "channel_en": _names(channel, names["channels"], "name_en"),
@@ -187,7 +219,6 @@ def defeats(facts: EventFacts, f: Filters) -> pd.DataFrame:
             "store_en": _names(store, names["stores"], "name_en"),
         }
     )
-    return out
 
 
 def last_new_car(facts: EventFacts, customer_ids) -> pd.Series:
