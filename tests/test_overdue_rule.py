@@ -8,6 +8,7 @@ import datetime as dt
 
 import pandas as pd
 import pytest
+import sqlalchemy as sa
 from test_overview import expected_overdue, raw  # noqa: F401  (raw: the demo's tables, a fixture)
 
 from core import facts_figures as ff
@@ -75,3 +76,20 @@ def test_demo_overdue_follows_the_documented_rule_for_every_period_end(demo_db, 
     got = counts(demo_db.engine, f, demo_db.as_of)
     got.pop("followup_page") if extra else None
     assert got == dict.fromkeys(got, expected_overdue(raw, f))
+
+
+def test_maven_followup_page_shows_the_rule(real_db):
+    """The follow-up page on data without a single follow-up (it used to fail there) counts by the rule, as of
+    the end of the data's latest day (the page's 'now': latest lead or customer)."""
+    from test_app_followup_staff import followup_page
+
+    with real_db.engine.connect() as conn:
+        latest = conn.execute(
+            sa.text(
+                "SELECT MAX(x) FROM (SELECT MAX(created_at) AS x FROM leads UNION ALL SELECT MAX(created_at) FROM customers)"
+            )
+        ).scalar_one()
+    day = pd.Timestamp(latest).date()
+    at = followup_page(real_db.url, "manager", "manager")
+    m = {x.label: x.value for x in at.metric}
+    assert m["逾期未跟进"] == f"{maven_overdue(real_db.pipeline, day):,}"
