@@ -6,8 +6,9 @@ Rules (documented, tested):
 - The reason is one of ``DEFEAT_REASONS``; a price defeat needs a sub-reason from ``PRICE_SUB_REASONS``.
 - Only an open lead can be marked; a lead with a pending request cannot be marked again until it is decided;
   a request that was sent back may be made again (the same row goes back to pending with the new reason).
-- While pending the lead stays open. Approving sets the lead's status to defeated and ``defeated_at`` to the
-  request's time. Sending back needs a note saying why.
+- While pending the lead stays open and the request counts as a defeat nowhere (the defeat page shows pending
+  requests apart; see ``core.defeats``). Approving sets the lead's status to defeated and ``defeated_at`` to
+  the request's time, which is when it counts. Sending back needs a note saying why.
 - A decision only applies to a pending request: if another manager decided first, ``Conflict`` carries what
   they decided and nothing is written. Every write names its actor and is audited.
 """

@@ -5,8 +5,9 @@ Definitions (shown to users in the page's help texts):
 - *leads*: leads created in the period.
 - *conversion*: orders (签约/订车) placed in the period ÷ leads created in the period (a dealer's monthly 成交率).
 - *defeat rate*: defeats (战败) in the period ÷ (defeats + orders in the period).
-- *overdue follow-ups*: leads open at the end of the period whose last contact is older than the cadence of
-  their grade (H 3 days, A 7, B 15, C 30, O 7; see ``FOLLOW_UP_DAYS``).
+- *overdue follow-ups*: leads under cadence at the end of the period whose last contact is older than the
+  cadence of their grade (H 3 days, A 7, B 15, C 30, O 7; see ``FOLLOW_UP_DAYS``), by the one rule of
+  :func:`overdue_rule`, for every period alike (also one ending on the data's last day).
 - *customers per tier*: current assignment of the published owners scheme, as in force at the period's end.
 
 Every function takes the connection keyword-only and binds its parameters; filters apply as: store and channel
@@ -20,11 +21,12 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from core.models import Customer, FollowUp, Lead, ScoringScheme, TierAssignment
+from core.models import Customer, Lead, ScoringScheme, TierAssignment
 
 FOLLOW_UP_DAYS = {"H": 3, "A": 7, "B": 15, "C": 30, "O": 7}
 
@@ -156,49 +158,80 @@ def lead_figures(*, conn: Connection, filters: Filters) -> dict[str, float | int
     }
 
 
-def _overdue_condition(last: sa.ColumnElement, at: dt.datetime) -> sa.ColumnElement[bool]:
-    return sa.or_(
-        *[
-            sa.and_(Lead.grade == grade, sa.or_(last.is_(None), last < at - dt.timedelta(days=days)))
-            for grade, days in FOLLOW_UP_DAYS.items()
-        ]
-    )
+def overdue_rule(
+    *,
+    at: dt.datetime | np.datetime64,
+    grade_days: np.ndarray,
+    created: np.ndarray,
+    first_contact: np.ndarray,
+    last_follow_up: np.ndarray,
+    delivery: np.ndarray,
+    defeated: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The overdue follow-up rule (DOMAIN.md's cadence by grade), the one implementation every page, drill-down,
+    download, CLI command and the facts use.
 
+    A lead is *under cadence* at ``at`` when it was created before ``at``, was neither delivered nor defeated
+    before ``at`` (an ordered, undelivered lead stays under the O cadence whatever its status says) and its
+    grade has a cadence (``FOLLOW_UP_DAYS``). Its *last contact* is its latest follow-up before ``at``, else its
+    first contact if that was before ``at``. It is *overdue* when it has no last contact or the last contact is
+    older than its grade's cadence. The stored ``status`` and ``last_contact_at`` are not read: the state is
+    the same whether ``at`` is the data's last day or any earlier one.
 
-def overdue_follow_ups(*, conn: Connection, filters: Filters, current: bool = True) -> int:
-    """Open leads at the end of the period whose last contact is older than their grade's cadence.
+    Parameters
+    ----------
+    at : datetime
+        The moment the state is taken (exclusive: events at ``at`` are after it).
+    grade_days : ndarray of int
+        Per lead, its grade's cadence in days; 0 for a grade without one.
+    created, first_contact, last_follow_up, delivery, defeated : ndarray of datetime64
+        Per lead; NaT where there is none. ``last_follow_up``: the latest follow-up before ``at``.
 
-    With ``current`` (the period ends at the data's latest day) the stored ``last_contact_at`` is used;
-    otherwise the state at the period's end is rebuilt from the follow-up history.
+    Returns
+    -------
+    tuple of ndarray
+        ``under_cadence`` (bool), ``last_contact`` (datetime64, NaT for none) and ``overdue`` (bool, only
+        where under cadence).
+
+    Examples
+    --------
+    >>> t = lambda *s: np.array(s, dtype="datetime64[s]")
+    >>> under, last, late = overdue_rule(
+    ...     at=dt.datetime(2026, 1, 31), grade_days=np.array([7, 7, 30, 0]),
+    ...     created=t("2026-01-01", "2026-01-01", "2026-01-01", "2026-01-01"),
+    ...     first_contact=t("2026-01-02", "2026-01-02", "NaT", "2026-01-02"),
+    ...     last_follow_up=t("NaT", "2026-01-28", "NaT", "NaT"),
+    ...     delivery=t("NaT", "NaT", "NaT", "NaT"), defeated=t("NaT", "NaT", "NaT", "NaT"))
+    >>> under.tolist(), late.tolist()
+    ([True, True, True, False], [True, False, True, False])
     """
-    at = filters.end_dt
-    if current:
-        q = sa.select(sa.func.count()).where(
-            Lead.status == "open",
-            Lead.created_at < at,
-            _overdue_condition(Lead.last_contact_at, at),
-            *lead_filters(filters),
-        )
-        return int(conn.execute(q).scalar_one())
-    last_fu = (
-        sa.select(FollowUp.lead_id, sa.func.max(FollowUp.at).label("last_at"))
-        .where(FollowUp.at < at, FollowUp.lead_id.is_not(None))
-        .group_by(FollowUp.lead_id)
-        .subquery()
+    at64 = np.datetime64(at, "us")
+    grade_days = np.asarray(grade_days, dtype=np.int64)
+    under = (
+        (created < at64)
+        & (np.isnat(delivery) | (delivery >= at64))
+        & (np.isnat(defeated) | (defeated >= at64))
+        & (grade_days > 0)
     )
-    first_contact = sa.case((Lead.first_contact_at < at, Lead.first_contact_at), else_=None)
-    last = sa.func.coalesce(last_fu.c.last_at, first_contact)
-    still_open = sa.and_(
-        sa.or_(Lead.delivery_at.is_(None), Lead.delivery_at >= at),
-        sa.or_(Lead.defeated_at.is_(None), Lead.defeated_at >= at),
-    )
-    q = (
-        sa.select(sa.func.count())
-        .select_from(Lead)
-        .outerjoin(last_fu, last_fu.c.lead_id == Lead.id)
-        .where(Lead.created_at < at, still_open, _overdue_condition(last, at), *lead_filters(filters))
-    )
-    return int(conn.execute(q).scalar_one())
+    first = np.where(first_contact < at64, first_contact.astype("datetime64[us]"), np.datetime64("NaT", "us"))
+    fu = last_follow_up.astype("datetime64[us]")
+    last = np.where(np.isnat(fu), first, fu)
+    due = at64 - grade_days.astype("timedelta64[D]").astype("timedelta64[us]")
+    overdue = under & (np.isnat(last) | (last < due))
+    return under, last, overdue
+
+
+def overdue_follow_ups(*, conn: Connection, filters: Filters, current: bool | None = None) -> int:
+    """Leads under cadence at the end of the period whose last contact is older than their grade's cadence
+    (:func:`overdue_rule`, rebuilt from the follow-ups before the period's end).
+
+    ``current`` is ignored: it chose the stored state for a period ending on the data's last day, which
+    disagreed with the rule; every period now follows the same rule.
+    """
+    from core.followup import lead_states  # core.followup builds on this module
+
+    states = lead_states(conn=conn, at=filters.end_dt, filters=filters)
+    return int(states["overdue"].sum())
 
 
 def published_scheme(*, conn: Connection, population: str = "owners") -> dict | None:
@@ -298,18 +331,17 @@ def customer_count(*, conn: Connection) -> int:
 def overview(*, conn: Connection, filters: Filters, latest_day: dt.date | None = None) -> dict:
     """All overview figures for the period and the previous one.
 
-    ``latest_day`` is the last day of data; a period ending on or after it uses the current follow-up state.
+    ``latest_day`` is the last day of data (kept for callers; every period follows the same overdue rule).
     """
     prev = filters.previous()
-    latest = latest_day or filters.end
     return {
         "current": {
             **lead_figures(conn=conn, filters=filters),
-            "overdue": overdue_follow_ups(conn=conn, filters=filters, current=filters.end >= latest),
+            "overdue": overdue_follow_ups(conn=conn, filters=filters),
         },
         "previous": {
             **lead_figures(conn=conn, filters=prev),
-            "overdue": overdue_follow_ups(conn=conn, filters=prev, current=prev.end >= latest),
+            "overdue": overdue_follow_ups(conn=conn, filters=prev),
         },
         "tiers": tier_counts(conn=conn, filters=filters),
         "tiers_previous": tier_counts(conn=conn, filters=prev),

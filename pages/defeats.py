@@ -14,11 +14,12 @@ from dashboard.charts import FONT
 from dashboard.i18n import coded, language, t
 from dashboard.widgets import pct, select
 
-# one colour per reason, the same in every chart of the page
+# one colour per reason, the same in every chart of the page; a lost lead without a recorded reason last
+REASONS = (*DEFEAT_REASONS, cd.UNRECORDED)
 REASON_COLOURS = dict(
     zip(
-        DEFEAT_REASONS,
-        ["#d73027", "#fc8d59", "#fee090", "#91bfdb", "#4575b4", "#762a83", "#a6a6a6"],
+        REASONS,
+        ["#d73027", "#fc8d59", "#fee090", "#91bfdb", "#4575b4", "#762a83", "#a6a6a6", "#e0e0e0"],
         strict=True,
     )
 )
@@ -30,7 +31,7 @@ def _read(_engine, version: str, what: str, f, **kwargs) -> object:
 
 
 def reason_label(code: str) -> str:
-    return t(f"defeats.reason.{code}") if code in DEFEAT_REASONS else code
+    return t(f"defeats.reason.{code}") if code in REASONS else code
 
 
 def stage_label(code: str) -> str:
@@ -109,7 +110,7 @@ def pareto_figure(frame: pd.DataFrame, labels: list[str], x_title: str) -> go.Fi
 def stacked_figure(frame: pd.DataFrame, x: str, x_title: str, *, lines: bool = False) -> go.Figure:
     xs = list(dict.fromkeys(frame[x]))
     traces = []
-    for reason in [r for r in DEFEAT_REASONS if r in set(frame["reason"])]:
+    for reason in [r for r in REASONS if r in set(frame["reason"])]:
         part = frame[frame["reason"] == reason].set_index(x)["count"].reindex(xs, fill_value=0)
         kwargs = dict(x=xs, y=part.tolist(), name=reason_label(reason), marker_color=REASON_COLOURS[reason])
         traces.append(go.Scatter(mode="lines+markers", **kwargs) if lines else go.Bar(**kwargs))
@@ -127,6 +128,9 @@ if pareto.empty:
     st.info(t("defeats.nothing"))
     st.stop()
 st.caption(t("defeats.caption", start=f.start, end=f.end, n=f"{int(pareto['count'].sum()):,}"))
+pending = _read(engine, version, "pending_requests", f)
+if pending:  # requests waiting for a manager are not defeats yet: shown apart, counted nowhere
+    st.info(t("defeats.pending", n=f"{pending:,}"))
 
 st.subheader(t("defeats.pareto"), help=t("defeats.pareto.help"))
 shown = columns(pareto)
