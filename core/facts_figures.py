@@ -20,7 +20,7 @@ import pandas as pd
 from core import defeats as cd
 from core.facts import KEY_OFFSET, KEY_SHIFT, NULL, Categories, EventFacts, TierFacts
 from core.funnel import _TIME_COLUMNS as FUNNEL_TIMES
-from core.overview import FOLLOW_UP_DAYS, Filters, overdue_rule, tier_counts_from
+from core.overview import FOLLOW_UP_DAYS, Filters, closed_at, overdue_rule, tier_counts_from
 from core.privacy import mask_name, mask_phone
 
 
@@ -533,7 +533,11 @@ def overdue_lead_ids(facts: EventFacts, f: Filters, *, current: bool | None = No
         created=leads["created_at"][pos],
         first_contact=leads["first_contact_at"][pos],
         last_follow_up=_last_follow_up(facts, pos, f.end_dt),
-        delivery=leads["delivery_at"][pos],
+        delivery=closed_at(
+            leads["delivery_at"][pos],
+            leads["order_at"][pos],
+            facts.lead_categories["status"].codes[pos] == facts.lead_categories["status"].code_of("won"),
+        ),
         defeated=leads["defeated_at"][pos],
     )
     pos, last_s = pos[overdue], last[overdue].astype("datetime64[s]").astype(np.int64)  # NaT: smallest, first

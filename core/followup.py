@@ -31,7 +31,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from core.models import Advisor, FollowUp, Lead, Store
-from core.overview import FOLLOW_UP_DAYS, Filters, lead_filters, overdue_rule
+from core.overview import FOLLOW_UP_DAYS, Filters, closed_at, lead_filters, overdue_rule
 from core.privacy import mask_name
 
 NEW_LEAD_DAYS = 7
@@ -49,6 +49,7 @@ _LEAD_COLUMNS = (
     Lead.status,
     Lead.created_at,
     Lead.first_contact_at,
+    Lead.order_at,
     Lead.delivery_at,
     Lead.defeated_at,
 )
@@ -57,7 +58,7 @@ _LEAD_COLUMNS = (
 def _leads(conn: Connection, filters: Filters | None) -> pd.DataFrame:
     cond = lead_filters(filters) if filters else []
     out = pd.read_sql(sa.select(*_LEAD_COLUMNS).where(*cond), conn)
-    for col in ("created_at", "first_contact_at", "delivery_at", "defeated_at"):
+    for col in ("created_at", "first_contact_at", "order_at", "delivery_at", "defeated_at"):
         out[col] = pd.to_datetime(out[col])
     return out
 
@@ -88,7 +89,7 @@ def _states(leads: pd.DataFrame, fu: pd.DataFrame, at: dt.datetime) -> pd.DataFr
         created=times("created_at"),
         first_contact=times("first_contact_at"),
         last_follow_up=_last_follow_up(leads, fu, at_ts),
-        delivery=times("delivery_at"),
+        delivery=closed_at(times("delivery_at"), times("order_at"), (leads["status"] == "won").to_numpy()),
         defeated=times("defeated_at"),
     )
     out = leads.loc[keep, ["lead_id", "customer_id", "advisor_id", "store_id", "grade", "created_at"]].copy()
@@ -238,9 +239,17 @@ def pool_flags(*, conn: Connection, at: dt.datetime, filters: Filters | None = N
 
 def _pool_flags(leads: pd.DataFrame, fu: pd.DataFrame, at: dt.datetime) -> pd.DataFrame:
     at_ts = pd.Timestamp(at)
+    closed = pd.Series(
+        closed_at(
+            leads["delivery_at"].to_numpy(dtype="datetime64[us]"),
+            leads["order_at"].to_numpy(dtype="datetime64[us]"),
+            (leads["status"] == "won").to_numpy(),
+        ),
+        index=leads.index,
+    )
     open_now = (
         (leads["created_at"] < at_ts)
-        & (leads["delivery_at"].isna() | (leads["delivery_at"] >= at_ts))
+        & (closed.isna() | (closed >= at_ts))
         & (leads["defeated_at"].isna() | (leads["defeated_at"] >= at_ts))
     )
     first = leads["first_contact_at"].where(leads["first_contact_at"] < at_ts)

@@ -158,6 +158,24 @@ def lead_figures(*, conn: Connection, filters: Filters) -> dict[str, float | int
     }
 
 
+def closed_at(delivery: np.ndarray, order: np.ndarray, won: np.ndarray) -> np.ndarray:
+    """When each lead was closed as a success: its delivery, or, for a lead its source system marked won
+    without a delivery date (a CRM's "Won" deal: there is no later step), its order date; NaT otherwise.
+
+    An ordered lead that is not delivered and not marked won stays under the O cadence.
+
+    Examples
+    --------
+    >>> t = lambda *s: np.array(s, dtype="datetime64[s]")
+    >>> closed_at(t("2026-01-09", "NaT", "NaT"), t("2026-01-02", "2026-01-03", "2026-01-04"),
+    ...           np.array([True, True, False])).astype(str).tolist()
+    ['2026-01-09T00:00:00.000000', '2026-01-03T00:00:00.000000', 'NaT']
+    """
+    delivery = np.asarray(delivery).astype("datetime64[us]")
+    order = np.asarray(order).astype("datetime64[us]")
+    return np.where(np.isnat(delivery) & np.asarray(won, dtype=bool), order, delivery)
+
+
 def overdue_rule(
     *,
     at: dt.datetime | np.datetime64,
@@ -171,8 +189,9 @@ def overdue_rule(
     """The overdue follow-up rule (DOMAIN.md's cadence by grade), the one implementation every page, drill-down,
     download, CLI command and the facts use.
 
-    A lead is *under cadence* at ``at`` when it was created before ``at``, was neither delivered nor defeated
-    before ``at`` (an ordered, undelivered lead stays under the O cadence whatever its status says) and its
+    A lead is *under cadence* at ``at`` when it was created before ``at``, was neither closed (``delivery``:
+    :func:`closed_at`, delivered or closed as won) nor defeated before ``at`` (an ordered, undelivered lead
+    stays under the O cadence) and its
     grade has a cadence (``FOLLOW_UP_DAYS``). Its *last contact* is its latest follow-up before ``at``, else its
     first contact if that was before ``at``. It is *overdue* when it has no last contact or the last contact is
     older than its grade's cadence. The stored ``status`` and ``last_contact_at`` are not read: the state is
