@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 from core import funnel as fu
 from core.models import FUNNEL_STAGES
 from core.overview import Filters
-from dashboard import drilldown, filters
+from dashboard import charts, drilldown, filters
 from dashboard import facts as data_facts
 from dashboard.charts import FONT
 from dashboard.i18n import coded, language, t
@@ -218,7 +218,7 @@ st.plotly_chart(
             go.Heatmap(
                 z=step.iloc[:, 1:].to_numpy(float),
                 x=stages[1:],
-                y=cohorts[c_month],
+                y=[charts.month_label(m) for m in months],
                 text=heat_text,
                 texttemplate="%{text}",
                 colorscale="Blues",
