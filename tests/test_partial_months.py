@@ -6,6 +6,7 @@ axes) through AppTest."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 from pathlib import Path
 
@@ -226,7 +227,7 @@ def assert_partial_december(spec: dict, text: str) -> None:
         ),
     ],
 )
-def test_channel_page_marks_the_partial_month(mid_demo, lang, tickformat, note, whole, caption):
+def test_channel_page_marks_the_partial_month(mid_demo, served, lang, tickformat, note, whole, caption):
     at = make_page(mid_demo["url"], "channels.py", DEFAULT, lang)
     assert any(c.value.startswith(caption) for c in at.caption)
     (trend,) = date_charts(at)
@@ -237,12 +238,15 @@ def test_channel_page_marks_the_partial_month(mid_demo, lang, tickformat, note, 
     detail = next(df.value for df in at.dataframe if coverage in df.value.columns and len(df.value) > 2)
     detail = detail.data if hasattr(detail, "data") else detail
     assert detail[coverage].tolist() == [whole, note] * len(mid_demo["channels"])
+    # the download of that table says so too
+    csv = pd.read_csv(io.BytesIO(served(at, "roi_detail_csv")), encoding="utf-8-sig")
+    assert csv[coverage].tolist() == [whole, note] * len(mid_demo["channels"])
     totals = at.dataframe[0].value
     totals = totals.data if hasattr(totals, "data") else totals
     assert set(totals["含部分月份数" if lang == "zh" else "Partial months"]) == {1}
 
 
-def test_defeat_page_marks_the_partial_months(mid_demo):
+def test_defeat_page_marks_the_partial_months(mid_demo, served):
     at = make_page(mid_demo["url"], "defeats.py", DEFAULT)
     assert any(c.value.startswith("部分月份：2026-11（25/30 天）、2026-12（5/31 天）。") for c in at.caption)
     (trend,) = date_charts(at)
@@ -254,7 +258,9 @@ def test_defeat_page_marks_the_partial_months(mid_demo):
     table = next(df.value for df in at.dataframe if "月份覆盖" in df.value.columns)
     expected = {"2026-11": "部分月份（25/30 天）", "2026-12": "部分月份（5/31 天）"}
     assert table["月份覆盖"].tolist() == table["月份"].map(expected).tolist()
-    assert table.groupby("月份")["数量" if "数量" in table else table.columns[2]].sum().to_dict() == (
+    csv = pd.read_csv(io.BytesIO(served(at, "trend_csv")), encoding="utf-8-sig")
+    assert csv["月份覆盖"].tolist() == table["月份覆盖"].tolist()
+    assert table.groupby("月份")["战败数"].sum().to_dict() == (
         _defeats_per_month(mid_demo["defeats"], DEFAULT)
     )
 
