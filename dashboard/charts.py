@@ -144,8 +144,8 @@ def partial_month_notes(fig: go.Figure, coverage: pd.DataFrame) -> go.Figure:
             line_width=0, layer="below",
         )  # fmt: skip
         fig.add_annotation(
-            x=f"{m:%Y-%m-%d}", y=1.0, yref="paper", yanchor="bottom", text=coverage_text(row["days_covered"], row["days_in_month"]), showarrow=False,
-            font=dict(size=11, color="#595959"),
+            x=f"{m:%Y-%m-%d}", y=1.0, yref="paper", yanchor="top", showarrow=False,
+            text=coverage_text(row["days_covered"], row["days_in_month"]), font=dict(size=11, color="#595959"),
         )  # fmt: skip
     return fig
 
