@@ -114,8 +114,8 @@ def month_bounds(filters: Filters) -> tuple[dt.datetime, dt.datetime]:
 
 
 def month_coverage_of(filters: Filters, extent: tuple[dt.date, dt.date] | None) -> pd.DataFrame:
-    """The coverage (``core.periods.month_coverage``) of the whole months the period touches, cut by the data's
-    first and last day ``extent`` (None: no data, nothing cut).
+    """The coverage (``core.periods.month_coverage``) of the whole months the period touches, cut by the
+    data's first and last day ``extent`` (None: no data, nothing cut).
 
     Examples
     --------
@@ -360,10 +360,10 @@ def channel_months(*, conn: Connection, filters: Filters) -> pd.DataFrame:
     pandas.DataFrame
         One row per channel in scope (by id) × month (first day, ``datetime.date``), columns ``ROI_COLUMNS``:
         ``days_covered``, ``days_in_month`` and ``partial`` (the month is cut short by the data's first or
-        last day, see the module docstring), ``spend`` (NaN when missing), ``spend_reported``, ``spend_status`` (``SPEND_STATUSES``: reported,
-        partial — some stores missing, missing, none — free channel, no_spend — paid channel without rows or
-        leads), ``missing_stores``, counts ``leads, ha_leads, visits, deals``, money ``revenue, gross_profit``
-        and ratios ``ha_share, conversion, cost_per_lead, cost_per_deal, roi`` (NaN where undefined).
+        last day, see the module docstring), ``spend`` (NaN when missing), ``spend_reported``,
+        ``spend_status`` (``SPEND_STATUSES``: reported, partial — some stores missing, missing, none — free
+        channel, no_spend — paid channel without rows or leads), ``missing_stores``, counts ``leads, ha_leads,
+        visits, deals``, money ``revenue, gross_profit`` and ratios ``ha_share, conversion, cost_per_lead, cost_per_deal, roi`` (NaN where undefined).
 
     Examples
     --------

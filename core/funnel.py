@@ -240,8 +240,8 @@ def equal_age_comparison(
     >>> f = Filters(dt.date(2017, 12, 1), dt.date(2017, 12, 31))
     >>> times = {c: pd.NaT for c in STAGE_TIME_COLUMNS}
     >>> cur = pd.DataFrame({"stage_reached": [0], "created_at": pd.to_datetime(["2017-12-20"]), **times})
-    >>> prev = pd.DataFrame({"stage_reached": [6, 6], "created_at": pd.to_datetime(["2017-11-05", "2017-11-19"]),
-    ...                      **times})
+    >>> prev = pd.DataFrame({"stage_reached": [6, 6],
+    ...                      "created_at": pd.to_datetime(["2017-11-05", "2017-11-19"]), **times})
     >>> prev["order_at"] = pd.to_datetime(["2017-11-25", "2017-12-10"])  # the second after Dec 1: not yet
     >>> c = equal_age_comparison(cur, prev, f, dt.date(2017, 12, 31))
     >>> c.loc[c["stage"].isin(["lead", "order"]), ["stage", "count", "previous_count"]].values.tolist()

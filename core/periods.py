@@ -1,8 +1,8 @@
 """Which calendar months a figure covers in full: the one rule for partial months (部分月份) on every page.
 
 A month is *partial* when the days it covers are fewer than its calendar days: the window a figure counts
-over (the period, or the whole months of the channel ROI) starts or ends inside it, or the data does (its first
-or last day, as the sidebar's "数据截至" shows it, falls inside the month), or both. A month the data does
+over (the period, or the whole months of the channel ROI) starts or ends inside it, or the data does (its
+first or last day, as the sidebar's "数据截至" shows it, falls inside the month), or both. A month the data does
 not reach at all covers 0 days and is partial too.
 
 Rule for figures over a partial month (channel ROI, defeat trend): counts and money are what happened on the

@@ -94,8 +94,8 @@ def monthly_line(
     """One series over months (first days) with its partial months drawn apart (see ``core.periods``).
 
     Whole months are joined by a solid line; a partial month is an open, lighter marker joined to its
-    neighbours by a dotted line, so its figure is never read as a whole month's. ``partial_month_notes`` labels
-    those months on the chart.
+    neighbours by a dotted line, so its figure is never read as a whole month's. ``partial_month_notes``
+    labels those months on the chart.
     """
     xs = [f"{pd.Timestamp(m):%Y-%m-%d}" for m in months]
     whole = [None if p else v for v, p in zip(values, partial, strict=True)]
@@ -145,7 +145,8 @@ def partial_month_notes(fig: go.Figure, coverage: pd.DataFrame) -> go.Figure:
         )  # fmt: skip
         fig.add_annotation(
             x=f"{m:%Y-%m-%d}", y=1.0, yref="paper", yanchor="top", showarrow=False,
-            text=coverage_text(row["days_covered"], row["days_in_month"]), font=dict(size=11, color="#595959"),
+            text=coverage_text(row["days_covered"], row["days_in_month"]),
+            font=dict(size=11, color="#595959"),
         )  # fmt: skip
     return fig
 

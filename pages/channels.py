@@ -205,7 +205,8 @@ for cid in ids:
     part = per_month[per_month["channel_id"] == cid]
     charts.monthly_line(
         trend, part["month"].tolist(), part[metric].tolist(), part["partial"].tolist(),
-        name=channel_option(cid), colour=colour[cid], customdata=[[cid, f"{m:%Y-%m-%d}"] for m in part["month"]],
+        name=channel_option(cid), colour=colour[cid],
+        customdata=[[cid, f"{m:%Y-%m-%d}"] for m in part["month"]],
     )  # fmt: skip
 if metric in SPEND_BASED:
     gaps = per_month[per_month["spend"].isna()]

@@ -185,7 +185,7 @@ else:
 
 
 def trend_figure(trend: pd.DataFrame, coverage: pd.DataFrame) -> go.Figure:
-    """One line per reason over the period's months (0 where none); partial months drawn apart and labelled."""
+    """One line per reason over the period's months (0 where none); partial months drawn apart, labelled."""
     shown = coverage[coverage["days_covered"] > 0]
     months = [f"{m:%Y-%m}" for m in shown["month"]]
     fig = go.Figure()

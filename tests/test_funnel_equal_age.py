@@ -39,9 +39,9 @@ def leads_frame(rows: list[tuple[str, dict[str, str]]]) -> pd.DataFrame:
 PREVIOUS = leads_frame(
     [
         # every stage timed; delivered on 15 Dec, after the previous period's as-of moment (1 Dec 00:00)
-        ("2017-11-01 10:00", {"first_contact": "2017-11-01 11:00", "needs": "2017-11-03", "visit": "2017-11-10",
-                              "test_drive": "2017-11-10", "quote": "2017-11-20", "order": "2017-11-25",
-                              "delivery": "2017-12-15"}),
+        ("2017-11-01 10:00", {"first_contact": "2017-11-01 11:00", "needs": "2017-11-03",
+                              "visit": "2017-11-10", "test_drive": "2017-11-10", "quote": "2017-11-20",
+                              "order": "2017-11-25", "delivery": "2017-12-15"}),
         # Maven-like: only first contact and order timed; ordered on 20 Dec, too late for equal age
         ("2017-11-10 09:00", {"first_contact": "2017-11-10 09:30", "order": "2017-12-20"}),
         ("2017-11-28 09:00", {}),
@@ -159,8 +159,8 @@ def test_equal_age_on_the_demo_against_pandas(demo_db, demo_raw, f):
 
 
 def test_equal_age_on_maven_against_the_csv(real_db):
-    """December 2017 against 31 Oct – 30 Nov, from Maven's CSV: the previous opportunities' wins count only when
-    closed before 1 December (31 days before the data's end), as December's have had until 31 December."""
+    """December 2017 against 31 Oct – 30 Nov, from Maven's CSV: the previous opportunities' wins count only
+    when closed before 1 December (31 days before the data's end), as December's have had until 31 December."""
     src = real_db.pipeline
     created = pd.to_datetime(src["engage_date"]).fillna(pd.Timestamp("2017-12-31"))  # the mapping's default
     closed = pd.to_datetime(src["close_date"])
