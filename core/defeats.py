@@ -16,12 +16,17 @@ Definitions (shown to users in the page's help texts; the README's figure defini
   defeat in the period, at any time up to the data's end.
 - *worth re-activating*: not re-activated and not won back, lost at test drive or later for a reason a
   better offer can answer (price, finance, delivery time); most recent first.
+- *monthly trend*: a month the period or the data (its first or last day) cuts short is *partial*
+  (``core.periods``): its counts are the covered days' defeats, flagged with the days covered and drawn apart
+  from whole months, never read as a collapse (:func:`mark_trend`).
 
 Every function takes the connection keyword-only, selects the columns it needs with SQLAlchemy Core (bound
 parameters, portable to SQLite, PostgreSQL and MariaDB) and aggregates in pandas.
 """
 
 from __future__ import annotations
+
+import datetime as dt
 
 import pandas as pd
 import sqlalchemy as sa
@@ -40,6 +45,7 @@ from core.models import (
     Store,
 )
 from core.overview import Filters, lead_filters
+from core.periods import mark_months, month_coverage
 from core.privacy import mask_name, mask_phone
 
 BREAKDOWNS = ("model", "competitor", "advisor", "channel", "stage")
@@ -346,6 +352,35 @@ def monthly_trend_from_defeats(d: pd.DataFrame) -> pd.DataFrame:
     )
     out = out.assign(_r=rank).sort_values(["month", "_r", "reason"]).drop(columns="_r").reset_index(drop=True)
     return out.astype({"count": "int64"})
+
+
+def trend_coverage(filters: Filters, extent: tuple[dt.date, dt.date] | None) -> pd.DataFrame:
+    """Which months of the trend are partial (``core.periods``): the period's months, cut by the period's
+    own ends and by the data's first and last day ``extent`` (None: only the period cuts).
+
+    Examples
+    --------
+    >>> f = Filters(dt.date(2017, 11, 1), dt.date(2017, 12, 31))
+    >>> trend_coverage(f, (dt.date(2016, 10, 20), dt.date(2017, 12, 5)))["partial"].tolist()
+    [False, True]
+    """
+    first, last = extent if extent else (None, None)
+    return month_coverage(filters.start, filters.end, data_first=first, data_last=last)
+
+
+def mark_trend(trend: pd.DataFrame, filters: Filters, extent: tuple[dt.date, dt.date] | None) -> pd.DataFrame:
+    """The monthly trend (:func:`monthly_trend`) with each month's ``days_covered``, ``days_in_month`` and
+    ``partial``. A partial month's counts are its covered days' defeats, as they stand: fewer days, so not
+    comparable with a whole month's; the page draws it apart and labels it.
+
+    Examples
+    --------
+    >>> trend = pd.DataFrame({"month": ["2017-11", "2017-12"], "reason": ["price"] * 2, "count": [30, 4]})
+    >>> f = Filters(dt.date(2017, 11, 1), dt.date(2017, 12, 31))
+    >>> mark_trend(trend, f, (dt.date(2017, 1, 1), dt.date(2017, 12, 5)))[["days_covered", "partial"]].values.tolist()
+    [[30, False], [5, True]]
+    """
+    return mark_months(trend, trend_coverage(filters, extent))
 
 
 def _first_defeats(d: pd.DataFrame) -> pd.DataFrame:

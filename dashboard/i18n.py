@@ -400,6 +400,7 @@ from dashboard.texts import data_import as _data_import  # noqa: E402
 from dashboard.texts import defeats as _defeats  # noqa: E402
 from dashboard.texts import followup as _followup  # noqa: E402
 from dashboard.texts import funnel as _funnel  # noqa: E402
+from dashboard.texts import periods as _periods  # noqa: E402
 from dashboard.texts import regions as _regions  # noqa: E402
 from dashboard.texts import review as _review  # noqa: E402
 from dashboard.texts import tier_shares as _tier_shares  # noqa: E402
@@ -417,6 +418,7 @@ for _table in (
     _admin.TEXT,
     _tier_shares.TEXT,
     _followup.TEXT,
+    _periods.TEXT,
 ):
     _clash = set(_table) & set(TEXT)
     assert not _clash, f"text keys defined twice: {sorted(_clash)}"

@@ -8,7 +8,7 @@ import streamlit as st
 
 from core import defeats as cd
 from core.models import DEFEAT_REASONS
-from dashboard import access, drilldown, filters, table_view
+from dashboard import access, charts, db, drilldown, filters, table_view
 from dashboard import facts as data_facts
 from dashboard.charts import FONT
 from dashboard.i18n import coded, language, t
@@ -187,9 +187,35 @@ else:
         key="price_sub_reasons",
     )
 
-st.subheader(t("defeats.trend"))
-trend = _read(engine, version, "monthly_trend", f)
-section(stacked_figure(trend, "month", t("defeats.col.month"), lines=True), columns(trend), key="trend")
+
+def trend_figure(trend: pd.DataFrame, coverage: pd.DataFrame) -> go.Figure:
+    """One line per reason over the period's months (0 where none); partial months drawn apart, labelled."""
+    shown = coverage[coverage["days_covered"] > 0]
+    months = [f"{m:%Y-%m}" for m in shown["month"]]
+    fig = go.Figure()
+    for reason in [r for r in DEFEAT_REASONS if r in set(trend["reason"])]:
+        part = trend[trend["reason"] == reason].set_index("month")["count"].reindex(months, fill_value=0)
+        charts.monthly_line(
+            fig, shown["month"].tolist(), part.tolist(), shown["partial"].tolist(),
+            name=reason_label(reason), colour=REASON_COLOURS[reason],
+        )  # fmt: skip
+    fig.update_layout(xaxis_title=t("defeats.col.month"), yaxis_title=t("defeats.col.count"))
+    charts.month_axis(fig, len(months))
+    return charts.partial_month_notes(fig, shown)
+
+
+st.subheader(t("defeats.trend"), help=t("defeats.trend.help"))
+extent = db.data_extent(engine, version)  # the data's first and last day: they can cut a month short
+coverage = cd.trend_coverage(f, extent)
+trend = cd.mark_trend(_read(engine, version, "monthly_trend", f), f, extent)
+cut_short = coverage[coverage["partial"] & (coverage["days_covered"] > 0)]
+if len(cut_short):
+    st.caption(t("defeats.trend.partial", months=charts.partial_months_text(cut_short)))
+trend_table = columns(trend[["month", "reason", "count"]])
+trend_table[t("periods.col.coverage")] = [
+    charts.coverage_text(d, n) for d, n in zip(trend["days_covered"], trend["days_in_month"], strict=True)
+]
+section(trend_figure(trend, coverage), trend_table, key="trend")
 
 st.subheader(t("defeats.winback"), help=t("defeats.winback.help"))
 wb = _read(engine, version, "win_back", f)

@@ -101,4 +101,15 @@ TEXT: dict[str, tuple[str, str]] = {
         "The defeated customers behind a reason (click a bar of the Pareto or choose here)",
     ),
     "defeats.drill.title": ("战败原因：{reason}", "Defeat reason: {reason}"),
+    "defeats.trend.help": (
+        "每月战败数（按战败日期），按原因分线。所选期间或数据（第一天、最后一天）只覆盖一个月的部分天数时，"
+        "该月为部分月份：数字只含已覆盖天数内的战败，不与整月比较，图中以空心点和虚线单独标出。",
+        "Defeats per month (by the defeat's date), one line per reason. A month the period or the data (its first "
+        "or last day) covers only in part is a partial month: it counts the defeats of the days covered, is not to "
+        "be compared with whole months, and is drawn apart (open point, dotted line).",
+    ),
+    "defeats.trend.partial": (
+        "部分月份：{months}。这些月份的战败数只含已覆盖的天数，数量较少不代表战败减少。",
+        "Partial months: {months}. Their defeats cover only those days: a lower count is not fewer defeats.",
+    ),
 }
