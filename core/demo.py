@@ -763,8 +763,47 @@ def generate(
         summary.rows["tier_assignments"] = publish_tier_history(
             engine, frames=frames, as_of=as_of, progress=lambda i, n: progress(0.9 + 0.09 * i / n, "tiers")
         )
-    from core.auth import ensure_demo_accounts
+    from core.auth import ensure_demo_accounts, update_user
 
     ensure_demo_accounts(engine)  # one account per role, shown on the login page of a demo database only
+    advisor = staff_advisor(engine)
+    if advisor is not None:  # the staff account reviews an advisor who has changes on the first meeting
+        update_user(engine, name="staff", advisor_id=advisor, actor="demo")
     progress(1.0, "done")
     return summary
+
+
+def staff_advisor(engine: Engine, population: str = "owners") -> int | None:
+    """The advisor the demo's staff account stands for: the one with the most customers whose tier the last
+    publish or rescore changed (what the first weekly meeting lists), else the one with the most customers;
+    the lowest id on a tie. None without advisors."""
+    import sqlalchemy as sa
+
+    from core.models import Customer, ScoringScheme, TierAssignment
+    from core.review import tier_changes
+
+    with engine.connect() as conn:
+        last = conn.execute(
+            sa.select(sa.func.max(TierAssignment.effective_from)).where(
+                TierAssignment.scheme_id.in_(
+                    sa.select(ScoringScheme.id).where(ScoringScheme.population == population)
+                )
+            )
+        ).scalar()
+        moved = pd.DataFrame({"customer_id": []})
+        if last is not None:
+            last = pd.Timestamp(last).to_pydatetime()
+            moved = tier_changes(
+                conn=conn, population=population, baseline=last - dt.timedelta(seconds=1), cutoff=last
+            )
+        owners = pd.read_sql(
+            sa.select(Customer.id.label("customer_id"), Customer.advisor_id).where(
+                Customer.advisor_id.is_not(None)
+            ),
+            conn,
+        )
+    if owners.empty:
+        return None
+    movers = owners[owners["customer_id"].isin(moved["customer_id"])]
+    counts = (movers if len(movers) else owners).groupby("advisor_id").size()
+    return int(counts[counts == counts.max()].index.min())

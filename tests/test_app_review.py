@@ -120,6 +120,24 @@ def test_the_signed_in_user_is_the_one_who_decides(db):
     assert any("还没有例会" in m for m in messages(at)["info"])
 
 
+def test_only_a_manager_is_offered_to_start_the_meeting(db):
+    """An advisor gets no start button and no hint about a name field; a manager starts it from the page."""
+    url, engine = db
+    at = page(url, REVIEW, role="staff")
+    assert not [b for b in at.button if b.key == "rv_open"]
+    assert "本周例会由经理开始。" in [c.value for c in at.caption]
+    shown = " ".join(m for kind in messages(at).values() for m in kind)
+    assert "例会由经理开始" in shown and "名字" not in shown
+    at = page(url, REVIEW, role="staff", lang="en")
+    assert "A manager starts this week's meeting." in [c.value for c in at.caption]
+    at = page(url, REVIEW, role="manager")
+    assert "名字" not in " ".join(m for kind in messages(at).values() for m in kind)
+    at.button(key="rv_open").click().run()
+    assert "本周例会已开始。" in messages(at)["success"]
+    with engine.connect() as conn:
+        assert len(review.meetings(conn=conn, population="owners")) == 1
+
+
 def test_an_advisor_sees_only_their_own_customers(db):
     url, engine = db
     open_meeting_in_app(url)

@@ -13,7 +13,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "actor.placeholder": ("保存前请填写", "needed before saving"),
     "actor.logged_in": ("当前用户：{name}", "Signed in as {name}"),
     # input problems (core.overrides.InputError codes)
-    "input.actor_missing": ("请先在上方填写你的名字，再保存。", "Enter your name above before saving."),
+    "input.actor_missing": (
+        "登录已失效，请重新登录后再保存。",
+        "Your sign-in has ended; sign in again, then save.",
+    ),
     "input.reason_missing": ("调整级别必须填写理由。", "An override needs a reason."),
     "input.reason_too_long": ("理由最多 {max} 个字。", "The reason may have at most {max} characters."),
     "input.tier_unknown": (
@@ -67,9 +70,16 @@ TEXT: dict[str, tuple[str, str]] = {
     "review.meeting.open": ("开始本周例会（{week}）", "Start this week's meeting ({week})"),
     "review.meeting.opened": ("本周例会已开始。", "This week's meeting has started."),
     "review.meeting.none": (
-        "这个人群还没有例会。填写名字后点击「开始本周例会」。",
-        "No meeting for this population yet. Enter your name, then start this week's meeting.",
+        "这个人群还没有例会。点击「开始本周例会」。",
+        "No meeting for this population yet. Start this week's meeting.",
     ),
+    "review.meeting.none_staff": (
+        "这个人群还没有例会。例会由经理开始，开始后这里列出你负责的客户的级别变化。",
+        "No meeting for this population yet. A manager starts the meeting; then your customers' tier changes are "
+        "listed here.",
+    ),
+    "review.meeting.managers_open": ("本周例会由经理开始。", "A manager starts this week's meeting."),
+    "input.meeting_managers_only": ("只有经理可以开始例会。", "Only a manager can start a meeting."),
     "review.meeting.caption": (
         "{week} 周例会：比较 {baseline} 与 {cutoff} 生效的级别；由 {by} 发起。",
         "Meeting of the week of {week}: tiers in force at {baseline} against {cutoff}; started by {by}.",
