@@ -370,6 +370,39 @@ def test_customer_360_bad_and_unknown_ids(db):
     assert any("输入客户编号" in i for i in messages(at)["info"])
 
 
+def test_customer_360_search_by_last_four_digits_masked_and_own_only(db):
+    """The search lists customers by the last four digits of their phone, masked for a role without personal
+    data; an advisor finds only their own customers."""
+    url, engine = db
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text("SELECT id, name, phone, advisor_id FROM customers ORDER BY id")).all()
+    cid, name, phone, advisor = rows[0]
+    last4 = phone[-4:]
+    same = [r.id for r in rows if r.phone and r.phone.endswith(last4)]
+    at = page(url, CUSTOMER, role="manager")
+    at.text_input(key="c360_q").input(last4).run()
+    hits = find_table(at, "客户编号", "匹配")
+    assert hits["客户编号"].tolist() == same[:50]
+    assert phone in hits["手机号"].tolist() and set(hits["匹配"]) == {"手机后四位"}
+    at = page(url, CUSTOMER, role="analyst")  # analysts may not see personal data
+    at.text_input(key="c360_q").input(last4).run()
+    hits = find_table(at, "客户编号", "匹配")
+    assert phone not in hits["手机号"].tolist() and name not in hits["姓名"].tolist()
+    assert hits["手机号"].iloc[0] == f"{phone[:3]}****{last4}"
+    at.text_input(key="c360_q").input(name).run()  # by name, still masked
+    assert cid in find_table(at, "客户编号", "匹配")["客户编号"].tolist()
+    at = page(url, CUSTOMER, role="staff", name="adv1")
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE users SET advisor_id = :a WHERE name = 'adv1'"), {"a": advisor})
+    at = page(url, CUSTOMER, role="staff", name="adv1")
+    at.text_input(key="c360_q").input(last4).run()
+    mine = [r.id for r in rows if r.phone and r.phone.endswith(last4) and r.advisor_id == advisor]
+    assert find_table(at, "客户编号", "匹配")["客户编号"].tolist() == mine[:50]
+    other = next(r for r in rows if r.advisor_id != advisor)
+    at.text_input(key="c360_q").input(other.phone).run()
+    assert any("没有找到" in m for m in messages(at)["info"])
+
+
 def test_customer_360_clear_override_is_recorded(db):
     url, engine = db
     with engine.connect() as conn:
