@@ -392,6 +392,7 @@ from dashboard.texts import channels as _channels  # noqa: E402
 from dashboard.texts import data_import as _data_import  # noqa: E402
 from dashboard.texts import defeats as _defeats  # noqa: E402
 from dashboard.texts import funnel as _funnel  # noqa: E402
+from dashboard.texts import lab_versions as _lab_versions  # noqa: E402
 from dashboard.texts import regions as _regions  # noqa: E402
 from dashboard.texts import review as _review  # noqa: E402
 from dashboard.texts import views as _views  # noqa: E402
@@ -405,6 +406,7 @@ for _table in (
     _auth.TEXT,
     _review.TEXT,
     _data_import.TEXT,
+    _lab_versions.TEXT,
 ):
     _clash = set(_table) & set(TEXT)
     assert not _clash, f"text keys defined twice: {sorted(_clash)}"
