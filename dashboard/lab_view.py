@@ -612,7 +612,10 @@ def _compare(engine: Any, data: Any, by_version: dict[int, Any]) -> None:
             )
         )
         st.caption(t("labv.cmp.transition"))
-        st.plotly_chart(_heatmap(moved.transition), key=f"lab_cmp_m_{pop}")
+        tr = moved.transition  # a table, not a chart: the expander is closed until someone opens it
+        today = pd.DataFrame(tr.to_numpy(), columns=[tier_label(str(x)) for x in tr.columns])
+        today.insert(0, f"{name_a} → {name_b}", [tier_label(str(x)) for x in tr.index])
+        st.dataframe(today, hide_index=True, key=f"lab_cmp_m_{pop}")
     with engine.connect() as conn:
         cmp = compare(conn=conn, a=a.id, b=b.id)
     w = cmp["weights"]
