@@ -763,10 +763,17 @@ def generate(
         summary.rows["tier_assignments"] = publish_tier_history(
             engine, frames=frames, as_of=as_of, progress=lambda i, n: progress(0.9 + 0.09 * i / n, "tiers")
         )
+    import sqlalchemy as sa
+
     from core.auth import ensure_demo_accounts, update_user
+    from core.models import User
 
     ensure_demo_accounts(engine)  # one account per role, shown on the login page of a demo database only
-    advisor = staff_advisor(engine)
+    with engine.connect() as conn:  # the demo's own staff account (not one made before the demo was written)
+        demo_staff = conn.execute(
+            sa.select(User.id).where(User.name == "staff", User.role == "staff", User.created_by == "demo")
+        ).first()
+    advisor = staff_advisor(engine) if demo_staff else None
     if advisor is not None:  # the staff account reviews an advisor who has changes on the first meeting
         update_user(engine, name="staff", advisor_id=advisor, actor="demo")
     progress(1.0, "done")
