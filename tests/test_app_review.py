@@ -401,6 +401,11 @@ def test_customer_360_search_by_last_four_digits_masked_and_own_only(db):
     other = next(r for r in rows if r.advisor_id != advisor)
     at.text_input(key="c360_q").input(other.phone).run()
     assert any("没有找到" in m for m in messages(at)["info"])
+    at = page(url, CUSTOMER, role="manager", lang="en")
+    at.text_input(key="c360_q").input(name[:1]).run()  # a surname: many match, at most 50 are listed
+    hits = find_table(at, "Customer id", "Matched by")
+    assert 0 < len(hits) <= 50 and set(hits["Matched by"]) <= {"Name"}
+    assert any(c.value.startswith(("More than 50", f"{len(hits)} customers found")) for c in at.caption)
 
 
 def test_customer_360_clear_override_is_recorded(db):
