@@ -782,26 +782,28 @@ def generate(
 
 def staff_advisor(engine: Engine, population: str = "owners") -> int | None:
     """The advisor the demo's staff account stands for: the one with the most customers whose tier the last
-    publish or rescore changed (what the first weekly meeting lists), else the one with the most customers;
-    the lowest id on a tie. None without advisors."""
+    publish or rescore up to now changed (what a first weekly meeting opened now lists), else the one with the
+    most customers; the lowest id on a tie. None without advisors."""
     import sqlalchemy as sa
 
     from core.models import Customer, ScoringScheme, TierAssignment
     from core.review import tier_changes
 
     with engine.connect() as conn:
+        now = dt.datetime.now().replace(microsecond=0)  # as core.review.open_meeting: the last write by now
         last = conn.execute(
             sa.select(sa.func.max(TierAssignment.effective_from)).where(
                 TierAssignment.scheme_id.in_(
                     sa.select(ScoringScheme.id).where(ScoringScheme.population == population)
-                )
+                ),
+                TierAssignment.effective_from <= now,
             )
         ).scalar()
         moved = pd.DataFrame({"customer_id": []})
         if last is not None:
             last = pd.Timestamp(last).to_pydatetime()
             moved = tier_changes(
-                conn=conn, population=population, baseline=last - dt.timedelta(seconds=1), cutoff=last
+                conn=conn, population=population, baseline=last - dt.timedelta(seconds=1), cutoff=now
             )
         owners = pd.read_sql(
             sa.select(Customer.id.label("customer_id"), Customer.advisor_id).where(
