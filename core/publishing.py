@@ -265,6 +265,54 @@ def compare(*, conn: Connection, a: int, b: int) -> dict[str, Any]:
     return {"a": va, "b": vb, "weights": weights, "transition": transition}
 
 
+def compare_tiers(
+    scorer_a: Any, spec_a: dict[str, Any], scorer_b: Any, spec_b: dict[str, Any]
+) -> tuple[pd.DataFrame, Any]:
+    """Two versions on the same customers' features: each version's tier counts and shares, and who moves
+    from version a's tier to version b's (the lab's ``core.lab.preview`` with a's tiers as the tiers before).
+
+    ``scorer_a`` and ``scorer_b`` are fitted on the same features (``core.lab.LabData.scorers``). Returns
+    (shares: tier, a, a_share, b, b_share, change — every label of a then b's others; the preview, whose
+    ``moved_up``/``moved_down``/``unchanged`` and ``transition`` (rows a, columns b) say who moves).
+
+    Examples
+    --------
+    >>> from core.scheme import Scorer
+    >>> f = pd.DataFrame({"x": [1.0, 2, 3, 4, 5], "y": [5.0, 4, 3, 2, 1]}, index=[1, 2, 3, 4, 5])
+    >>> spec = lambda dim: {"population": "owners", "labels": ["高", "低"], "triggers": [],
+    ...     "tiering": {"method": "percentile", "cutoffs": [40, 60]}, "dimensions": {dim: {"weight": 100}}}
+    >>> shares, moved = compare_tiers(Scorer(spec("x")).fit(f), spec("x"), Scorer(spec("y")).fit(f), spec("y"))
+    >>> shares.to_dict("list")
+    {'tier': ['高', '低'], 'a': [2, 3], 'a_share': [0.4, 0.6], 'b': [2, 3], 'b_share': [0.4, 0.6], 'change': [0, 0]}
+    >>> len(moved.moved_up), len(moved.moved_down), moved.unchanged
+    (2, 2, 1)
+    """
+    from core.lab import Published, preview
+
+    if not np.array_equal(scorer_a.customer_id_, scorer_b.customer_id_):
+        raise ValueError("the two scorers must be fitted on the same customers")
+    scored_a = scorer_a.score(spec_a)
+    before = Published(scored_a.tier.astype(np.int8), list(scored_a.labels), spec_a)
+    moved = preview(scorer_b, spec_b, before)
+    n = len(scored_a.tier)
+    count_a = dict(
+        zip(scored_a.labels, np.bincount(scored_a.tier, minlength=len(scored_a.labels)), strict=True)
+    )
+    count_b = dict(zip(moved.counts["tier"], moved.counts["customers"], strict=True))
+    tiers = list(dict.fromkeys([*scored_a.labels, *moved.scored.labels]))
+    shares = pd.DataFrame(
+        {
+            "tier": tiers,
+            "a": [int(count_a.get(x, 0)) for x in tiers],
+            "b": [int(count_b.get(x, 0)) for x in tiers],
+        }
+    )
+    shares.insert(2, "a_share", shares["a"] / n if n else 0.0)
+    shares["b_share"] = shares["b"] / n if n else 0.0
+    shares["change"] = shares["b"] - shares["a"]
+    return shares, moved
+
+
 def rescore(
     engine: Engine,
     *,

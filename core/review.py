@@ -33,7 +33,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from core.db import write_transaction
-from core.models import Advisor, Customer, ReviewItem, ReviewMeeting, ScoringScheme, TierAssignment
+from core.models import Advisor, Customer, ReviewItem, ReviewMeeting, ScoringScheme, TierAssignment, User
 from core.overrides import (
     Conflict,
     InputError,
@@ -45,6 +45,30 @@ from core.overrides import (
     set_override_in,
 )
 from core.privacy import mask_name
+
+# who opens the weekly meeting (the manager runs it; advisors review their own part of its agenda)
+MEETING_ROLES = frozenset({"manager"})
+
+
+def may_open_meeting(role: str | None) -> bool:
+    """Whether a signed-in user of ``role`` may open a meeting.
+
+    Examples
+    --------
+    >>> may_open_meeting("manager"), may_open_meeting("staff"), may_open_meeting(None)
+    (True, False, False)
+    """
+    return role in MEETING_ROLES
+
+
+def _check_opener(conn: Connection, actor: str) -> None:
+    """``InputError("meeting_managers_only")`` when ``actor`` is an account whose role may not open meetings.
+
+    A name without an account is a script or the command line (no one signs in as it), and may open one.
+    """
+    role = conn.execute(sa.select(User.role).where(User.name == actor)).scalar()
+    if role is not None and not may_open_meeting(role):
+        raise InputError("meeting_managers_only")
 
 
 def week_start(day: dt.date) -> dt.date:
@@ -227,6 +251,8 @@ def open_meeting(
     """Open the meeting of ``week`` (any day of it) for a population, with its agenda; returns its id.
 
     A meeting that already exists for that week is returned as it is (its agenda is not recomputed).
+    Only managers open meetings: an actor with an account of another role gets
+    ``InputError("meeting_managers_only")`` and nothing is written.
     """
     actor = check_actor(actor)
     if population not in ("owners", "leads"):
@@ -234,6 +260,7 @@ def open_meeting(
     monday = week_start(week)
     at = now or now_()
     with write_transaction(engine) as conn:
+        _check_opener(conn, actor)
         found = conn.execute(
             sa.select(ReviewMeeting.id).where(
                 ReviewMeeting.population == population, ReviewMeeting.week_start == monday
