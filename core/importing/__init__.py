@@ -10,6 +10,7 @@ Steps (one module each): ``reading`` (bytes → text cells), ``mapping`` (header
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pandas as pd
 from sqlalchemy.engine import Engine
@@ -63,6 +64,9 @@ def import_table(
     try:
         parsed = parse_table(table, mapping)
     except MappingError as exc:
+        if table.kind == "csv" and len(table.headers) == 1 and re.search(r"[\s:/~^#!]", table.headers[0]):
+            # one column whose header holds spaces or punctuation: most likely a separator not recognised
+            return rejected(mapping.kind, ReadError("one_column", {"header": table.headers[0][:80]}))
         return rejected(mapping.kind, exc, len(table.frame))
     if progress:
         progress(0.3, "validated")
