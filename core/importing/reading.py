@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
@@ -323,6 +324,27 @@ def read_xlsx_bytes(data: bytes) -> Table:
 
     frame = frame.map(as_text).astype("str")
     return Table(_clean(frame), "xlsx", "xlsx")
+
+
+def unrecognised_separator(table: Table) -> bool:
+    """True for a CSV read as one column whose header and first rows all hold the same number of some
+    punctuation (``a:b`` over ``1:2``): its separator is none of those recognised.
+
+    Examples
+    --------
+    >>> t = read_csv_bytes(b"id:phone\\n1:138\\n2:139\\n")
+    >>> unrecognised_separator(t), unrecognised_separator(read_csv_bytes(b"phone\\n138\\n"))
+    (True, False)
+    """
+    if table.kind != "csv" or len(table.headers) != 1:
+        return False
+    header = table.headers[0]
+    cells = table.frame.iloc[:20, 0].dropna().astype(str)
+    for mark in set(re.findall(r"[^\w\s.\-()（）]", header)):
+        n = header.count(mark)
+        if len(cells) and (cells.str.count(re.escape(mark)) == n).all():
+            return True
+    return False
 
 
 def read_table(data: bytes, filename: str = "") -> Table:
