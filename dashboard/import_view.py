@@ -79,7 +79,9 @@ def mapping_widgets(table: Table, kind: str, base: Mapping | None, file_key: str
             chosen[f.name] = original if isinstance(original, list) and original[0] == value else value
     if base is None:
         return Mapping(kind, chosen)
-    return Mapping(kind, chosen, base.values, base.defaults, base.null_values, base.date_order)
+    return Mapping(
+        kind, chosen, base.values, base.defaults, base.null_values, base.date_order, base.excel_serials
+    )
 
 
 @st.cache_data(show_spinner=False, max_entries=4, ttl=900)
