@@ -17,6 +17,7 @@ from core.importing.fields import fields
 from core.importing.mapping import suggest_mapping
 from core.importing.messages import text as core_text
 from dashboard import access, db
+from dashboard import downloads as dl
 from dashboard.i18n import language, t
 
 UNMAPPED = ""
@@ -138,7 +139,7 @@ def show_result(res: ImportResult, file_key: str) -> None:
             t("import.report.csv"),
             ir.report_csv(res.issues, lang),
             file_name=f"import-report-{file_key}.csv",
-            mime="text/csv",
+            mime=dl.mime(dl.CSV),
             key="import_report_csv",
             icon=":material/download:",
         )
@@ -147,7 +148,7 @@ def show_result(res: ImportResult, file_key: str) -> None:
             t("import.report.xlsx"),
             ir.report_xlsx(res.issues, lang),
             file_name=f"import-report-{file_key}.xlsx",
-            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            mime=dl.mime(dl.XLSX),
             key="import_report_xlsx",
             icon=":material/download:",
         )

@@ -12,6 +12,7 @@ from core import review as cr
 from core.defeat_approval import approve_defeat, return_defeat
 from core.overrides import Conflict, InputError
 from dashboard import access, db
+from dashboard import downloads as dl
 from dashboard import review_data as rd
 from dashboard.i18n import coded, t
 from dashboard.lab_view import dim_label
@@ -493,7 +494,7 @@ with agenda_tab:
                         }
                     ),
                     file_name=f"review-{m['week_start']}-{population}.xlsx",
-                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    mime=dl.mime(dl.XLSX),
                     key="rv_export",
                     icon=":material/download:",
                 )
