@@ -125,7 +125,9 @@ def test_upgrade_resolves_several_published_versions_and_duplicate_overrides(emp
     from core.db import _alembic_config
 
     command.upgrade(_alembic_config(empty_engine), "0006_purchase_lead_index")
-    ins = "INSERT INTO scoring_schemes (id, population, version, name, status, params, created_by, created_at, "
+    ins = (
+        "INSERT INTO scoring_schemes (id, population, version, name, status, params, created_by, created_at, "
+    )
     with empty_engine.begin() as conn:
         conn.execute(
             sa.text(
@@ -141,7 +143,9 @@ def test_upgrade_resolves_several_published_versions_and_duplicate_overrides(emp
             (5, "leads", 2, "draft", None),
         ]:
             conn.execute(
-                sa.text(ins + "published_at) VALUES (:id, :pop, :v, 's', :st, '{}', 'me', '2026-01-01', :at)"),
+                sa.text(
+                    ins + "published_at) VALUES (:id, :pop, :v, 's', :st, '{}', 'me', '2026-01-01', :at)"
+                ),
                 {"id": sid, "pop": pop, "v": version, "st": status, "at": at},
             )
         for oid in (1, 2):

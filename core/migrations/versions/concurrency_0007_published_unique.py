@@ -10,7 +10,6 @@ import datetime as dt
 import sqlalchemy as sa
 from alembic import op
 
-
 revision = 'concurrency_0007'
 down_revision = '0006_purchase_lead_index'
 branch_labels = None
