@@ -27,7 +27,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from core import audit
-from core.db import write_transaction
+from core.db import retrying, write_transaction
 from core.models import Meta, RoleSetting, User, UserSession
 
 ROLES = ("admin", "manager", "analyst", "staff")
@@ -170,6 +170,7 @@ def _check_name(name: str) -> str:
     return name
 
 
+@retrying
 def create_user(
     engine: Engine,
     *,
@@ -232,6 +233,7 @@ def _user_id(conn: Connection, name: str) -> int:
     return int(row[0])
 
 
+@retrying
 def set_password(
     engine: Engine, *, name: str, password: str, actor: str, now: dt.datetime | None = None
 ) -> None:
@@ -251,6 +253,7 @@ def set_password(
         audit.record(conn, actor=actor, action="user.password", object_type="user", object_id=name, at=at)
 
 
+@retrying
 def update_user(
     engine: Engine,
     *,
@@ -325,6 +328,7 @@ def role_show_pii(*, conn: Connection) -> dict[str, bool]:
     return out
 
 
+@retrying
 def set_role_show_pii(
     engine: Engine, *, role: str, show_pii: bool, actor: str, now: dt.datetime | None = None
 ) -> None:
@@ -469,6 +473,7 @@ def current_user(
     return CurrentUser(row.user_id, row.name, row.display_name, row.role, row.advisor_id, show)
 
 
+@retrying
 def logout(engine: Engine, token: str | None, *, now: dt.datetime | None = None) -> None:
     """End the session of ``token`` (audited); unknown or ended tokens are ignored."""
     if not token:

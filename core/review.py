@@ -29,7 +29,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from core.db import write_transaction
+from core.db import retrying, write_transaction
 from core.models import Advisor, Customer, ReviewItem, ReviewMeeting, ScoringScheme, TierAssignment
 from core.overrides import (
     Conflict,
@@ -171,6 +171,7 @@ def explain_changes(conn: Connection, changes: pd.DataFrame, population: str, ba
     return [reasons[c] for c in changes["customer_id"].tolist()]
 
 
+@retrying
 def open_meeting(
     engine: Engine,
     *,
@@ -463,6 +464,7 @@ def _decide_in(
     return True
 
 
+@retrying
 def decide(
     engine: Engine,
     *,
@@ -509,6 +511,7 @@ def decide(
     return read_version + 1
 
 
+@retrying
 def confirm_many(
     engine: Engine, *, read: list[tuple[int, int]], actor: str, now: dt.datetime | None = None
 ) -> tuple[list[int], list[Conflict]]:
@@ -542,6 +545,7 @@ def confirm_many(
     return done, conflicts
 
 
+@retrying
 def mark_discussed(
     engine: Engine,
     *,
