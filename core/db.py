@@ -17,6 +17,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError, SQLAlchemyError
 
+from core.text_input import reject_nul_parameters
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
@@ -171,6 +173,7 @@ def make_engine(url: str) -> Engine:
             event.listen(engine, "begin", _sqlite_begin)
         else:
             engine = sa.create_engine(parsed, pool_pre_ping=True)
+        event.listen(engine, "before_cursor_execute", reject_nul_parameters)
     except NoSuchModuleError as exc:
         raise DatabaseError("bad_url", mask_url(url), str(exc)) from None
     except (ImportError, ModuleNotFoundError) as exc:

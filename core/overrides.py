@@ -26,6 +26,7 @@ from sqlalchemy.engine import Connection, Engine
 from core import audit as audit_log
 from core.db import retrying, write_transaction
 from core.models import Customer, ScoringScheme, TierAssignment, TierOverride
+from core.text_input import TextRejected, check_text
 
 REASON_MAX = 256
 
@@ -65,7 +66,7 @@ def check_actor(actor: str) -> str:
     """
     if not isinstance(actor, str) or not actor.strip():
         raise InputError("actor_missing")
-    return actor.strip()[:64]
+    return check_text_input(actor).strip()[:64]
 
 
 def check_reason(reason: str | None) -> str:
@@ -76,12 +77,26 @@ def check_reason(reason: str | None) -> str:
     >>> check_reason(" 客户刚转介绍两位朋友 ")
     '客户刚转介绍两位朋友'
     """
-    text = (reason or "").strip()
+    text = check_text_input(reason or "").strip()
     if not text:
         raise InputError("reason_missing")
     if len(text) > REASON_MAX:
         raise InputError("reason_too_long", max=REASON_MAX)
     return text
+
+
+def check_text_input(text: str | None) -> str | None:
+    """``text`` unchanged; ``InputError("text_nul")`` when it holds a NUL byte (``core.text_input``).
+
+    Examples
+    --------
+    >>> check_text_input("下月再看")
+    '下月再看'
+    """
+    try:
+        return check_text(text)
+    except TextRejected:
+        raise InputError("text_nul") from None
 
 
 def audit(
@@ -225,7 +240,7 @@ def set_override_in(
             "population": population,
             "tier": tier,
             "reason": reason,
-            "note": (note or "").strip() or None,
+            "note": (check_text_input(note) or "").strip() or None,
             "created_by": actor,
             "created_at": at,
             "expires_at": expires_at,

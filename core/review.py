@@ -38,6 +38,7 @@ from core.overrides import (
     active_overrides,
     audit,
     check_actor,
+    check_text_input,
     now_,
     set_override_in,
 )
@@ -422,10 +423,14 @@ def _decide_in(
         "decision": decision,
         "decided_by": actor,
         "decided_at": at,
-        "note": (note or "").strip() or None,
+        "note": (check_text_input(note) or "").strip() or None,
     }
     if decision == "confirmed":
-        values.update(decided_tier=item["new_tier"], reason=(reason or "").strip() or None, expires_at=None)
+        values.update(
+            decided_tier=item["new_tier"],
+            reason=(check_text_input(reason) or "").strip() or None,
+            expires_at=None,
+        )
     if not _claim(conn, item["id"], read_version, {**values, "override_id": None}):
         return False
     cid = int(item["customer_id"])
