@@ -108,7 +108,7 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
 # the wait was long already.
 _RETRY_SQLSTATES = frozenset({"40001", "40P01"})
 _RETRY_MYSQL_CODES = frozenset({1213, 1020})
-RETRY_ATTEMPTS = 6
+RETRY_ATTEMPTS = 8  # waits about 0.02 s, doubling: at most about 5 s in all
 RETRY_BASE_S = 0.02
 
 P = ParamSpec("P")

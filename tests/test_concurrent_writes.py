@@ -273,3 +273,50 @@ def test_bulk_confirm_against_single_saves(big_meeting):
     finally:
         for e in engines:
             e.dispose()
+
+
+class _Orig(Exception):
+    def __init__(self, *args, sqlstate=None):
+        super().__init__(*args)
+        self.sqlstate = sqlstate
+
+
+@pytest.mark.parametrize(
+    ("orig", "retried"),
+    [
+        (_Orig(1213, "Deadlock found when trying to get lock"), True),  # MariaDB
+        (_Orig(1020, "Record has changed since last read"), True),  # MariaDB snapshot isolation
+        (_Orig("deadlock detected", sqlstate="40P01"), True),  # PostgreSQL
+        (_Orig("could not serialize access", sqlstate="40001"), True),
+        (_Orig(1062, "Duplicate entry"), False),
+        (_Orig("duplicate key value", sqlstate="23505"), False),
+        (_Orig("database is locked"), False),  # SQLite waited its busy timeout already
+    ],
+)
+def test_retrying_runs_again_on_deadlocks_only_and_a_bounded_number_of_times(orig, retried, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    from core import db
+
+    monkeypatch.setattr(db.time, "sleep", lambda s: None)
+    runs = []
+
+    @db.retrying
+    def work():
+        runs.append(1)
+        raise OperationalError("UPDATE ...", {}, orig)
+
+    with pytest.raises(OperationalError):
+        work()
+    assert len(runs) == (db.RETRY_ATTEMPTS if retried else 1)
+    runs.clear()
+
+    @db.retrying
+    def second_time_lucky():
+        runs.append(1)
+        if len(runs) == 1:
+            raise OperationalError("UPDATE ...", {}, orig)
+        return "saved"
+
+    if retried:
+        assert second_time_lucky() == "saved" and len(runs) == 2
