@@ -21,7 +21,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from core.db import write_transaction
+from core.db import retrying, write_transaction
 from core.models import DEFEAT_REASONS, PRICE_SUB_REASONS, Advisor, Customer, Defeat, Lead
 from core.overrides import Conflict, InputError, audit, check_actor, now_
 from core.privacy import mask_name
@@ -37,6 +37,7 @@ def _check_reason(reason: str, sub_reason: str | None) -> str | None:
     return None
 
 
+@retrying
 def request_defeat(
     engine: Engine,
     *,
@@ -112,6 +113,7 @@ def request_defeat(
     return int(defeat_id)
 
 
+@retrying
 def _decide(engine: Engine, defeat_id: int, approval: str, actor: str, note: str | None, now) -> None:
     actor = check_actor(actor)
     at = now or now_()

@@ -32,7 +32,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from core.db import write_transaction
+from core.db import retrying, write_transaction
 from core.models import Advisor, Customer, ReviewItem, ReviewMeeting, ScoringScheme, TierAssignment, User
 from core.overrides import (
     Conflict,
@@ -41,6 +41,7 @@ from core.overrides import (
     active_overrides,
     audit,
     check_actor,
+    check_text_input,
     now_,
     set_override_in,
 )
@@ -239,6 +240,7 @@ def explain_changes(
     return [reasons[c] for c in changes["customer_id"].tolist()]
 
 
+@retrying
 def open_meeting(
     engine: Engine,
     *,
@@ -492,10 +494,14 @@ def _decide_in(
         "decision": decision,
         "decided_by": actor,
         "decided_at": at,
-        "note": (note or "").strip() or None,
+        "note": (check_text_input(note) or "").strip() or None,
     }
     if decision == "confirmed":
-        values.update(decided_tier=item["new_tier"], reason=(reason or "").strip() or None, expires_at=None)
+        values.update(
+            decided_tier=item["new_tier"],
+            reason=(check_text_input(reason) or "").strip() or None,
+            expires_at=None,
+        )
     if not _claim(conn, item["id"], read_version, {**values, "override_id": None}):
         return False
     cid = int(item["customer_id"])
@@ -534,6 +540,7 @@ def _decide_in(
     return True
 
 
+@retrying
 def decide(
     engine: Engine,
     *,
@@ -580,6 +587,7 @@ def decide(
     return read_version + 1
 
 
+@retrying
 def confirm_many(
     engine: Engine, *, read: list[tuple[int, int]], actor: str, now: dt.datetime | None = None
 ) -> tuple[list[int], list[Conflict]]:
@@ -613,6 +621,7 @@ def confirm_many(
     return done, conflicts
 
 
+@retrying
 def mark_discussed(
     engine: Engine,
     *,

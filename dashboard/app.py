@@ -7,6 +7,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from core.text_input import TextRejected
 from dashboard import access, db, filters
 from dashboard.i18n import DEFAULT_LANGUAGE, LANGUAGES, t
 
@@ -94,4 +95,7 @@ nav = st.navigation(pages)
 filtered = {t(spec.title) for spec in REGISTRY if spec.url_path in FILTERED_PAGES}
 if nav.title in filtered and db.customer_count(engine, db.data_version(engine)):
     st.session_state["filters"] = filters.show(engine)
-nav.run()
+try:
+    nav.run()
+except TextRejected:  # the net under every form: core refused text with a NUL byte before the database saw it
+    st.error(t("input.text_nul"))

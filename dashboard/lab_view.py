@@ -15,7 +15,7 @@ from core.features import DIMENSIONS, dimension_names
 from core.lab import NO_HISTORY, backtest, explain_movers, workload
 from core.lab import preview as reclassify
 from core.privacy import mask_name
-from core.publishing import assignments_frame, compare, compare_tiers, save_draft, write_assignments
+from core.publishing import assignments_frame, compare, compare_tiers, publish, save_draft, write_assignments
 from core.publishing import versions as scheme_versions
 from core.scheme import NORMALISATIONS, PRESETS, TRIGGER_RULES, Problem, SchemeError, preset, validate
 from core.suggest import suggest_weights
@@ -447,8 +447,10 @@ def _publish_body(engine: Any, data: Any, spec: dict[str, Any], name: str) -> No
         access.require("publish_scheme")
         try:
             with st.spinner("…"):
-                v = save_draft(engine, spec, name=name, actor=_actor(), available=set(data.features.columns))
-                n = write_assignments(engine, v.id, assignments_frame(result.scored, spec), actor=_actor())
+                v, n = publish(
+                    engine, spec, assignments_frame(result.scored, spec), name=name, actor=_actor(),
+                    available=set(data.features.columns),
+                )  # fmt: skip
         except SchemeError as exc:
             st.error(t("lab.failed", error="; ".join(problem_text(p) for p in exc.problems)))
             return

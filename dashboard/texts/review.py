@@ -24,6 +24,10 @@ TEXT: dict[str, tuple[str, str]] = {
         "The tier '{tier}' is not in the published scheme; choose one of {allowed}.",
     ),
     "input.expiry_past": ("到期日必须晚于今天。", "The expiry date must be after today."),
+    "input.text_nul": (
+        "输入的文字含有不允许的空字符（NUL），请删除后重试。未保存任何内容。",
+        "The text holds a NUL character, which is not allowed; remove it and try again. Nothing was saved.",
+    ),
     "input.decision_unknown": ("请选择确认或调整。", "Choose confirm or override."),
     "input.population_unknown": ("人群无效。", "The population is not valid."),
     "input.defeat_reason_unknown": ("请从战败原因中选择一项。", "Choose a defeat reason from the list."),
