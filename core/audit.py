@@ -20,6 +20,7 @@ ACTIONS = (  # every action the app records; each has a label in both languages 
     "user.create",
     "user.password",
     "user.update",
+    "user.unlock",
     "role.pii",
     "scheme.save_draft",
     "scheme.publish",
