@@ -22,7 +22,7 @@ from core.suggest import suggest_weights
 from dashboard import access, db, lab_state, tier_shares_view
 from dashboard.charts import FONT
 from dashboard.i18n import coded, language, t
-from dashboard.widgets import select, tier_label
+from dashboard.widgets import relabel, select, tier_label
 
 MOVERS_SHOWN = 200
 
@@ -78,6 +78,8 @@ def controls(data: Any) -> tuple[dict[str, Any], list[Problem]]:
     with st.expander(t("lab.advanced")):
         for dim in dims:
             a, b = st.columns(2)
+            relabel(k(f"norm_{dim}"), [coded("norm", n) for n in NORMALISATIONS])
+            relabel(k(f"dir_{dim}"), [coded("dir", d) for d in ("higher", "lower")])
             a.selectbox(
                 f"{dim_label(dim)} · {t('lab.normalisation')}",
                 NORMALISATIONS,
@@ -94,6 +96,7 @@ def controls(data: Any) -> tuple[dict[str, Any], list[Problem]]:
     st.markdown(f"**{t('lab.tiering')}**")
     st.text_input(t("lab.labels"), key=k("labels"))
     _show_problems(problems, "labels")
+    relabel(k("method"), [coded("method", m) for m in ("percentile", "threshold")])
     method = st.radio(
         t("lab.method"),
         ("percentile", "threshold"),
@@ -103,6 +106,7 @@ def controls(data: Any) -> tuple[dict[str, Any], list[Problem]]:
     )
     if method == "percentile":
         st.text_input(t("lab.cutoffs"), key=k("cutoffs"))
+        relabel(k("tie_break"), [_tie_break_title(x) for x in [lab_state.NO_TIE_BREAK, *dims]])
         st.selectbox(
             t("lab.tie_break"),
             [lab_state.NO_TIE_BREAK, *dims],
@@ -114,6 +118,7 @@ def controls(data: Any) -> tuple[dict[str, Any], list[Problem]]:
         st.text_input(t("lab.thresholds"), key=k("thresholds"))
     _show_problems(problems, "tiering")
     rules = [r for r, (_, pops) in TRIGGER_RULES.items() if pop in pops]
+    relabel(k("triggers"), [coded("rule", r) for r in rules])
     st.multiselect(
         t("lab.triggers"),
         rules,
@@ -124,6 +129,7 @@ def controls(data: Any) -> tuple[dict[str, Any], list[Problem]]:
     labels = spec["labels"] or [""]
     if st.session_state.get(k("trigger_tier")) not in labels:
         st.session_state[k("trigger_tier")] = labels[-1]
+    relabel(k("trigger_tier"), [tier_label(x) for x in labels])
     st.selectbox(t("lab.trigger_tier"), labels, format_func=tier_label, key=k("trigger_tier"))
     _show_problems(problems, "trigger")
     return lab_state.read(pop), problems
@@ -252,6 +258,8 @@ def _movers(data: Any, scorer: Any, result: Any, spec: dict[str, Any]) -> None:
     stores = dict(zip(ref["stores"]["id"], ref["stores"][name_col], strict=True))
     f1, f2, f3 = st.columns(3)
     everyone = t("filters.all")
+    relabel("lab_mv_region", regions.values())
+    relabel("lab_mv_store", stores.values())
     region = f1.multiselect(
         t("lab.filter.region"),
         list(regions),

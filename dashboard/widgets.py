@@ -71,6 +71,20 @@ def labels_changed(widget_key: str, labels) -> bool:
     return changed
 
 
+def relabel(widget_key: str, labels) -> None:
+    """Before drawing a keyed select widget (selectbox, multiselect, radio, segmented control) whose option
+    labels can change (language, names): when they changed, its choice is sent to the browser again in the
+    new labels. (Streamlit logs, and ``global.disableWidgetStateDuplicationWarning`` silences, a note when such
+    a widget also has a default.)
+
+    Without this, the browser keeps the old language's chips and sends them back; Streamlit finds no option
+    for them and fails with a TypeError (issue 12, item 1).
+    """
+    if labels_changed(widget_key, labels) and widget_key in st.session_state:
+        value = st.session_state[widget_key]
+        st.session_state[widget_key] = list(value) if isinstance(value, list) else value
+
+
 def _keep_choice(key: str, widget_key: str) -> None:
     st.session_state[key] = st.session_state[widget_key]
 

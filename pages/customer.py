@@ -16,7 +16,7 @@ from dashboard import review_data as rd
 from dashboard.charts import FONT
 from dashboard.i18n import TEXT, coded, language, t
 from dashboard.lab_view import dim_label
-from dashboard.widgets import tier_label
+from dashboard.widgets import relabel, tier_label
 
 MSG_KEY = "c360_message"
 EVENTS = ("lead", "stage", "follow_up", "purchase", "defeat", "satisfaction", "event")
@@ -325,9 +325,11 @@ events = rd.customer_read(engine, version, "timeline", customer_id, show_pii=pii
 if events.empty:
     st.info(t("c360.timeline.none"))
 else:
+    kind_options = [e for e in EVENTS if e in set(events["event"])]
+    relabel("c360_kinds", [coded("c360.event", e) for e in kind_options])
     kinds = st.multiselect(
         t("c360.timeline.kinds"),
-        options=[e for e in EVENTS if e in set(events["event"])],
+        options=kind_options,
         format_func=partial(coded, "c360.event"),
         placeholder=t("filters.all"),
         key="c360_kinds",
