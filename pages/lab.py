@@ -7,6 +7,7 @@ import streamlit as st
 from core.features import dimension_names
 from dashboard import access, db, demo_widget, lab_state, lab_view
 from dashboard.i18n import coded, t
+from dashboard.widgets import relabel
 
 st.title(t("lab.title"))
 st.caption(t("lab.caption"))
@@ -28,6 +29,7 @@ for _pop in ("owners", "leads"):
             if _k in st.session_state:
                 st.session_state[_k] = st.session_state[_k]
 
+relabel("lab_population", [coded("lab.population", p) for p in ("owners", "leads")])
 population = st.segmented_control(
     t("lab.population"),
     options=["owners", "leads"],

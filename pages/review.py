@@ -16,7 +16,7 @@ from dashboard import downloads as dl
 from dashboard import review_data as rd
 from dashboard.i18n import coded, t
 from dashboard.lab_view import dim_label
-from dashboard.widgets import tier_label
+from dashboard.widgets import relabel, tier_label
 
 POPULATIONS = ("owners", "leads")
 STATUS = ("open", "decided", "all")
@@ -203,6 +203,7 @@ if not printing:
     with top[0]:
         actor = rd.actor_input()
     with top[1]:
+        relabel("rv_population", [coded("review.pop", p) for p in POPULATIONS])
         population = (
             st.segmented_control(
                 t("review.population"),
@@ -320,6 +321,7 @@ with agenda_tab:
                     t("col.advisor"), options=advisors, placeholder=t("filters.all"), key="rv_advisor"
                 )
             with c2:
+                relabel("rv_status", [coded("review.status", x) for x in STATUS])
                 status = (
                     st.segmented_control(
                         t("review.status"),
@@ -419,6 +421,11 @@ with agenda_tab:
                         icon=":material/forum:",
                     )
                 tiers = rd.labels(engine, version, population)
+                relabel(
+                    f"rv_decision_{item_id}",
+                    [coded("review.decision", d) for d in ("confirmed", "overridden")],
+                )
+                relabel(f"rv_tier_{item_id}", [tier_label(x) for x in tiers])
                 with st.form(f"rv_form_{item_id}", border=True):
                     st.radio(
                         t("review.decision"),
