@@ -11,6 +11,35 @@ from sqlalchemy.engine import Connection
 
 from core.models import AuditLog
 
+ACTIONS = (  # every action the app records; each has a label in both languages (dashboard/texts/admin.py)
+    "login",
+    "login.failed",
+    "login.locked",
+    "logout",
+    "logout.idle",
+    "logout.expired",
+    "user.create",
+    "user.password",
+    "user.update",
+    "user.unlock",
+    "role.pii",
+    "scheme.save_draft",
+    "scheme.publish",
+    "scheme.rollback",
+    "scheme.rescore",
+    "override.set",
+    "override.clear",
+    "review.open_meeting",
+    "review.confirm",
+    "review.override",
+    "review.discussed",
+    "defeat.request",
+    "defeat.approved",
+    "defeat.returned",
+    "import",
+    "export",
+)
+
 
 def record(
     conn: Connection,
@@ -34,6 +63,8 @@ def record(
     ...     search(conn=conn)[["actor", "action", "object_id"]].values.tolist()
     [['admin', 'user.create', '1']]
     """
+    if action not in ACTIONS:  # an unlisted action would show as a raw code on the audit page
+        raise ValueError(f"unknown audit action {action!r}: add it to core.audit.ACTIONS and its label")
     conn.execute(
         sa.insert(AuditLog),
         {

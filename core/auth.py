@@ -2,8 +2,10 @@
 
 - Passwords are stored only as salted scrypt hashes (``hashlib.scrypt``, n=2**14, r=8, p=1, 16-byte salt).
 - A failed login is slowed (``FAIL_DELAY_S`` doubling with each failure in a row, at most ``MAX_DELAY_S``) and
-  ``MAX_FAILURES`` failures in a row lock the account for ``LOCK_MINUTES``; an unknown name is slowed the same
-  way and gets the same message, so names cannot be guessed.
+  ``MAX_FAILURES`` failures in a row lock the name for that client address for ``LOCK_MINUTES`` (counted in the
+  database before the password is checked, so parallel tries cannot pass the limit); an address and a name
+  have wider limits over all names and addresses. An unknown name is counted, slowed and answered the same
+  way, so names cannot be guessed. ``unlock`` (``python -m core users unlock NAME``) lifts a lock.
 - A session is a random token; only its SHA-256 is stored. It ends on logout or after ``IDLE_MINUTES`` without
   activity, and at the latest ``session_hours()`` after sign-in however active. Every request re-reads the user and role from the database: nothing a browser or a session-state
   entry says about a role is trusted.
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import os
@@ -28,8 +31,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from core import audit
-from core.db import write_transaction
-from core.models import AuditLog, Meta, RoleSetting, User, UserSession
+from core.db import retrying, write_transaction
+from core.models import AuditLog, LoginThrottle, Meta, RoleSetting, User, UserSession
+from core.text_input import TextRejected as TextRejected  # raised by login; pages catch it here
+from core.text_input import check_text
 
 ROLES = ("admin", "manager", "analyst", "staff")
 # what each role may do; checked on the server for every page and action
@@ -53,7 +58,9 @@ DEFAULT_SHOW_PII = {"admin": False, "manager": True, "analyst": False, "staff": 
 
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
 MIN_PASSWORD = 8
-MAX_FAILURES = 5
+MAX_FAILURES = 5  # in a row, per name and client address
+ADDRESS_MAX_FAILURES = 20  # per client address, over all names
+NAME_MAX_FAILURES = 50  # per name, over all addresses (guessing from many addresses)
 LOCK_MINUTES = 15
 FAIL_DELAY_S = 0.5
 MAX_DELAY_S = 4.0
@@ -153,8 +160,9 @@ def password_problem(password: str) -> str | None:
     return None
 
 
+@functools.cache
 def _dummy_hash() -> str:
-    # an unknown name still costs one scrypt, so timing does not tell which names exist
+    # made once: an unknown name then costs exactly one scrypt (the check), as a real name does
     return hash_password("not a password", salt=b"\0" * 16)
 
 
@@ -171,6 +179,7 @@ def _check_name(name: str) -> str:
     return name
 
 
+@retrying
 def create_user(
     engine: Engine,
     *,
@@ -233,6 +242,7 @@ def _user_id(conn: Connection, name: str) -> int:
     return int(row[0])
 
 
+@retrying
 def set_password(
     engine: Engine, *, name: str, password: str, actor: str, now: dt.datetime | None = None
 ) -> None:
@@ -248,10 +258,12 @@ def set_password(
             .where(User.id == uid)
             .values(password_hash=hash_password(password), failed_logins=0, locked_until=None)
         )
+        conn.execute(sa.delete(LoginThrottle).where(*_name_keys(name)))
         _end_sessions(conn, uid, at)
         audit.record(conn, actor=actor, action="user.password", object_type="user", object_id=name, at=at)
 
 
+@retrying
 def update_user(
     engine: Engine,
     *,
@@ -296,8 +308,20 @@ def update_user(
         )
 
 
+def _name_keys(name: str) -> list[sa.ColumnElement[bool]]:
+    """The sign-in counters of a name: over all addresses, and from each address."""
+    return [
+        sa.or_(
+            LoginThrottle.key == f"name:{name}",
+            LoginThrottle.key.startswith(f"name:{name}|ip:", autoescape=True),
+        )
+    ]
+
+
 def users(*, conn: Connection) -> pd.DataFrame:
-    """Every account (no hashes): name, display_name, role, advisor_id, active, locked_until, last_login_at."""
+    """Every account (no hashes): name, display_name, role, advisor_id, active, failed_logins (over all
+    addresses, since the last lock or success), locked_until (the latest sign-in lock of the name from any
+    address, past ones included), created_at, last_login_at."""
     q = sa.select(
         User.name,
         User.display_name,
@@ -309,7 +333,20 @@ def users(*, conn: Connection) -> pd.DataFrame:
         User.created_at,
         User.last_login_at,
     ).order_by(User.id)
-    return pd.DataFrame(conn.execute(q).all(), columns=list(q.selected_columns.keys()))
+    out = pd.DataFrame(conn.execute(q).all(), columns=list(q.selected_columns.keys()))
+    failed, locked = [], []
+    for name in out["name"]:
+        rows = conn.execute(
+            sa.select(LoginThrottle.key, LoginThrottle.failures, LoginThrottle.locked_until).where(
+                *_name_keys(name)
+            )
+        ).all()
+        failed.append(sum(r.failures for r in rows if r.key == f"name:{name}"))
+        ends = [r.locked_until for r in rows if r.locked_until is not None]
+        locked.append(max(ends) if ends else None)
+    out["failed_logins"] = pd.Series(failed, index=out.index, dtype="int64")
+    out["locked_until"] = pd.Series(locked, index=out.index, dtype=object)
+    return out
 
 
 def user_count(*, conn: Connection) -> int:
@@ -326,6 +363,7 @@ def role_show_pii(*, conn: Connection) -> dict[str, bool]:
     return out
 
 
+@retrying
 def set_role_show_pii(
     engine: Engine, *, role: str, show_pii: bool, actor: str, now: dt.datetime | None = None
 ) -> None:
@@ -402,67 +440,253 @@ def token_hash(token: str) -> str:
 _token_hash = token_hash
 
 
+class _Refused(Exception):
+    """Internal: a throttle key is at its limit (``until``: when it opens again); rolls the reservation back."""
+
+    def __init__(self, until: dt.datetime) -> None:
+        self.until = until
+
+
+def _throttle_keys(name: str, address: str | None) -> list[tuple[str, int]]:
+    """(key, limit) of a sign-in, sorted (every transaction locks them in the same order): the name from this
+    address, the address over all names, the name over all addresses."""
+    addr = address[:100] if isinstance(address, str) and address else "-"  # unknown: one shared address
+    return sorted(
+        [
+            (f"name:{name}|ip:{addr}", MAX_FAILURES),
+            (f"ip:{addr}", ADDRESS_MAX_FAILURES),
+            (f"name:{name}", NAME_MAX_FAILURES),
+        ]
+    )
+
+
+def _insert_missing(conn: Connection, keys: list[str], at: dt.datetime) -> None:
+    rows = [{"key": k, "failures": 0, "locked_until": None, "updated_at": at} for k in keys]
+    dialect = conn.dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        conn.execute(pg_insert(LoginThrottle).on_conflict_do_nothing(), rows)
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        conn.execute(sqlite_insert(LoginThrottle).on_conflict_do_nothing(), rows)
+    else:
+        conn.execute(sa.insert(LoginThrottle).prefix_with("IGNORE"), rows)
+
+
+@retrying
+def _reserve_attempt(engine: Engine, keys: list[tuple[str, int]], at: dt.datetime) -> int | dt.datetime:
+    """Count this attempt on every key before its password is checked, each with one atomic ``UPDATE ...
+    SET failures = failures + 1 WHERE failures < limit``: of any number of parallel attempts at most ``limit``
+    get through. Returns the failures in a row of the name from this address (this attempt included), or
+    the time the first full key opens again (nothing counted)."""
+    names = [k for k, _ in keys]
+    with engine.connect() as conn:
+        missing = set(names) - set(
+            conn.execute(sa.select(LoginThrottle.key).where(LoginThrottle.key.in_(names))).scalars()
+        )
+    if missing:  # apart: on MariaDB an INSERT IGNORE's shared locks then the UPDATE's deadlock one another
+        with write_transaction(engine) as conn:
+            _insert_missing(conn, sorted(missing), at)
+    try:
+        with write_transaction(engine) as conn:
+            for key, limit in keys:  # one key at a time, in the same order everywhere: writers queue
+                # a lock that has run out, or failures older than the lock time, start again from zero
+                conn.execute(
+                    sa.update(LoginThrottle)
+                    .where(
+                        LoginThrottle.key == key,
+                        sa.or_(
+                            LoginThrottle.locked_until <= at,
+                            sa.and_(
+                                LoginThrottle.locked_until.is_(None),
+                                LoginThrottle.updated_at <= at - dt.timedelta(minutes=LOCK_MINUTES),
+                            ),
+                        ),
+                    )
+                    .values(failures=0, locked_until=None)
+                )
+                done = conn.execute(
+                    sa.update(LoginThrottle)
+                    .where(
+                        LoginThrottle.key == key,
+                        LoginThrottle.failures < limit,
+                        LoginThrottle.locked_until.is_(None),
+                    )
+                    .values(failures=LoginThrottle.failures + 1, updated_at=at)
+                ).rowcount
+                if done != 1:
+                    until = conn.execute(
+                        sa.select(LoginThrottle.locked_until).where(LoginThrottle.key == key)
+                    ).scalar()
+                    # full but not locked yet: the attempts that filled it are still being checked
+                    raise _Refused(until or at + dt.timedelta(minutes=LOCK_MINUTES))
+            return int(
+                conn.execute(
+                    sa.select(LoginThrottle.failures).where(LoginThrottle.key == _pair_key(keys))
+                ).scalar_one()
+            )
+    except _Refused as refused:
+        return refused.until
+
+
+def _pair_key(keys: list[tuple[str, int]]) -> str:
+    return next(k for k, _ in keys if "|ip:" in k)
+
+
+@retrying
+def _record_failure(
+    engine: Engine, name: str, keys: list[tuple[str, int]], at: dt.datetime, failures: int
+) -> dt.datetime | None:
+    """Keep the reserved attempt as a failure; lock every key that is full. Returns the name-and-address
+    lock's end, if this failure locked it."""
+    limits = dict(keys)
+    with write_transaction(engine) as conn:
+        full = [
+            k
+            for k, n in conn.execute(
+                sa.select(LoginThrottle.key, LoginThrottle.failures).where(
+                    LoginThrottle.key.in_(list(limits)), LoginThrottle.locked_until.is_(None)
+                )
+            )
+            if n >= limits[k]
+        ]
+        until = at + dt.timedelta(minutes=LOCK_MINUTES)
+        if full:
+            conn.execute(
+                sa.update(LoginThrottle).where(LoginThrottle.key.in_(full)).values(locked_until=until)
+            )
+        locked = failures >= MAX_FAILURES
+        audit.record(
+            conn,
+            actor=name,
+            action="login.failed",
+            object_type="user",
+            object_id=name,
+            detail={"failures": failures, "locked_until": until.isoformat() if locked else None},
+            at=at,
+        )
+    return until if locked else None
+
+
+@retrying
+def _start_session(
+    engine: Engine, user_id: int, name: str, keys: list[tuple[str, int]], at: dt.datetime
+) -> str:
+    token = secrets.token_urlsafe(32)
+    with write_transaction(engine) as conn:
+        pair = _pair_key(keys)
+        conn.execute(sa.update(LoginThrottle).where(LoginThrottle.key == pair).values(failures=0))
+        # the address and the name over all addresses count failures only: give back this attempt
+        conn.execute(
+            sa.update(LoginThrottle)
+            .where(LoginThrottle.key.in_([k for k, _ in keys if k != pair]), LoginThrottle.failures > 0)
+            .values(failures=LoginThrottle.failures - 1)
+        )
+        conn.execute(
+            sa.update(User)
+            .where(User.id == user_id)
+            .values(failed_logins=0, locked_until=None, last_login_at=at)
+        )
+        conn.execute(
+            sa.insert(UserSession),
+            {"token_hash": _token_hash(token), "user_id": user_id, "created_at": at, "last_seen_at": at},
+        )
+        audit.record(conn, actor=name, action="login", object_type="user", object_id=name, at=at)
+    return token
+
+
+@retrying
+def _record_refusal(engine: Engine, name: str, at: dt.datetime) -> None:
+    with write_transaction(engine) as conn:
+        audit.record(conn, actor=name, action="login.locked", object_type="user", object_id=name, at=at)
+
+
 def login(
     engine: Engine,
     *,
     name: str,
     password: str,
+    address: str | None = None,
     now: dt.datetime | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> str:
     """Check the password and start a session; returns the session's token (kept by the caller only).
 
+    ``address`` is the client's address (the page passes ``st.context.ip_address``). Failures are counted
+    per name and address (``MAX_FAILURES``), per address over all names (``ADDRESS_MAX_FAILURES``) and per
+    name over all addresses (``NAME_MAX_FAILURES``), for unknown names exactly as for real ones: a guesser
+    locks the name for their own address, not for everyone, and a name's existence shows in nothing.
+
     Raises
     ------
     LoginFailed
         ``wrong`` (unknown name, wrong password or inactive account: one message for all) or ``locked``.
+    TextRejected
+        The name or password holds a NUL byte.
     """
+    check_text(name, field="name")
+    check_text(password, field="password")
     at = _now(now)
     name = name.strip()[:NAME_MAX]
-    with write_transaction(engine) as conn:
+    keys = _throttle_keys(name, address)
+    reserved = _reserve_attempt(engine, keys, at)
+    if isinstance(reserved, dt.datetime):  # refused before any password is checked
+        _record_refusal(engine, name, at)
+        sleep(MAX_DELAY_S)
+        raise LoginFailed("locked", reserved)
+    with engine.connect() as conn:
         row = conn.execute(
-            sa.select(User.id, User.password_hash, User.active, User.failed_logins, User.locked_until).where(
-                User.name == name
-            )
+            sa.select(User.id, User.password_hash, User.active).where(User.name == name)
         ).first()
-        if row is not None and row.locked_until is not None and row.locked_until > at:
-            audit.record(conn, actor=name, action="login.locked", object_type="user", object_id=name, at=at)
-            failure, delay = LoginFailed("locked", row.locked_until), MAX_DELAY_S
-        elif verify_password(password, row.password_hash if row else _dummy_hash()) and row and row.active:
-            token = secrets.token_urlsafe(32)
-            conn.execute(
-                sa.update(User)
-                .where(User.id == row.id)
-                .values(failed_logins=0, locked_until=None, last_login_at=at)
-            )
-            conn.execute(
-                sa.insert(UserSession),
-                {"token_hash": _token_hash(token), "user_id": row.id, "created_at": at, "last_seen_at": at},
-            )
-            audit.record(conn, actor=name, action="login", object_type="user", object_id=name, at=at)
-            return token
-        else:
-            failures = (row.failed_logins if row else 0) + 1
-            until = at + dt.timedelta(minutes=LOCK_MINUTES) if failures >= MAX_FAILURES else None
-            if row is not None:
-                conn.execute(
-                    sa.update(User)
-                    .where(User.id == row.id)
-                    .values(failed_logins=0 if until else failures, locked_until=until)
-                )
-            audit.record(
-                conn,
-                actor=name,
-                action="login.failed",
-                object_type="user",
-                object_id=name,
-                detail={"failures": failures, "locked_until": until.isoformat() if until else None},
-                at=at,
-            )
-            failure = LoginFailed("locked", until) if until else LoginFailed("wrong")
-            delay = min(FAIL_DELAY_S * 2 ** (failures - 1), MAX_DELAY_S)
-    sleep(delay)  # after the commit, so the write lock is not held while the caller waits
-    raise failure
+    # an unknown name still costs one scrypt, so timing does not tell which names exist
+    if verify_password(password, row.password_hash if row else _dummy_hash()) and row and row.active:
+        return _start_session(engine, row.id, name, keys, at)
+    until = _record_failure(engine, name, keys, at, reserved)
+    sleep(min(FAIL_DELAY_S * 2 ** (reserved - 1), MAX_DELAY_S))  # after the commit: no lock held meanwhile
+    raise LoginFailed("locked", until) if until else LoginFailed("wrong")
+
+
+@retrying
+def unlock(
+    engine: Engine,
+    *,
+    actor: str,
+    name: str | None = None,
+    address: str | None = None,
+    now: dt.datetime | None = None,
+) -> int:
+    """Lift the sign-in locks of a name (from every address) and/or of an address (audited). Returns the
+    number of counters cleared. An admin locked out by guessers: ``python -m core users unlock NAME``."""
+    at = _now(now)
+    conds = []
+    if name:
+        conds += [
+            LoginThrottle.key == f"name:{name}",
+            LoginThrottle.key.startswith(f"name:{name}|ip:", autoescape=True),
+        ]
+    if address:
+        conds += [
+            LoginThrottle.key == f"ip:{address}",
+            LoginThrottle.key.endswith(f"|ip:{address}", autoescape=True),
+        ]
+    if not conds:
+        return 0
+    with write_transaction(engine) as conn:
+        cleared = conn.execute(sa.delete(LoginThrottle).where(sa.or_(*conds))).rowcount
+        if name:
+            conn.execute(sa.update(User).where(User.name == name).values(failed_logins=0, locked_until=None))
+        audit.record(
+            conn,
+            actor=actor,
+            action="user.unlock",
+            object_type="user",
+            object_id=name or address,
+            detail={"name": name, "address": address, "cleared": cleared},
+            at=at,
+        )
+    return int(cleared)
 
 
 def current_user(
@@ -525,6 +749,7 @@ def current_user(
     return CurrentUser(row.user_id, row.name, row.display_name, row.role, row.advisor_id, show)
 
 
+@retrying
 def logout(engine: Engine, token: str | None, *, now: dt.datetime | None = None) -> None:
     """End the session of ``token`` (audited); unknown or ended tokens are ignored."""
     if not token:

@@ -27,6 +27,14 @@ the period touches counts in full, because spend (投放费用) is reported per 
 Totals over several months add the counts and money first and divide afterwards (never an average of ratios);
 a total is missing when any of its months is.
 
+*Partial months* (部分月份, the rule of ``core.periods``): the months are whole calendar months, so only the
+data can cut one short — the data's first or last day (``core.overview.data_extent``: the first and last day
+with a new lead) inside it. Each month row carries ``days_covered``, ``days_in_month`` and ``partial``; its
+figures are what happened on the days covered, as they stand (a spend row may be the month's fee or the month
+to date, so nothing is scaled). Ratios over a partial month are flagged, not compared with whole months: the
+page draws them apart from the trend's line and labels them; a total counts its partial months
+(``partial_months``).
+
 ``roi_frames`` reads what these figures need with bound SQLAlchemy Core queries (portable to SQLite, PostgreSQL
 and MariaDB); the ``*_from_frames`` functions are pure pandas over those frames.
 """
@@ -42,7 +50,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from core.models import COST_MODELS, Channel, ChannelSpend, Customer, Lead, Purchase, Region, Store
-from core.overview import Filters
+from core.overview import Filters, data_extent
+from core.periods import mark_months, month_coverage
 from core.privacy import mask_name, mask_phone
 
 HIGH_INTENT_GRADES = ("H", "A", "O", "D", "M")
@@ -55,6 +64,9 @@ ROI_COLUMNS = [
     "channel_en",
     "cost_model",
     "month",
+    "days_covered",
+    "days_in_month",
+    "partial",
     "spend",
     "spend_reported",
     "spend_status",
@@ -73,8 +85,10 @@ ROI_COLUMNS = [
 ]
 
 
-TOTAL_COLUMNS = [c for c in ROI_COLUMNS if c not in ("month", "missing_stores")]
+_MONTH_ONLY = ("month", "days_covered", "days_in_month", "partial", "missing_stores")
+TOTAL_COLUMNS = [c for c in ROI_COLUMNS if c not in _MONTH_ONLY]
 TOTAL_COLUMNS.insert(TOTAL_COLUMNS.index("leads"), "missing_months")
+TOTAL_COLUMNS.insert(TOTAL_COLUMNS.index("leads"), "partial_months")
 
 
 def months_of(filters: Filters) -> list[dt.date]:
@@ -97,6 +111,21 @@ def month_bounds(filters: Filters) -> tuple[dt.datetime, dt.datetime]:
     months = months_of(filters)
     last = (months[-1] + dt.timedelta(days=32)).replace(day=1)
     return dt.datetime.combine(months[0], dt.time.min), dt.datetime.combine(last, dt.time.min)
+
+
+def month_coverage_of(filters: Filters, extent: tuple[dt.date, dt.date] | None) -> pd.DataFrame:
+    """The coverage (``core.periods.month_coverage``) of the whole months the period touches, cut by the
+    data's first and last day ``extent`` (None: no data, nothing cut).
+
+    Examples
+    --------
+    >>> f = Filters(dt.date(2017, 11, 20), dt.date(2017, 12, 31))
+    >>> month_coverage_of(f, (dt.date(2016, 10, 20), dt.date(2017, 12, 5)))["days_covered"].tolist()
+    [30, 5]
+    """
+    lo, hi = month_bounds(filters)
+    first, last = extent if extent else (None, None)
+    return month_coverage(lo.date(), hi.date() - dt.timedelta(days=1), data_first=first, data_last=last)
 
 
 @dataclass(frozen=True)
@@ -268,8 +297,11 @@ def _finish(out: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def channel_months_from_frames(frames: RoiFrames, filters: Filters) -> pd.DataFrame:
-    """Every figure per channel and month from already-read frames (see :func:`channel_months`)."""
+def channel_months_from_frames(
+    frames: RoiFrames, filters: Filters, *, extent: tuple[dt.date, dt.date] | None = None
+) -> pd.DataFrame:
+    """Every figure per channel and month from already-read frames (see :func:`channel_months`); ``extent``:
+    the data's first and last day, which mark the partial months (None: every month whole)."""
     leads = frames.leads[_in_region(frames.leads, filters)]
     lo, hi = month_bounds(filters)
     in_months = {c: leads[c].ge(lo) & leads[c].lt(hi) for c in ("created_at", "visit_at", "order_at")}
@@ -308,6 +340,7 @@ def channel_months_from_frames(frames: RoiFrames, filters: Filters) -> pd.DataFr
         out, on="channel_id", how="inner"
     )
     out["month"] = pd.to_datetime(out["month"]).dt.date
+    out = mark_months(out, month_coverage_of(filters, extent))
     out = _finish(out.sort_values(["channel_id", "month"], kind="stable").reset_index(drop=True))
     return out[ROI_COLUMNS]
 
@@ -326,10 +359,11 @@ def channel_months(*, conn: Connection, filters: Filters) -> pd.DataFrame:
     -------
     pandas.DataFrame
         One row per channel in scope (by id) × month (first day, ``datetime.date``), columns ``ROI_COLUMNS``:
-        ``spend`` (NaN when missing), ``spend_reported``, ``spend_status`` (``SPEND_STATUSES``: reported,
-        partial — some stores missing, missing, none — free channel, no_spend — paid channel without rows or
-        leads), ``missing_stores``, counts ``leads, ha_leads, visits, deals``, money ``revenue, gross_profit``
-        and ratios ``ha_share, conversion, cost_per_lead, cost_per_deal, roi`` (NaN where undefined).
+        ``days_covered``, ``days_in_month`` and ``partial`` (the month is cut short by the data's first or
+        last day, see the module docstring), ``spend`` (NaN when missing), ``spend_reported``,
+        ``spend_status`` (``SPEND_STATUSES``: reported, partial — some stores missing, missing, none — free
+        channel, no_spend — paid channel without rows or leads), ``missing_stores``, counts ``leads, ha_leads,
+        visits, deals``, money ``revenue, gross_profit`` and ratios ``ha_share, conversion, cost_per_lead, cost_per_deal, roi`` (NaN where undefined).
 
     Examples
     --------
@@ -339,13 +373,16 @@ def channel_months(*, conn: Connection, filters: Filters) -> pd.DataFrame:
     ...     len(channel_months(conn=conn, filters=Filters(dt.date(2026, 1, 1), dt.date(2026, 1, 31))))
     0
     """
-    return channel_months_from_frames(roi_frames(conn=conn, filters=filters), filters)
+    return channel_months_from_frames(
+        roi_frames(conn=conn, filters=filters), filters, extent=data_extent(conn=conn)
+    )
 
 
 def channel_totals_from_frames(months: pd.DataFrame) -> pd.DataFrame:
     """Per channel over all the months of :func:`channel_months`: sums first, then the ratios.
 
-    ``spend`` is NaN when any month's is; ``missing_months`` counts those months; ``spend_status`` is
+    ``spend`` is NaN when any month's is; ``missing_months`` counts those months; ``partial_months`` counts
+    the partial months (0 when ``months`` has no ``partial`` column); ``spend_status`` is
     "none" for a free channel, "missing" when any month is missing or partial, else "reported" or
     "no_spend".
 
@@ -371,12 +408,15 @@ def channel_totals_from_frames(months: pd.DataFrame) -> pd.DataFrame:
     ]
     keys = ["channel_id", "channel", "channel_en", "cost_model"]
     if months.empty:
-        out = pd.DataFrame(columns=[*keys, "spend", *cols, "missing_months", "spend_status"])
+        columns = [*keys, "spend", *cols, "missing_months", "partial_months", "spend_status"]
+        out = pd.DataFrame(columns=columns)
         return _finish(out.astype({c: float for c in ("spend", *cols)}))[TOTAL_COLUMNS]
-    m = months.assign(month_missing=months["spend"].isna())
+    partial = months["partial"] if "partial" in months else pd.Series(False, index=months.index)
+    m = months.assign(month_missing=months["spend"].isna(), month_partial=partial.astype(bool))
     out = m.groupby(keys, as_index=False, sort=False).agg(
         spend=("spend", lambda s: s.sum() if s.notna().all() else np.nan),
         missing_months=("month_missing", "sum"),
+        partial_months=("month_partial", "sum"),
         any_reported=("spend_status", lambda s: bool(s.isin(["reported", "partial"]).any())),
         **{c: (c, "sum") for c in cols},
     )
@@ -386,6 +426,7 @@ def channel_totals_from_frames(months: pd.DataFrame) -> pd.DataFrame:
         default="no_spend",
     )
     out["missing_months"] = out["missing_months"].astype("int64")
+    out["partial_months"] = out["partial_months"].astype("int64")
     out = _finish(out.drop(columns="any_reported"))
     return out[TOTAL_COLUMNS]
 

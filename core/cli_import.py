@@ -6,8 +6,10 @@ import argparse
 import sys
 from pathlib import Path
 
+import pandas as pd
+
 from core.importing import KINDS, ImportResult, MappingError, import_bytes, load_mapping, report_frame
-from core.importing.report import report_csv
+from core.importing.report import file_issue, report_csv
 
 SHOWN_PROBLEMS = 10
 
@@ -39,6 +41,22 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--db", metavar="URL", default=argparse.SUPPRESS, help="database URL (SQLAlchemy form)")
 
 
+def cli_fix(code: str, params: dict) -> str:
+    """How to fix a problem with this command's flags and mapping keys."""
+    return str(report_frame(file_issue(code, params), "en", "cli").iloc[0, 4])
+
+
+def problem_line(row: object, column: object, value: object, problem: str, fix: str) -> str:
+    """One report line: ``row 4, 手机号 '电话未知': not a phone number. Use …`` (no column or value when the
+    problem is the whole line)."""
+    where = f"row {row}"
+    if column is not None and not pd.isna(column):
+        where += f", {column}"
+        if value is not None and not pd.isna(value):
+            where += f" {value!r}"
+    return f"{where}: {problem}. {fix}"
+
+
 def summary(res: ImportResult) -> str:
     """One line saying what the import did (or would do)."""
     created = "; ".join(
@@ -68,7 +86,7 @@ def run(url: str, args: argparse.Namespace) -> int:
         try:
             mapping = load_mapping(args.mapping, args.kind)
         except MappingError as exc:
-            print(f"error: {exc}", file=sys.stderr)
+            print(f"error: {exc}. {cli_fix('mapping.' + exc.code, exc.params)}", file=sys.stderr)
             return 2
     engine = open_database(url)
     last = [-1]
@@ -92,21 +110,22 @@ def run(url: str, args: argparse.Namespace) -> int:
     )
     if args.report:
         try:
-            args.report.write_bytes(report_csv(res.issues, "en"))
+            args.report.write_bytes(report_csv(res.issues, "en", "cli"))
         except OSError as exc:
             print(f"error: cannot write {args.report}: {exc.strerror or exc}", file=sys.stderr)
             return 2
-    report = report_frame(res.issues, "en")
+    report = report_frame(res.issues, "en", "cli")
+    if res.file_rejected:
+        problem, fix = report.iloc[0, 3], report.iloc[0, 4]
+        print(f"error: {args.file} cannot be imported: {problem.rstrip('.')}. {fix}", file=sys.stderr)
+        return 2
     for row in report.head(SHOWN_PROBLEMS).itertuples(index=False):
-        print(f"  row {row[0]}, {row[1]} {row[2]!r}: {row[3]}. {row[4]}")
+        print("  " + problem_line(*row))
     if len(report) > SHOWN_PROBLEMS:
         print(
             f"  … {len(report) - SHOWN_PROBLEMS:,} more problems"
             + (f" in {args.report}" if args.report else "")
         )
-    if res.file_rejected:
-        print(f"error: {args.file} cannot be imported: {report.iloc[0, 3]}", file=sys.stderr)
-        return 2
     if res.error_rows and not args.valid_only:
         where = f" (report: {args.report})" if args.report else " (use --report FILE.csv for all of them)"
         print(

@@ -14,8 +14,8 @@ ROLES = ("admin", "manager", "analyst", "staff")  # = core.auth.ROLES (kept ligh
 
 
 def add_commands(subparsers: argparse._SubParsersAction) -> None:
-    """Register ``users add|list|passwd|set`` on the CLI's sub-command parsers."""
-    users = subparsers.add_parser("users", help="accounts: add, list, passwd, set")
+    """Register ``users add|list|passwd|set|unlock`` on the CLI's sub-command parsers."""
+    users = subparsers.add_parser("users", help="accounts: add, list, passwd, set, unlock")
     actions = users.add_subparsers(dest="users_command", required=True, metavar="ACTION")
     db = {"metavar": "URL", "default": argparse.SUPPRESS, "help": "database URL (SQLAlchemy form)"}
 
@@ -44,6 +44,13 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     group.add_argument("--disable", action="store_true")
     group.add_argument("--enable", action="store_true")
     st.add_argument("--db", **db)
+
+    un = actions.add_parser(
+        "unlock", help="lift the sign-in locks of a name (from every address) or of a client address"
+    )
+    un.add_argument("name", metavar="NAME", nargs="?", default=None)
+    un.add_argument("--address", default=None, help="a client address locked after failures under many names")
+    un.add_argument("--db", **db)
 
 
 def _password(from_stdin: bool) -> str | None:
@@ -83,6 +90,13 @@ def run(url: str, args: argparse.Namespace) -> int:
                 if r.locked_until is not None:
                     state += f", locked until {r.locked_until}"
                 print(f"{r.name}\t{r.role}\t{r.display_name}\t{state}")
+            return 0
+        if args.users_command == "unlock":
+            if not args.name and not args.address:
+                print("error: name a user (NAME) or a client address (--address)", file=sys.stderr)
+                return 2
+            cleared = auth.unlock(engine, name=args.name, address=args.address, actor=actor)
+            print(f"{args.name or args.address}: unlocked ({cleared} sign-in counter(s) cleared)")
             return 0
         if args.users_command == "set":
             active = False if args.disable else True if args.enable else None

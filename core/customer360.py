@@ -6,6 +6,7 @@ everywhere, birth date and gender hidden, follow-up notes hidden.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy as np
@@ -32,6 +33,8 @@ from core.privacy import mask_name, mask_phone
 
 HIDDEN = "***"
 TIMELINE_COLUMNS = ["at", "event", "lead_id", "code", "amount", "detail"]
+SEARCH_LIMIT = 50
+SEARCH_COLUMNS = ["customer_id", "name", "phone", "external_id", "kind", "store_id", "advisor_id", "matched"]
 
 
 def profile(*, conn: Connection, customer_id: int, show_pii: bool = False) -> dict[str, Any]:
@@ -238,3 +241,99 @@ def score_breakdown(scorer: Any, features: pd.DataFrame, customer_id: int) -> pd
             "points": (normalised * weights).round(2),
         }
     )
+
+
+def _phone_digits(text: str) -> str | None:
+    """The digits of a typed phone number (+86/0086, spaces, dashes, dots and brackets dropped), or None
+    when the text is not a phone number."""
+    digits = re.sub(r"[\s\-().]", "", text)
+    digits = re.sub(r"^(?:\+86|0086|86)(1\d{10})$", r"\1", digits)
+    return digits if re.fullmatch(r"\d+", digits) else None
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def search(
+    *,
+    conn: Connection,
+    query: str,
+    advisor_id: int | None = None,
+    own_only: bool = False,
+    show_pii: bool = False,
+    limit: int = SEARCH_LIMIT,
+) -> tuple[pd.DataFrame, bool]:
+    """Customers matching what a person typed: the customer number, the external id (exact), the phone
+    number (all digits, exact) or its last four digits, or a part of the name. Returns (at most ``limit``
+    rows, whether more matched). With ``own_only`` only ``advisor_id``'s customers (none when it is None).
+
+    Exact matches (number, external id, full phone) come first, then by customer number. Name and phone are
+    masked unless ``show_pii``. Licence plates and VINs are not stored, so they are not searched. Columns
+    ``SEARCH_COLUMNS``; ``matched`` says which of id, external_id, phone, phone_last4, name matched.
+
+    Examples
+    --------
+    >>> from core.db import open_database
+    >>> from core.bulk import write_frames
+    >>> e = open_database("sqlite://")
+    >>> rows = pd.DataFrame({"id": [1, 2], "kind": "person", "name": ["王小明", "李娜"],
+    ...     "phone": ["13812345678", "13900005678"], "external_id": ["C-1", None], "is_owner": False,
+    ...     "created_at": pd.Timestamp("2026-01-01")})
+    >>> _ = write_frames(e, [("customers", rows)])
+    >>> with e.connect() as conn:
+    ...     found, more = search(conn=conn, query="5678")
+    >>> found[["customer_id", "name", "phone", "matched"]].to_dict("list"), more
+    ({'customer_id': [1, 2], 'name': ['王**', '李*'], 'phone': ['138****5678', '139****5678'], 'matched': ['phone_last4', 'phone_last4']}, False)
+    >>> with e.connect() as conn:
+    ...     search(conn=conn, query="小明", show_pii=True)[0]["name"].tolist()
+    ['王小明']
+    """
+    text = (query or "").strip()[:128]
+    empty = pd.DataFrame({c: pd.Series(dtype=object) for c in SEARCH_COLUMNS})
+    if not text or (own_only and advisor_id is None):
+        return empty, False
+    digits = _phone_digits(text)
+    # exact ways use an index each (primary key, unique external id, phone); name parts and the last four
+    # digits of a phone cannot, so they scan in id order and stop at limit + 1 (an advisor's: by advisor_id)
+    exact: list[tuple[str, Any]] = [("external_id", Customer.external_id == text)]
+    if text.isdigit() and len(text) <= 9:  # an INTEGER column; longer numbers are phones
+        exact.append(("id", Customer.id == int(text)))
+    if digits is not None and len(digits) >= 7:
+        exact.append(("phone", Customer.phone == digits))
+    if digits is None:
+        scan = ("name", Customer.name.like("%" + _like_escape(text) + "%", escape="\\"))
+    elif len(digits) == 4:
+        scan = ("phone_last4", Customer.phone.like("%" + digits))
+    else:
+        scan = None
+
+    def ids(way: str, cond: Any) -> list[tuple[int, str]]:
+        q = sa.select(Customer.id).where(cond)
+        if own_only:
+            q = q.where(Customer.advisor_id == advisor_id)
+        return [(int(i), way) for i in conn.execute(q.order_by(Customer.id).limit(limit + 1)).scalars()]
+
+    hits: dict[int, str] = {}
+    for way, cond in exact + ([scan] if scan else []):
+        for cid, how in ids(way, cond):
+            hits.setdefault(cid, how)
+    chosen = list(hits)[:limit]
+    if not chosen:
+        return empty, False
+    q = sa.select(
+        Customer.id.label("customer_id"),
+        Customer.name,
+        Customer.phone,
+        Customer.external_id,
+        Customer.kind,
+        Customer.store_id,
+        Customer.advisor_id,
+    ).where(Customer.id.in_(chosen))
+    rows = {r["customer_id"]: dict(r) for r in conn.execute(q).mappings()}
+    found = pd.DataFrame([{**rows[c], "matched": hits[c]} for c in chosen], columns=SEARCH_COLUMNS)
+    more = len(hits) > limit
+    if not show_pii and len(found):
+        found["name"] = found["name"].map(mask_name)
+        found["phone"] = found["phone"].map(mask_phone)
+    return found, more

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import functools
+import random
 import re
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ParamSpec, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine, make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError, SQLAlchemyError
+
+from core.text_input import reject_nul_parameters
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -96,6 +102,52 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
             conn.info.pop(_WRITE_KEY, None)
 
 
+# PostgreSQL: serialization_failure, deadlock_detected; MariaDB/MySQL: deadlock (1213), "record has changed
+# since last read" (1020, MariaDB's snapshot isolation). SQLite's writers queue on BEGIN IMMEDIATE and its busy
+# timeout, so it never deadlocks; a lock wait timeout (1205, "database is locked") is not retried either, as
+# the wait was long already.
+_RETRY_SQLSTATES = frozenset({"40001", "40P01"})
+_RETRY_MYSQL_CODES = frozenset({1213, 1020})
+RETRY_ATTEMPTS = 8  # waits about 0.02 s, doubling: at most about 5 s in all
+RETRY_BASE_S = 0.02
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether ``exc`` is a deadlock or serialization failure: the transaction was rolled back by the
+    database and running it again is the expected answer (not a conflict a person must see)."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    orig = exc.orig
+    if getattr(orig, "sqlstate", None) in _RETRY_SQLSTATES:
+        return True
+    args = getattr(orig, "args", ())
+    return bool(args) and args[0] in _RETRY_MYSQL_CODES
+
+
+def retrying(func: Callable[P, T]) -> Callable[P, T]:
+    """Run a function that makes its own write transaction(s) again when the database rolled one back for a
+    deadlock or serialization failure: at most ``RETRY_ATTEMPTS`` runs, waiting a random (jittered) and
+    growing time in between, so writers that collided do not collide again in step. Any other error, or
+    the last attempt's, is raised unchanged. Only for functions whose transactions are all-or-nothing (a
+    rolled-back run left nothing behind) and that are not called inside a caller's transaction."""
+
+    @functools.wraps(func)
+    def run(*args: P.args, **kwargs: P.kwargs) -> T:
+        for attempt in range(RETRY_ATTEMPTS):
+            try:
+                return func(*args, **kwargs)
+            except DBAPIError as exc:
+                if attempt == RETRY_ATTEMPTS - 1 or not is_transient(exc):
+                    raise
+            time.sleep(random.uniform(0.5, 1.5) * RETRY_BASE_S * 2**attempt)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    return run
+
+
 def make_engine(url: str) -> Engine:
     """Create an engine (no connection yet). SQLite gets WAL mode, foreign keys and a busy timeout.
 
@@ -121,6 +173,7 @@ def make_engine(url: str) -> Engine:
             event.listen(engine, "begin", _sqlite_begin)
         else:
             engine = sa.create_engine(parsed, pool_pre_ping=True)
+        event.listen(engine, "before_cursor_execute", reject_nul_parameters)
     except NoSuchModuleError as exc:
         raise DatabaseError("bad_url", mask_url(url), str(exc)) from None
     except (ImportError, ModuleNotFoundError) as exc:

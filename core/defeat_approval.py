@@ -6,8 +6,9 @@ Rules (documented, tested):
 - The reason is one of ``DEFEAT_REASONS``; a price defeat needs a sub-reason from ``PRICE_SUB_REASONS``.
 - Only an open lead can be marked; a lead with a pending request cannot be marked again until it is decided;
   a request that was sent back may be made again (the same row goes back to pending with the new reason).
-- While pending the lead stays open. Approving sets the lead's status to defeated and ``defeated_at`` to the
-  request's time. Sending back needs a note saying why.
+- While pending the lead stays open and the request counts as a defeat nowhere (the defeat page shows pending
+  requests apart; see ``core.defeats``). Approving sets the lead's status to defeated and ``defeated_at`` to
+  the request's time, which is when it counts. Sending back needs a note saying why.
 - A decision only applies to a pending request: if another manager decided first, ``Conflict`` carries what
   they decided and nothing is written. Every write names its actor and is audited.
 """
@@ -20,7 +21,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from core.db import write_transaction
+from core.db import retrying, write_transaction
 from core.models import DEFEAT_REASONS, PRICE_SUB_REASONS, Advisor, Customer, Defeat, Lead
 from core.overrides import Conflict, InputError, audit, check_actor, now_
 from core.privacy import mask_name
@@ -36,6 +37,7 @@ def _check_reason(reason: str, sub_reason: str | None) -> str | None:
     return None
 
 
+@retrying
 def request_defeat(
     engine: Engine,
     *,
@@ -111,6 +113,7 @@ def request_defeat(
     return int(defeat_id)
 
 
+@retrying
 def _decide(engine: Engine, defeat_id: int, approval: str, actor: str, note: str | None, now) -> None:
     actor = check_actor(actor)
     at = now or now_()

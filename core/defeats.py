@@ -1,20 +1,32 @@
 """战败分析 Defeat reasons: Pareto, breakdowns, price sub-reasons, monthly trend, win-back and re-activation.
 
-Definitions (shown to users in the page's help texts):
+Definitions (shown to users in the page's help texts; the README's figure definitions say the same):
 
-- a *defeat* counts in the period when its date (``defeats.at``) falls in it; defeats a manager returned
-  (``approval = 'returned'``: the lead was not really lost) are left out.
+- a *defeat* (战败) is a lead recorded as lost: its ``leads.defeated_at`` is set, by an import (a lead imported
+  as lost, or a defeat record imported for it) or by a manager approving a defeat request (which sets it to
+  the request's time). It counts in the period its ``defeated_at`` falls in: the overview's 战败 figure, its
+  defeat rate and drill-down, and every figure of the defeat page count these same leads.
+- its *reason* is that of the lead's defeat record (the latest not pending and not returned); a lost lead
+  without one has the reason ``UNRECORDED`` (未填写原因) and still counts: it never vanishes from the page.
+- a *pending* defeat request (``approval = 'pending'``) does not count: its lead stays open until a manager
+  approves it. The defeat page shows the pending requests of the period apart (:func:`pending_requests`). A
+  request sent back (``approval = 'returned'``) never counts.
 - filters apply as on every page: store and channel to the defeated lead, region to the customer.
 - *won back* (再次购车率): a defeated customer with a new-car purchase dated after the day of their first
   defeat in the period, at any time up to the data's end.
 - *worth re-activating*: not re-activated and not won back, lost at test drive or later for a reason a
   better offer can answer (price, finance, delivery time); most recent first.
+- *monthly trend*: a month the period or the data (its first or last day) cuts short is *partial*
+  (``core.periods``): its counts are the covered days' defeats, flagged with the days covered and drawn apart
+  from whole months, never read as a collapse (:func:`mark_trend`).
 
 Every function takes the connection keyword-only, selects the columns it needs with SQLAlchemy Core (bound
 parameters, portable to SQLite, PostgreSQL and MariaDB) and aggregates in pandas.
 """
 
 from __future__ import annotations
+
+import datetime as dt
 
 import pandas as pd
 import sqlalchemy as sa
@@ -32,11 +44,15 @@ from core.models import (
     Purchase,
     Store,
 )
-from core.overview import Filters
+from core.overview import Filters, lead_filters
+from core.periods import mark_months, month_coverage
 from core.privacy import mask_name, mask_phone
 
 BREAKDOWNS = ("model", "competitor", "advisor", "channel", "stage")
 UNKNOWN = "—"
+UNRECORDED = "unrecorded"  # the reason of a lost lead without a defeat record (未填写原因)
+# defeat records that give a lost lead its reason: imported (no approval step) or approved
+COUNTED_APPROVAL = sa.or_(Defeat.approval.is_(None), Defeat.approval == "approved")
 UNSPECIFIED = "unspecified"
 RECOVERABLE_REASONS = ("price", "finance", "delivery_time")
 LATE_STAGE = FUNNEL_STAGES.index("test_drive")
@@ -65,48 +81,52 @@ _DEFEAT_COLUMNS = [
 
 
 def _conditions(filters: Filters) -> list[sa.ColumnElement[bool]]:
-    cond: list[sa.ColumnElement[bool]] = [
-        Defeat.at >= filters.start_dt,
-        Defeat.at < filters.end_dt,
-        sa.or_(Defeat.approval.is_(None), Defeat.approval != "returned"),
-    ]
-    if filters.store_ids:
-        cond.append(Lead.store_id.in_(filters.store_ids))
-    if filters.channel_ids:
-        cond.append(Lead.channel_id.in_(filters.channel_ids))
-    if filters.region_ids:
-        cond.append(
-            Defeat.customer_id.in_(sa.select(Customer.id).where(Customer.region_id.in_(filters.region_ids)))
-        )
-    return cond
+    """The lost leads of the period: ``defeated_at`` in it, and the shared lead filters."""
+    return [Lead.defeated_at >= filters.start_dt, Lead.defeated_at < filters.end_dt, *lead_filters(filters)]
 
 
 def defeats(*, conn: Connection, filters: Filters) -> pd.DataFrame:
-    """The defeats in the period that the filters select, one row each, with their lead's attributes.
+    """The defeats of the period that the filters select: one row per lost lead (see the module docstring).
 
     Parameters
     ----------
     conn : Connection
         An open connection.
     filters : Filters
-        Period (on the defeat date) and store, channel (of the lead) and region (of the customer).
+        Period (on the lead's ``defeated_at``) and store, channel (of the lead) and region (of the customer).
 
     Returns
     -------
     DataFrame
         Columns ``defeat_id, customer_id, lead_id, at, stage_lost, reason, sub_reason, competitor_brand,
         competitor_model, reactivated, reactivated_at, store_id, channel_id, intended_model, advisor, channel,
-        channel_en, store, store_en``, ordered by defeat id.
+        channel_en, store, store_en``, ordered by lead id. ``at`` is the lead's ``defeated_at``; a lead without
+        a defeat record has no ``defeat_id``, the reason ``UNRECORDED``, the stage it reached as
+        ``stage_lost`` and its own advisor.
+
+    Examples
+    --------
+    >>> from core.db import open_database
+    >>> import datetime as dt
+    >>> with open_database("sqlite://").connect() as conn:
+    ...     defeats(conn=conn, filters=Filters(dt.date(2026, 1, 1), dt.date(2026, 1, 31))).empty
+    True
     """
+    record = (
+        sa.select(sa.func.max(Defeat.id).label("id"), Defeat.lead_id)
+        .where(COUNTED_APPROVAL)
+        .group_by(Defeat.lead_id)
+        .subquery()
+    )
     advisor_id = sa.func.coalesce(Defeat.advisor_id, Lead.advisor_id)
     q = (
         sa.select(
             Defeat.id,
-            Defeat.customer_id,
-            Defeat.lead_id,
-            Defeat.at,
-            Defeat.stage_lost,
-            Defeat.reason,
+            Lead.customer_id,
+            Lead.id.label("lead_id"),
+            Lead.defeated_at,
+            sa.func.coalesce(Defeat.stage_lost, Lead.stage_reached),
+            sa.func.coalesce(Defeat.reason, UNRECORDED),
             Defeat.sub_reason,
             Defeat.competitor_brand,
             Defeat.competitor_model,
@@ -121,20 +141,39 @@ def defeats(*, conn: Connection, filters: Filters) -> pd.DataFrame:
             Store.name,
             Store.name_en,
         )
-        .select_from(Defeat)
-        .join(Lead, Lead.id == Defeat.lead_id)
+        .select_from(Lead)
+        .outerjoin(record, record.c.lead_id == Lead.id)
+        .outerjoin(Defeat, Defeat.id == record.c.id)
         .outerjoin(Advisor, Advisor.id == advisor_id)
         .outerjoin(Channel, Channel.id == Lead.channel_id)
         .outerjoin(Store, Store.id == Lead.store_id)
         .where(*_conditions(filters))
-        .order_by(Defeat.id)
+        .order_by(Lead.id)
     )
     frame = pd.DataFrame(conn.execute(q).all(), columns=_DEFEAT_COLUMNS)
+    frame["defeat_id"] = frame["defeat_id"].astype("Int64")  # none for a lead lost without a record
     frame["at"] = pd.to_datetime(frame["at"])
     frame["reactivated_at"] = pd.to_datetime(frame["reactivated_at"])
     frame["reactivated"] = frame["reactivated"].fillna(False).astype(bool)
     frame["stage_lost"] = frame["stage_lost"].astype("int64")
     return frame
+
+
+def pending_requests(*, conn: Connection, filters: Filters) -> int:
+    """Defeat requests of the period still waiting for a manager (not counted as defeats; see the module
+    docstring): request time in the period, the shared lead filters."""
+    q = (
+        sa.select(sa.func.count())
+        .select_from(Defeat)
+        .join(Lead, Lead.id == Defeat.lead_id)
+        .where(
+            Defeat.approval == "pending",
+            Defeat.at >= filters.start_dt,
+            Defeat.at < filters.end_dt,
+            *lead_filters(filters),
+        )
+    )
+    return int(conn.execute(q).scalar_one())
 
 
 def _ranked(codes: pd.Series, order: tuple[str, ...], name: str) -> pd.DataFrame:
@@ -313,6 +352,35 @@ def monthly_trend_from_defeats(d: pd.DataFrame) -> pd.DataFrame:
     )
     out = out.assign(_r=rank).sort_values(["month", "_r", "reason"]).drop(columns="_r").reset_index(drop=True)
     return out.astype({"count": "int64"})
+
+
+def trend_coverage(filters: Filters, extent: tuple[dt.date, dt.date] | None) -> pd.DataFrame:
+    """Which months of the trend are partial (``core.periods``): the period's months, cut by the period's
+    own ends and by the data's first and last day ``extent`` (None: only the period cuts).
+
+    Examples
+    --------
+    >>> f = Filters(dt.date(2017, 11, 1), dt.date(2017, 12, 31))
+    >>> trend_coverage(f, (dt.date(2016, 10, 20), dt.date(2017, 12, 5)))["partial"].tolist()
+    [False, True]
+    """
+    first, last = extent if extent else (None, None)
+    return month_coverage(filters.start, filters.end, data_first=first, data_last=last)
+
+
+def mark_trend(trend: pd.DataFrame, filters: Filters, extent: tuple[dt.date, dt.date] | None) -> pd.DataFrame:
+    """The monthly trend (:func:`monthly_trend`) with each month's ``days_covered``, ``days_in_month`` and
+    ``partial``. A partial month's counts are its covered days' defeats, as they stand: fewer days, so not
+    comparable with a whole month's; the page draws it apart and labels it.
+
+    Examples
+    --------
+    >>> trend = pd.DataFrame({"month": ["2017-11", "2017-12"], "reason": ["price"] * 2, "count": [30, 4]})
+    >>> f = Filters(dt.date(2017, 11, 1), dt.date(2017, 12, 31))
+    >>> mark_trend(trend, f, (dt.date(2017, 1, 1), dt.date(2017, 12, 5)))[["days_covered", "partial"]].values.tolist()
+    [[30, False], [5, True]]
+    """
+    return mark_months(trend, trend_coverage(filters, extent))
 
 
 def _first_defeats(d: pd.DataFrame) -> pd.DataFrame:

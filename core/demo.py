@@ -763,8 +763,56 @@ def generate(
         summary.rows["tier_assignments"] = publish_tier_history(
             engine, frames=frames, as_of=as_of, progress=lambda i, n: progress(0.9 + 0.09 * i / n, "tiers")
         )
-    from core.auth import ensure_demo_accounts
+    import sqlalchemy as sa
+
+    from core.auth import ensure_demo_accounts, update_user
+    from core.models import User
 
     ensure_demo_accounts(engine)  # one account per role, shown on the login page of a demo database only
+    with engine.connect() as conn:  # the demo's own staff account (not one made before the demo was written)
+        demo_staff = conn.execute(
+            sa.select(User.id).where(User.name == "staff", User.role == "staff", User.created_by == "demo")
+        ).first()
+    advisor = staff_advisor(engine) if demo_staff else None
+    if advisor is not None:  # the staff account reviews an advisor who has changes on the first meeting
+        update_user(engine, name="staff", advisor_id=advisor, actor="demo")
     progress(1.0, "done")
     return summary
+
+
+def staff_advisor(engine: Engine, population: str = "owners") -> int | None:
+    """The advisor the demo's staff account stands for: the one with the most customers whose tier the last
+    publish or rescore up to now changed (what a first weekly meeting opened now lists), else the one with the
+    most customers; the lowest id on a tie. None without advisors."""
+    import sqlalchemy as sa
+
+    from core.models import Customer, ScoringScheme, TierAssignment
+    from core.review import tier_changes
+
+    with engine.connect() as conn:
+        now = dt.datetime.now().replace(microsecond=0)  # as core.review.open_meeting: the last write by now
+        last = conn.execute(
+            sa.select(sa.func.max(TierAssignment.effective_from)).where(
+                TierAssignment.scheme_id.in_(
+                    sa.select(ScoringScheme.id).where(ScoringScheme.population == population)
+                ),
+                TierAssignment.effective_from <= now,
+            )
+        ).scalar()
+        moved = pd.DataFrame({"customer_id": []})
+        if last is not None:
+            last = pd.Timestamp(last).to_pydatetime()
+            moved = tier_changes(
+                conn=conn, population=population, baseline=last - dt.timedelta(seconds=1), cutoff=now
+            )
+        owners = pd.read_sql(
+            sa.select(Customer.id.label("customer_id"), Customer.advisor_id).where(
+                Customer.advisor_id.is_not(None)
+            ),
+            conn,
+        )
+    if owners.empty:
+        return None
+    movers = owners[owners["customer_id"].isin(moved["customer_id"])]
+    counts = (movers if len(movers) else owners).groupby("advisor_id").size()
+    return int(counts[counts == counts.max()].index.min())

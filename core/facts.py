@@ -29,6 +29,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from core.defeats import COUNTED_APPROVAL
 from core.models import (
     STAGE_TIME_COLUMNS,
     Advisor,
@@ -44,7 +45,7 @@ from core.models import (
     TierAssignment,
 )
 
-FORMAT = 3  # bump when the arrays' layout changes: snapshots of another format are ignored
+FORMAT = 4  # bump when the arrays' layout changes: snapshots of another format are ignored
 EVENT_TABLES = ("customers", "leads", "defeats", "follow_ups", "purchases")
 TIER_TABLES = ("tier_assignments", "scoring_schemes")
 CHUNK_ROWS = 200_000
@@ -76,7 +77,7 @@ def facts_key(conn: Connection) -> str:
     >>> from core.db import open_database
     >>> with open_database("sqlite://").connect() as conn:
     ...     facts_key(conn=conn)
-    'f3:None|None|None|None|None|None'
+    'f4:None|None|None|None|None|None'
     """
     in_place = conn.execute(sa.text(f"SELECT MAX(id) FROM audit_log WHERE {IN_PLACE_ACTIONS}")).scalar()
     return f"f{FORMAT}:" + _max_ids(conn, EVENT_TABLES) + f"|{in_place}"
@@ -298,7 +299,7 @@ def _read_defeats(conn: Connection) -> tuple[dict[str, np.ndarray], dict[str, Ca
         )
         .select_from(Defeat)
         .join(Lead, Lead.id == Defeat.lead_id)
-        .where(sa.or_(Defeat.approval.is_(None), Defeat.approval != "returned"))
+        .where(COUNTED_APPROVAL)  # the records that give a lost lead its reason (core.defeats)
         .order_by(Defeat.id)
     )
     spec = {

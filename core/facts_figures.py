@@ -20,7 +20,7 @@ import pandas as pd
 from core import defeats as cd
 from core.facts import KEY_OFFSET, KEY_SHIFT, NULL, Categories, EventFacts, TierFacts
 from core.funnel import _TIME_COLUMNS as FUNNEL_TIMES
-from core.overview import FOLLOW_UP_DAYS, Filters, tier_counts_from
+from core.overview import FOLLOW_UP_DAYS, Filters, closed_at, overdue_rule, tier_counts_from
 from core.privacy import mask_name, mask_phone
 
 
@@ -134,6 +134,7 @@ def period_leads(facts: EventFacts, f: Filters) -> pd.DataFrame:
 
 
 _EMPTY_DEFEATS = {c: object for c in cd._DEFEAT_COLUMNS} | {
+    "defeat_id": "Int64",
     "at": "datetime64[s]",
     "reactivated_at": "datetime64[s]",
     "reactivated": bool,
@@ -142,44 +143,75 @@ _EMPTY_DEFEATS = {c: object for c in cd._DEFEAT_COLUMNS} | {
 
 
 def defeat_mask(facts: EventFacts, f: Filters) -> np.ndarray:
-    d = facts.defeats
-    mask = _between(d["at"], f)
-    if f.store_ids:
-        mask &= _in(d["store_id"], f.store_ids)
-    if f.channel_ids:
-        mask &= _in(d["channel_id"], f.channel_ids)
-    if f.region_ids:
-        mask &= _in(d["region_id"], f.region_ids)
-    return mask
+    """Per lead: lost in the period (``defeated_at`` in it) and selected by the filters, the leads of
+    :func:`core.defeats.defeats` and of the overview's 战败 figure (:func:`lead_figure_ids`)."""
+    return lead_mask(facts, f) & _between(facts.leads["defeated_at"], f)
+
+
+def _defeat_records(facts: EventFacts) -> np.ndarray:
+    """Per lead position: the row in ``facts.defeats`` of its latest counted defeat record, -1 for none."""
+    leads, d = facts.leads, facts.defeats
+    out = np.full(len(leads["id"]), -1, dtype=np.int64)
+    if len(d["id"]):
+        pos = np.searchsorted(leads["id"], d["lead_id"])
+        known = (pos < len(leads["id"])) & (
+            leads["id"][np.minimum(pos, len(leads["id"]) - 1)] == d["lead_id"]
+        )
+        rows = np.arange(len(d["id"]), dtype=np.int64)  # ordered by defeat id: the largest row is the latest
+        np.maximum.at(out, pos[known], rows[known])
+    return out
+
+
+def _pick(cats: Categories, rows: np.ndarray, extra: str | None = None) -> Categories:
+    """Codes of ``rows`` (-1: no record, NULL; or ``extra`` when given)."""
+    categories = cats.categories if extra is None else np.append(cats.categories, extra)
+    missing = -1 if extra is None else len(cats.categories)
+    codes = (
+        np.where(rows >= 0, cats.codes[np.maximum(rows, 0)], missing)
+        if len(cats.codes)
+        else np.full(len(rows), missing)
+    )
+    return Categories(codes.astype(np.int32), np.asarray(categories, dtype=str))
 
 
 def defeats(facts: EventFacts, f: Filters) -> pd.DataFrame:
-    """The defeats in the period the filters select, as :func:`core.defeats.defeats` reads them."""
-    d = facts.defeats
+    """The defeats in the period the filters select, as :func:`core.defeats.defeats` reads them: one row per
+    lost lead, with its latest counted defeat record where it has one."""
+    leads, d = facts.leads, facts.defeats
     idx = np.flatnonzero(defeat_mask(facts, f))
     if not len(idx):
         return pd.DataFrame({c: pd.Series(dtype=t) for c, t in _EMPTY_DEFEATS.items()})
+    rows = _defeat_records(facts)[idx]
+    has = rows >= 0
+    r = np.maximum(rows, 0)
     cats = facts.defeat_categories
     names = facts.names
-    advisor = d["advisor_id"][idx]
-    channel = d["channel_id"][idx]
-    store = d["store_id"][idx]
-    out = pd.DataFrame(
+
+    def from_record(column: str, otherwise: np.ndarray) -> np.ndarray:
+        return np.where(has, d[column][r], otherwise) if len(d["id"]) else otherwise
+
+    nat = np.full(len(idx), np.datetime64("NaT"), dtype="datetime64[us]")
+    advisor = from_record(
+        "advisor_id", leads["advisor_id"][idx]
+    )  # the record's: its advisor, else the lead's
+    channel = leads["channel_id"][idx]
+    store = leads["store_id"][idx]
+    return pd.DataFrame(
         {
-            "defeat_id": d["id"][idx].astype(np.int64),
-            "customer_id": d["customer_id"][idx].astype(np.int64),
-            "lead_id": d["lead_id"][idx].astype(np.int64),
-            "at": _times(d["at"][idx]),
-            "stage_lost": d["stage_lost"][idx].astype(np.int64),
-            "reason": _text(cats["reason"].take(idx)),
-            "sub_reason": _text(cats["sub_reason"].take(idx)),
-            "competitor_brand": _text(cats["competitor_brand"].take(idx)),
-            "competitor_model": _text(cats["competitor_model"].take(idx)),
-            "reactivated": d["reactivated"][idx],
-            "reactivated_at": _times(d["reactivated_at"][idx]),
+            "defeat_id": pd.Series(from_record("id", np.full(len(idx), NULL)), dtype="Int64").where(has),
+            "customer_id": leads["customer_id"][idx].astype(np.int64),
+            "lead_id": leads["id"][idx].astype(np.int64),
+            "at": _times(leads["defeated_at"][idx]),
+            "stage_lost": from_record("stage_lost", leads["stage_reached"][idx]).astype(np.int64),
+            "reason": _text(_pick(cats["reason"], rows, cd.UNRECORDED)),
+            "sub_reason": _text(_pick(cats["sub_reason"], rows)),
+            "competitor_brand": _text(_pick(cats["competitor_brand"], rows)),
+            "competitor_model": _text(_pick(cats["competitor_model"], rows)),
+            "reactivated": from_record("reactivated", np.zeros(len(idx), dtype=bool)).astype(bool),
+            "reactivated_at": _times(from_record("reactivated_at", nat)),
             "store_id": _nullable_ids(store),
             "channel_id": _nullable_ids(channel),
-            "intended_model": _text(cats["intended_model"].take(idx)),
+            "intended_model": _text(facts.lead_categories["intended_model"].take(idx)),
             "advisor": _names(advisor, names["advisors"], "name"),
             "channel": _names(channel, names["channels"], "name"),
             "channel_en": _names(channel, names["channels"], "name_en"),
@@ -187,7 +219,6 @@ def defeats(facts: EventFacts, f: Filters) -> pd.DataFrame:
             "store_en": _names(store, names["stores"], "name_en"),
         }
     )
-    return out
 
 
 def last_new_car(facts: EventFacts, customer_ids) -> pd.Series:
@@ -274,12 +305,12 @@ def _grade_days(facts: EventFacts) -> np.ndarray:
     return per_code[np.where(cats.codes < 0, len(cats.categories), cats.codes)]
 
 
-def overdue_follow_ups(facts: EventFacts, f: Filters, *, current: bool = True) -> int:
-    """As :func:`core.overview.overdue_follow_ups`: open leads at the period's end with their last contact
-    older than their grade's cadence (current state, or rebuilt from the follow-ups before the end).
+def overdue_follow_ups(facts: EventFacts, f: Filters, *, current: bool | None = None) -> int:
+    """As :func:`core.overview.overdue_follow_ups`: leads under cadence at the period's end with their last
+    contact older than their grade's cadence (:func:`core.overview.overdue_rule`; ``current`` is ignored).
 
     The count of :func:`overdue_lead_ids`, so the figure and the list behind it cannot disagree."""
-    return len(overdue_lead_ids(facts, f, current=current))
+    return len(overdue_lead_ids(facts, f))
 
 
 def _tier_rows(tiers: TierFacts, facts: EventFacts, f: Filters, at: dt.datetime) -> np.ndarray:
@@ -313,15 +344,14 @@ def overview(
 ) -> dict:
     """As :func:`core.overview.overview`: every overview figure for the period and the previous one."""
     prev = f.previous()
-    latest = latest_day or f.end
     return {
         "current": {
             **lead_figures(facts, f),
-            "overdue": overdue_follow_ups(facts, f, current=f.end >= latest),
+            "overdue": overdue_follow_ups(facts, f),
         },
         "previous": {
             **lead_figures(facts, prev),
-            "overdue": overdue_follow_ups(facts, prev, current=prev.end >= latest),
+            "overdue": overdue_follow_ups(facts, prev),
         },
         "tiers": tier_counts(tiers, facts, f, scheme),
         "tiers_previous": tier_counts(tiers, facts, prev, scheme),
@@ -468,12 +498,22 @@ def lead_figure_ids(facts: EventFacts, f: Filters, figure: str) -> np.ndarray:
     return ids[np.lexsort((-ids, -leads[column][idx].astype(np.int64)))]
 
 
-def overdue_lead_ids(facts: EventFacts, f: Filters, *, current: bool = True) -> np.ndarray:
-    """The leads :func:`overdue_follow_ups` counts (the same conditions), longest without contact first
-    (never contacted first), then by id.
+def _last_follow_up(facts: EventFacts, pos: np.ndarray, at: dt.datetime) -> np.ndarray:
+    """Per lead position in ``pos``: its latest follow-up before ``at`` (whole seconds; NaT for none)."""
+    keys = facts.follow_up_keys
+    if not len(keys):
+        return np.full(len(pos), np.datetime64("NaT", "s"))
+    cutoff = int(np.datetime64(at, "s").astype(np.int64)) + KEY_OFFSET
+    hit = np.searchsorted(keys, (pos.astype(np.int64) << KEY_SHIFT) | cutoff, side="left") - 1
+    found = hit >= 0
+    found[found] = (keys[hit[found]] >> KEY_SHIFT) == pos[found]
+    seconds = (keys[np.maximum(hit, 0)] & ((1 << KEY_SHIFT) - 1)) - KEY_OFFSET
+    return np.where(found, seconds.astype("datetime64[s]"), np.datetime64("NaT", "s"))
 
-    ``current``: the stored last contact (the period ends on the data's last day), else the last contact
-    before the period's end rebuilt from the follow-ups, as :func:`overdue_follow_ups` does.
+
+def overdue_lead_ids(facts: EventFacts, f: Filters, *, current: bool | None = None) -> np.ndarray:
+    """The leads :func:`overdue_follow_ups` counts (:func:`core.overview.overdue_rule` at the period's end),
+    longest without contact first (never contacted first), then by id. ``current`` is ignored.
 
     Examples
     --------
@@ -481,41 +521,26 @@ def overdue_lead_ids(facts: EventFacts, f: Filters, *, current: bool = True) -> 
     >>> from core.facts import facts_key, read_event_facts
     >>> with open_database("sqlite://").connect() as conn:
     ...     facts = read_event_facts(conn, facts_key(conn))
-    >>> overdue_lead_ids(facts, Filters(dt.date(2026, 1, 1), dt.date(2026, 1, 31)), current=False).tolist()
+    >>> overdue_lead_ids(facts, Filters(dt.date(2026, 1, 1), dt.date(2026, 1, 31))).tolist()
     []
     """
     leads = facts.leads
-    at = _t(f.end_dt)
     days = _grade_days(facts)
-    base = lead_mask(facts, f) & (leads["created_at"] < at) & (days > 0)
-    due = at - days.astype("timedelta64[D]").astype("timedelta64[us]")
-    if current:
-        status = facts.lead_categories["status"]
-        base &= status.codes == status.code_of("open")
-        last = leads["last_contact_at"]
-        pos = np.flatnonzero(base & (np.isnat(last) | (last < due)))
-        last_s = last[pos].astype("datetime64[s]").astype(np.int64)  # NaT: the smallest int64, so first
-    else:
-        delivery, defeated = leads["delivery_at"], leads["defeated_at"]
-        base &= (np.isnat(delivery) | (delivery >= at)) & (np.isnat(defeated) | (defeated >= at))
-        pos = np.flatnonzero(base)
-        cutoff = int(np.datetime64(f.end_dt, "s").astype(np.int64)) + KEY_OFFSET
-        keys = facts.follow_up_keys
-        hit = np.searchsorted(keys, (pos.astype(np.int64) << KEY_SHIFT) | cutoff, side="left") - 1
-        found = hit >= 0
-        found[found] = (keys[hit[found]] >> KEY_SHIFT) == pos[found]
-        if len(keys):
-            last_fu_s = np.where(found, (keys[np.maximum(hit, 0)] & ((1 << KEY_SHIFT) - 1)) - KEY_OFFSET, 0)
-        else:
-            last_fu_s = np.zeros(len(pos), dtype=np.int64)
-        due_s = due[pos].astype("datetime64[s]").astype(np.int64)
-        first = leads["first_contact_at"][pos]
-        first_ok = ~np.isnat(first) & (first < at)
-        overdue = np.where(found, last_fu_s < due_s, ~first_ok | (first < due[pos]))
-        never = np.iinfo(np.int64).min
-        first_s = np.where(first_ok, first.astype("datetime64[s]").astype(np.int64), never)
-        last_s = np.where(found, last_fu_s, first_s)[overdue]
-        pos = pos[overdue]
+    pos = np.flatnonzero(lead_mask(facts, f) & (days > 0) & (leads["created_at"] < _t(f.end_dt)))
+    _, last, overdue = overdue_rule(
+        at=f.end_dt,
+        grade_days=days[pos],
+        created=leads["created_at"][pos],
+        first_contact=leads["first_contact_at"][pos],
+        last_follow_up=_last_follow_up(facts, pos, f.end_dt),
+        delivery=closed_at(
+            leads["delivery_at"][pos],
+            leads["order_at"][pos],
+            facts.lead_categories["status"].codes[pos] == facts.lead_categories["status"].code_of("won"),
+        ),
+        defeated=leads["defeated_at"][pos],
+    )
+    pos, last_s = pos[overdue], last[overdue].astype("datetime64[s]").astype(np.int64)  # NaT: smallest, first
     ids = leads["id"][pos].astype(np.int64)
     return ids[np.lexsort((ids, last_s))]
 
@@ -541,12 +566,12 @@ def overview_figure_ids(
     tier: str | None = None,
 ) -> np.ndarray:
     """The ids behind one figure of :func:`overview` for the period ``f``: lead ids for ``figure`` in
-    ``LEAD_FIGURE_TIMES`` and "overdue" (current state when the period ends on or after ``latest_day``, as
-    :func:`overview` decides), customer ids of ``tier`` for "tier"."""
+    ``LEAD_FIGURE_TIMES`` and "overdue" (``latest_day`` is not needed: every period follows one rule),
+    customer ids of ``tier`` for "tier"."""
     if figure in LEAD_FIGURE_TIMES:
         return lead_figure_ids(facts, f, figure)
     if figure == "overdue":
-        return overdue_lead_ids(facts, f, current=f.end >= (latest_day or f.end))
+        return overdue_lead_ids(facts, f)
     if figure == "tier":
         if tier is None:
             raise ValueError("the tier figure needs a tier")

@@ -10,9 +10,9 @@ Definitions (shown to users in the page's help texts):
 - A lead is *under cadence* at a time ``at`` when it is open then (created before ``at``, neither delivered
   nor defeated before ``at``) and its grade has a cadence. Its *last contact* is its latest follow-up before
   ``at``, else its first contact if that was before ``at``.
-- *Overdue* (the overview's definition): under cadence with no last contact, or a last contact older than the
-  grade's cadence. With ``current`` (``at`` is the end of the data) the stored ``leads.last_contact_at`` and
-  ``status = 'open'`` are used, as on the overview.
+- *Overdue* (the overview's definition, one implementation: ``core.overview.overdue_rule``): under cadence
+  with no last contact, or a last contact older than the grade's cadence. The same rule for every ``at``,
+  the data's last day included (the stored ``status`` and ``last_contact_at`` are not read).
 - *Compliance rate* of a group (advisor, store, all) at ``at``: leads under cadence that are not overdue ÷
   leads under cadence; None for a group with no lead under cadence.
 - *Weekly trend*: the compliance rate at the end of each week (Sunday 24:00), rebuilt from the history.
@@ -31,7 +31,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from core.models import Advisor, FollowUp, Lead, Store
-from core.overview import FOLLOW_UP_DAYS, Filters, lead_filters
+from core.overview import FOLLOW_UP_DAYS, Filters, closed_at, lead_filters, overdue_rule
 from core.privacy import mask_name
 
 NEW_LEAD_DAYS = 7
@@ -49,7 +49,7 @@ _LEAD_COLUMNS = (
     Lead.status,
     Lead.created_at,
     Lead.first_contact_at,
-    Lead.last_contact_at,
+    Lead.order_at,
     Lead.delivery_at,
     Lead.defeated_at,
 )
@@ -58,56 +58,56 @@ _LEAD_COLUMNS = (
 def _leads(conn: Connection, filters: Filters | None) -> pd.DataFrame:
     cond = lead_filters(filters) if filters else []
     out = pd.read_sql(sa.select(*_LEAD_COLUMNS).where(*cond), conn)
-    for col in ("created_at", "first_contact_at", "last_contact_at", "delivery_at", "defeated_at"):
+    for col in ("created_at", "first_contact_at", "order_at", "delivery_at", "defeated_at"):
         out[col] = pd.to_datetime(out[col])
     return out
 
 
-def _follow_ups(conn: Connection) -> pd.DataFrame:
-    out = pd.read_sql(
-        sa.select(FollowUp.lead_id, FollowUp.at).where(FollowUp.lead_id.is_not(None)).order_by(FollowUp.at),
-        conn,
-    )
+def _follow_ups(conn: Connection, before: dt.datetime | None = None) -> pd.DataFrame:
+    cond = [FollowUp.lead_id.is_not(None)] + ([FollowUp.at < before] if before is not None else [])
+    out = pd.read_sql(sa.select(FollowUp.lead_id, FollowUp.at).where(*cond).order_by(FollowUp.at), conn)
     out["at"] = pd.to_datetime(out["at"])
     return out
 
 
-def _states(leads: pd.DataFrame, fu: pd.DataFrame, at: dt.datetime, current: bool) -> pd.DataFrame:
+def _last_follow_up(leads: pd.DataFrame, fu: pd.DataFrame, at_ts: pd.Timestamp) -> np.ndarray:
+    """Per lead: its latest follow-up before ``at_ts`` (NaT for none)."""
+    last_fu = fu[fu["at"] < at_ts].groupby("lead_id")["at"].max()
+    return last_fu.reindex(leads["lead_id"].to_numpy()).to_numpy(dtype="datetime64[us]")
+
+
+def _states(leads: pd.DataFrame, fu: pd.DataFrame, at: dt.datetime) -> pd.DataFrame:
     at_ts = pd.Timestamp(at)
-    cadence = leads["grade"].map(FOLLOW_UP_DAYS)
-    if current:
-        still_open = leads["status"] == "open"
-        last = leads["last_contact_at"]
-    else:
-        still_open = (leads["delivery_at"].isna() | (leads["delivery_at"] >= at_ts)) & (
-            leads["defeated_at"].isna() | (leads["defeated_at"] >= at_ts)
-        )
-        last_fu = fu[fu["at"] < at_ts].groupby("lead_id")["at"].max()
-        first = leads["first_contact_at"].where(leads["first_contact_at"] < at_ts)
-        last = leads["lead_id"].map(last_fu).fillna(first)
-    keep = still_open & (leads["created_at"] < at_ts) & cadence.notna()
-    out = leads.loc[keep, ["lead_id", "customer_id", "advisor_id", "store_id", "grade", "created_at"]].copy()
-    out["last_contact"] = last[keep]
-    out["cadence_days"] = cadence[keep].astype("int64")
-    days = (at_ts - out["last_contact"]).dt.total_seconds() / 86400.0
-    out["days_since"] = days.round(1)
-    out["overdue"] = out["last_contact"].isna() | (
-        out["last_contact"] < at_ts - pd.to_timedelta(out["cadence_days"], unit="D")
+    days = leads["grade"].map(FOLLOW_UP_DAYS).fillna(0).to_numpy(dtype="int64")
+
+    def times(col: str) -> np.ndarray:
+        return leads[col].to_numpy(dtype="datetime64[us]")
+
+    keep, last, overdue = overdue_rule(
+        at=at,
+        grade_days=days,
+        created=times("created_at"),
+        first_contact=times("first_contact_at"),
+        last_follow_up=_last_follow_up(leads, fu, at_ts),
+        delivery=closed_at(times("delivery_at"), times("order_at"), (leads["status"] == "won").to_numpy()),
+        defeated=times("defeated_at"),
     )
+    out = leads.loc[keep, ["lead_id", "customer_id", "advisor_id", "store_id", "grade", "created_at"]].copy()
+    out["last_contact"] = pd.Series(last[keep], index=out.index)
+    out["cadence_days"] = days[keep]
+    out["days_since"] = ((at_ts - out["last_contact"]).dt.total_seconds() / 86400.0).round(1)
+    out["overdue"] = overdue[keep]
     return out.reset_index(drop=True)
 
 
 def lead_states(
-    *, conn: Connection, at: dt.datetime, current: bool = False, filters: Filters | None = None
+    *, conn: Connection, at: dt.datetime, current: bool | None = None, filters: Filters | None = None
 ) -> pd.DataFrame:
     """Every lead under cadence at ``at``: lead_id, customer_id, advisor_id, store_id, grade, created_at,
-    last_contact, cadence_days, days_since (days since the last contact), overdue."""
-    fu = (
-        _follow_ups(conn)
-        if not current
-        else pd.DataFrame({"lead_id": [], "at": pd.Series(dtype="datetime64[ns]")})
-    )
-    return _states(_leads(conn, filters), fu, at, current)
+    last_contact, cadence_days, days_since (days since the last contact), overdue (``overdue_rule``).
+
+    ``current`` is ignored (every ``at`` follows the same rule)."""
+    return _states(_leads(conn, filters), _follow_ups(conn, before=at), at)
 
 
 def _names(conn: Connection, show_pii: bool) -> tuple[dict, dict]:
@@ -122,7 +122,7 @@ def overdue_list(
     *,
     conn: Connection,
     at: dt.datetime,
-    current: bool = False,
+    current: bool | None = None,
     filters: Filters | None = None,
     show_pii: bool = False,
 ) -> pd.DataFrame:
@@ -167,7 +167,7 @@ def compliance_by(
     conn: Connection,
     at: dt.datetime,
     by: str,
-    current: bool = False,
+    current: bool | None = None,
     filters: Filters | None = None,
     show_pii: bool = False,
 ) -> pd.DataFrame:
@@ -224,7 +224,7 @@ def _trend(
     key = {"store": "store_id", "advisor": "advisor_id", None: None}[by]
     parts = []
     for end in week_ends(last_day, weeks):
-        part = compliance(_states(leads, fu, end, current=False), key)
+        part = compliance(_states(leads, fu, end), key)
         part.insert(0, "week_end", pd.Timestamp(end))
         parts.append(part)
     return pd.concat(parts, ignore_index=True)
@@ -239,13 +239,21 @@ def pool_flags(*, conn: Connection, at: dt.datetime, filters: Filters | None = N
 
 def _pool_flags(leads: pd.DataFrame, fu: pd.DataFrame, at: dt.datetime) -> pd.DataFrame:
     at_ts = pd.Timestamp(at)
+    closed = pd.Series(
+        closed_at(
+            leads["delivery_at"].to_numpy(dtype="datetime64[us]"),
+            leads["order_at"].to_numpy(dtype="datetime64[us]"),
+            (leads["status"] == "won").to_numpy(),
+        ),
+        index=leads.index,
+    )
     open_now = (
         (leads["created_at"] < at_ts)
-        & (leads["delivery_at"].isna() | (leads["delivery_at"] >= at_ts))
+        & (closed.isna() | (closed >= at_ts))
         & (leads["defeated_at"].isna() | (leads["defeated_at"] >= at_ts))
     )
     first = leads["first_contact_at"].where(leads["first_contact_at"] < at_ts)
-    last = leads["lead_id"].map(fu[fu["at"] < at_ts].groupby("lead_id")["at"].max()).fillna(first)
+    last = pd.Series(_last_follow_up(leads, fu, at_ts), index=leads.index).fillna(first)
     base = leads.assign(first_contact_at=first, last_contact=last)
     cols = ["lead_id", "customer_id", "advisor_id", "store_id", "grade", "created_at", "first_contact_at"]
 
@@ -267,23 +275,51 @@ def summary(
     at: dt.datetime,
     last_day: dt.date,
     weeks: int = 12,
-    current: bool = True,
+    current: bool | None = None,
     show_pii: bool = False,
+    advisor_id: int | None = None,
+    own_only: bool = False,
 ) -> dict[str, pd.DataFrame]:
     """Everything the follow-up page shows, from one read of the leads and follow-ups: states, by_advisor,
-    by_store, overdue, pool, trend_store, trend_all (each as the function of the same name computes it)."""
+    by_store, overdue, pool, trend_store, trend_all (each as the function of the same name computes it), and
+    team (``compliance`` of all leads: one unnamed row). ``current`` is ignored (see ``lead_states``).
+
+    With ``own_only`` (an advisor, the staff role) every figure is ``advisor_id``'s own (nothing when it is
+    None): states, by_advisor (their row), overdue and pool hold their leads only, trend_own is their weekly
+    trend (None otherwise); by_store and trend_store are computed on their leads only; team and trend_all stay
+    the unnamed team average, the only group figures shown.
+
+    Examples
+    --------
+    >>> from core.db import open_database
+    >>> with open_database("sqlite://").connect() as conn:
+    ...     got = summary(conn=conn, at=dt.datetime(2026, 7, 1), last_day=dt.date(2026, 6, 30), weeks=2,
+    ...                   advisor_id=None, own_only=True)
+    >>> got["states"].empty, got["trend_own"]["leads"].sum(), got["team"]["leads"].tolist()
+    (True, np.int64(0), [0])
+    """
     leads, fu = _leads(conn, None), _follow_ups(conn)
     adv, stores = _names(conn, show_pii)
     advisor_store = dict(conn.execute(sa.select(Advisor.id, Advisor.store_id)).all())
-    states = _states(leads, fu, at, current)
+    states = _states(leads, fu, at)
+    team = compliance(states, None)
+    if team.empty:  # no lead under cadence: one row of zeros, rate None
+        team = pd.DataFrame({"leads": [0], "overdue": [0], "on_time": [0], "rate": [None]})
+    trend_all = _trend(leads, fu, last_day, weeks, None)
+    if own_only:
+        # an account tied to no advisor has no leads of its own (NaN == None is False for every row)
+        leads = leads[leads["advisor_id"] == advisor_id]
+        states = states[states["advisor_id"] == advisor_id].reset_index(drop=True)
     return {
         "states": states,
         "by_advisor": _compliance_named(states, "advisor", adv, stores, advisor_store),
         "by_store": _compliance_named(states, "store", adv, stores, advisor_store),
         "overdue": _overdue_list(states, adv, stores),
         "pool": _pool_flags(leads, fu, at),
-        "trend_store": _trend(leads, fu, last_day, weeks, "store"),
-        "trend_all": _trend(leads, fu, last_day, weeks, None),
+        "trend_store": _trend(leads, fu, last_day, weeks, "store"),  # own_only: the advisor's store(s)
+        "trend_own": _trend(leads, fu, last_day, weeks, None) if own_only else None,
+        "trend_all": trend_all,
+        "team": team,
     }
 
 

@@ -9,6 +9,15 @@ Definitions (shown to users in the page's help texts):
 - *time in stage*: median days from reaching a stage to reaching the next (leads that reached both).
 - *speed of first contact*: minutes from the lead's creation to its first contact, in buckets.
 
+*This period against the previous one* compares cohorts at equal age (:func:`equal_age_comparison`): the
+period's leads have had, each, the time from its creation to the data's last day to get on; the previous
+period's lead created the same number of days into its period counts only what it reached within that same
+time after its creation — which is everything it reached before the data's last day minus the period's length
+(its *as-of* moment). Its creation is an event too: a previous lead created after that moment has no
+counterpart yet and is left out (the period ends after the data). When a stage's time is not recorded, the
+lead counts as reaching it when it reached the next stage with a recorded time (at most its furthest stage),
+or, with none, at the last recorded time before it.
+
 The population is always the leads created in the period (``Filters.start_dt <= created_at < end_dt``);
 store and channel filter the lead, region the lead's customer. The few needed columns of those leads are read
 with one bound SQLAlchemy Core query and aggregated in pandas, which is portable across SQLite, PostgreSQL and
@@ -16,6 +25,8 @@ MariaDB.
 """
 
 from __future__ import annotations
+
+import datetime as dt
 
 import numpy as np
 import pandas as pd
@@ -143,6 +154,105 @@ def funnel(*, conn: Connection, filters: Filters) -> pd.DataFrame:
     [0, 0, 0, 0, 0, 0, 0, 0]
     """
     return funnel_from_leads(period_leads(conn=conn, filters=filters))
+
+
+def stage_reached_by(leads: pd.DataFrame, at: dt.datetime) -> pd.Series:
+    """The furthest stage each lead had reached before ``at``; -1 for a lead created at or after ``at``.
+
+    A stage counts from its recorded time; a stage without one (up to the lead's furthest stage) from the next
+    stage's recorded time, or, with no later one recorded, from the last recorded time before it (so with
+    every time recorded, the result at the data's end is ``stage_reached``).
+
+    Examples
+    --------
+    >>> leads = pd.DataFrame({"stage_reached": [6, 1, 0],
+    ...     "created_at": pd.to_datetime(["2017-11-01", "2017-11-05", "2017-11-20"]),
+    ...     **{c: pd.NaT for c in STAGE_TIME_COLUMNS}})
+    >>> leads["first_contact_at"] = pd.to_datetime(["2017-11-02", "2017-11-06", None])
+    >>> leads.loc[0, "order_at"] = pd.Timestamp("2017-12-03")  # the stages before it have no time
+    >>> stage_reached_by(leads, dt.datetime(2017, 11, 10)).tolist()
+    [1, 1, -1]
+    >>> stage_reached_by(leads, dt.datetime(2017, 12, 31)).tolist()
+    [6, 1, 0]
+    """
+    times = leads[list(_TIME_COLUMNS)].apply(pd.to_datetime).to_numpy("datetime64[ns]")
+    n, k = times.shape
+    reached = leads["stage_reached"].to_numpy(int)
+    within = np.arange(k)[None, :] <= reached[:, None]
+    times = np.where(within, times, np.datetime64("NaT"))
+    # a stage without a time: the next recorded one after it (a reverse running minimum)
+    filled = times.copy()
+    for i in range(k - 2, -1, -1):
+        later = filled[:, i + 1]
+        gap = np.isnat(filled[:, i]) & ~np.isnat(later)
+        filled[gap, i] = later[gap]
+    # … or, with none after it, the last recorded one before it
+    for i in range(1, k):
+        gap = np.isnat(filled[:, i]) & within[:, i]
+        filled[gap, i] = filled[gap, i - 1]
+    cutoff = np.datetime64(pd.Timestamp(at).to_datetime64(), "ns")
+    done = ~np.isnat(filled) & (filled < cutoff) & within
+    # the furthest stage done before the cutoff: the last True of each row
+    out = np.where(done.any(axis=1), k - 1 - np.argmax(done[:, ::-1], axis=1), -1)
+    return pd.Series(out.astype("int64"), index=leads.index, name="stage_reached")
+
+
+def equal_age_as_of(filters: Filters, data_last: dt.date | None) -> tuple[dt.datetime, dt.datetime]:
+    """When this period's leads and the previous period's are compared (see the module docstring).
+
+    Returns the end of the data's last day (midnight after it; the period's end when there is no data), and
+    that moment minus the period's length: the previous period's leads are counted as they stood then.
+
+    Examples
+    --------
+    >>> equal_age_as_of(Filters(dt.date(2017, 12, 1), dt.date(2017, 12, 31)), dt.date(2017, 12, 31))
+    (datetime.datetime(2018, 1, 1, 0, 0), datetime.datetime(2017, 12, 1, 0, 0))
+    """
+    last = data_last or filters.end
+    now = dt.datetime.combine(last + dt.timedelta(days=1), dt.time.min)
+    return now, now - dt.timedelta(days=(filters.end - filters.start).days + 1)
+
+
+def equal_age_comparison(
+    current: pd.DataFrame, previous: pd.DataFrame, filters: Filters, data_last: dt.date | None
+) -> pd.DataFrame:
+    """This period's funnel against the previous period's at equal age: cohorts compared like with like.
+
+    Parameters
+    ----------
+    current, previous : pandas.DataFrame
+        The leads of the period and of ``filters.previous()``, as :func:`period_leads` returns them.
+    filters : Filters
+        The shared filters (the period).
+    data_last : datetime.date or None
+        The data's last day (``core.overview.data_extent``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per stage: ``stage_index, stage``, then ``count, step_conversion, overall_conversion`` of the
+        period's leads as they stand at the end of ``data_last`` (the page's funnel) and ``previous_count,
+        previous_step_conversion, previous_overall_conversion`` of the previous period's leads as they stood
+        a period's length earlier (:func:`equal_age_as_of`).
+
+    Examples
+    --------
+    >>> f = Filters(dt.date(2017, 12, 1), dt.date(2017, 12, 31))
+    >>> times = {c: pd.NaT for c in STAGE_TIME_COLUMNS}
+    >>> cur = pd.DataFrame({"stage_reached": [0], "created_at": pd.to_datetime(["2017-12-20"]), **times})
+    >>> prev = pd.DataFrame({"stage_reached": [6, 6],
+    ...                      "created_at": pd.to_datetime(["2017-11-05", "2017-11-19"]), **times})
+    >>> prev["order_at"] = pd.to_datetime(["2017-11-25", "2017-12-10"])  # the second after Dec 1: not yet
+    >>> c = equal_age_comparison(cur, prev, f, dt.date(2017, 12, 31))
+    >>> c.loc[c["stage"].isin(["lead", "order"]), ["stage", "count", "previous_count"]].values.tolist()
+    [['lead', 1, 2], ['order', 0, 1]]
+    """
+    now, then = equal_age_as_of(filters, data_last)
+    out = _stage_rows(stage_reached_by(current, now))
+    old = _stage_rows(stage_reached_by(previous, then))
+    for c in ("count", "step_conversion", "overall_conversion"):
+        out[f"previous_{c}"] = old[c]
+    return out.drop(columns="drop_off")
 
 
 def _labels(conn: Connection, dimension: str, keys: list) -> pd.DataFrame:

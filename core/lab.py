@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from core.scheme import Scored, Scorer
+from core.tier_shares import tier_shares
 
 # follow-up cadence in days per tier label (DOMAIN.md's grades for leads; value tiers by service playbook)
 DEFAULT_CADENCE_DAYS = {
@@ -73,6 +74,7 @@ class Preview:
     moved_up: np.ndarray  # positions
     moved_down: np.ndarray
     unchanged: int
+    shares: pd.DataFrame | None = None  # core.tier_shares: target and actual share, by trigger, ties
 
 
 def _relative(tier: np.ndarray, k: int) -> np.ndarray:
@@ -134,6 +136,7 @@ def preview(scorer: Scorer, spec: dict[str, Any], published: Published) -> Previ
         np.flatnonzero(up),
         np.flatnonzero(down),
         int((has_old & ~up & ~down).sum()),
+        tier_shares(scored.tier, scored.rule >= 0, scored.labels, spec["tiering"], scored.score_tier),
     )
 
 

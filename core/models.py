@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
+    Computed,
     Date,
     DateTime,
     Double,
@@ -71,6 +72,8 @@ SCHEME_POPULATIONS = ("owners", "leads")
 SCHEME_STATUSES = ("draft", "published", "archived")
 DEFEAT_APPROVALS = ("pending", "approved", "returned")
 REVIEW_DECISIONS = ("confirmed", "overridden")
+# scoring_schemes.published_population: the population while the version is published, else NULL
+PUBLISHED_POPULATION_SQL = "CASE WHEN status = 'published' THEN population END"
 
 
 class Base(DeclarativeBase):
@@ -282,7 +285,12 @@ class ScoringScheme(Base):
     """分级方案: dimensions, weights, normalisation, tier rule and triggers; versioned per population."""
 
     __tablename__ = "scoring_schemes"
-    __table_args__ = (UniqueConstraint("population", "version", name="uq_scoring_schemes_version"),)
+    __table_args__ = (
+        UniqueConstraint("population", "version", name="uq_scoring_schemes_version"),
+        # one published version per population, enforced by the database on every backend (MariaDB has no
+        # partial index; a generated column that is NULL unless published, under a unique index, works on all)
+        Index("uq_scoring_schemes_published", "published_population", unique=True),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     population: Mapped[str] = mapped_column(String(16))  # one of SCHEME_POPULATIONS
     version: Mapped[int] = mapped_column(Integer)
@@ -293,6 +301,9 @@ class ScoringScheme(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime)
     published_by: Mapped[str | None] = mapped_column(String(64))
     published_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    published_population: Mapped[str | None] = mapped_column(
+        String(16), Computed(PUBLISHED_POPULATION_SQL, persisted=True)
+    )
 
 
 class TierAssignment(Base):
@@ -431,6 +442,18 @@ class RoleSetting(Base):
     __tablename__ = "role_settings"
     role: Mapped[str] = mapped_column(String(16), primary_key=True)
     show_pii: Mapped[bool] = mapped_column(Boolean)
+
+
+class LoginThrottle(Base):
+    """Failed sign-ins counted per key (``name:N|ip:A`` per account and address, ``ip:A`` per address,
+    ``name:N`` per account, unknown names too): a sign-in first reserves an attempt on every key with one
+    atomic UPDATE, so however many run in parallel at most the limit's number of passwords are checked."""
+
+    __tablename__ = "login_throttle"
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)  # attempts reserved and not yet succeeded
+    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime)
 
 
 class Meta(Base):

@@ -4,6 +4,8 @@ Rules (documented, tested):
 
 - An override is *active* at a time ``at`` when it is not cleared and has no expiry or expires after ``at``.
   A customer has at most one active override per population: setting a new one clears the old one (recorded).
+  Every writer first takes the customer's row lock (``lock_customer``), so concurrent writers of one customer
+  queue instead of each adding an override.
 - Overrides live apart from the computed assignments, so publishing, rolling back or rescoring never touches
   them: the *effective* tier is the active override's tier where there is one, else the computed tier.
 - Every write names its ``actor`` and goes to ``audit_log`` in the same transaction.
@@ -22,8 +24,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from core import audit as audit_log
-from core.db import write_transaction
-from core.models import ScoringScheme, TierAssignment, TierOverride
+from core.db import retrying, write_transaction
+from core.models import Customer, ScoringScheme, TierAssignment, TierOverride
+from core.text_input import TextRejected, check_text
 
 REASON_MAX = 256
 
@@ -63,7 +66,7 @@ def check_actor(actor: str) -> str:
     """
     if not isinstance(actor, str) or not actor.strip():
         raise InputError("actor_missing")
-    return actor.strip()[:64]
+    return check_text_input(actor).strip()[:64]
 
 
 def check_reason(reason: str | None) -> str:
@@ -74,12 +77,26 @@ def check_reason(reason: str | None) -> str:
     >>> check_reason(" 客户刚转介绍两位朋友 ")
     '客户刚转介绍两位朋友'
     """
-    text = (reason or "").strip()
+    text = check_text_input(reason or "").strip()
     if not text:
         raise InputError("reason_missing")
     if len(text) > REASON_MAX:
         raise InputError("reason_too_long", max=REASON_MAX)
     return text
+
+
+def check_text_input(text: str | None) -> str | None:
+    """``text`` unchanged; ``InputError("text_nul")`` when it holds a NUL byte (``core.text_input``).
+
+    Examples
+    --------
+    >>> check_text_input("下月再看")
+    '下月再看'
+    """
+    try:
+        return check_text(text)
+    except TextRejected:
+        raise InputError("text_nul") from None
 
 
 def audit(
@@ -159,9 +176,19 @@ def effective_tiers(*, conn: Connection, population: str, at: dt.datetime | None
     return out.sort_values("customer_id", ignore_index=True)
 
 
+def lock_customer(conn: Connection, customer_id: int) -> None:
+    """Take the customer's row lock until the transaction ends: every writer of a customer's overrides goes
+    through it, so two of them (two meetings, a meeting and the 360 page) run one after the other and the
+    second sees and clears the first's override. Without it both found no active override and both inserted
+    one (PostgreSQL's READ COMMITTED; a range lock on MariaDB does not cover a row not yet there). SQLite's
+    writers are serialized by BEGIN IMMEDIATE already."""
+    conn.execute(sa.select(Customer.id).where(Customer.id == customer_id).with_for_update())
+
+
 def _clear_active(
     conn: Connection, customer_id: int, population: str, actor: str, at: dt.datetime, why: str
 ) -> list[int]:
+    lock_customer(conn, customer_id)
     ids = (
         conn.execute(
             sa.select(TierOverride.id)
@@ -213,7 +240,7 @@ def set_override_in(
             "population": population,
             "tier": tier,
             "reason": reason,
-            "note": (note or "").strip() or None,
+            "note": (check_text_input(note) or "").strip() or None,
             "created_by": actor,
             "created_at": at,
             "expires_at": expires_at,
@@ -232,6 +259,7 @@ def set_override_in(
     return int(new_id)
 
 
+@retrying
 def set_override(
     engine: Engine,
     *,
@@ -264,6 +292,7 @@ def set_override(
         )
 
 
+@retrying
 def clear_override(
     engine: Engine, *, override_id: int, read_version: int, actor: str, now: dt.datetime | None = None
 ) -> None:

@@ -5,24 +5,28 @@ Definitions (shown to users in the page's help texts):
 - *leads*: leads created in the period.
 - *conversion*: orders (签约/订车) placed in the period ÷ leads created in the period (a dealer's monthly 成交率).
 - *defeat rate*: defeats (战败) in the period ÷ (defeats + orders in the period).
-- *overdue follow-ups*: leads open at the end of the period whose last contact is older than the cadence of
-  their grade (H 3 days, A 7, B 15, C 30, O 7; see ``FOLLOW_UP_DAYS``).
+- *overdue follow-ups*: leads under cadence at the end of the period whose last contact is older than the
+  cadence of their grade (H 3 days, A 7, B 15, C 30, O 7; see ``FOLLOW_UP_DAYS``), by the one rule of
+  :func:`overdue_rule`, for every period alike (also one ending on the data's last day).
 - *customers per tier*: current assignment of the published owners scheme, as in force at the period's end.
 
 Every function takes the connection keyword-only and binds its parameters; filters apply as: store and channel
-to the lead (for tiers: the customer's store and first channel), region to the customer.
+to the lead (for tiers: the customer's store and first channel), region to the customer. Choosing every
+store, region or channel is no filter (:meth:`Filters.chosen`), so rows without one are kept.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from core.models import Customer, FollowUp, Lead, ScoringScheme, TierAssignment
+from core.models import Customer, Lead, ScoringScheme, TierAssignment
 
 FOLLOW_UP_DAYS = {"H": 3, "A": 7, "B": 15, "C": 30, "O": 7}
 
@@ -54,6 +58,35 @@ class Filters:
             self.channel_ids,
         )
 
+    @classmethod
+    def chosen(
+        cls,
+        start: dt.date,
+        end: dt.date,
+        *,
+        stores: Iterable[int] = (),
+        regions: Iterable[int] = (),
+        channels: Iterable[int] = (),
+        options: Mapping[str, Iterable[int]],
+    ) -> Filters:
+        """The filters of a choice of stores, regions and channels among ``options`` (ids under the keys
+        ``"stores"``, ``"regions"``, ``"channels"``): a dimension with every option chosen is no filter
+        (:func:`chosen_ids`). Every page, drill-down and download reads the filters built here.
+
+        Examples
+        --------
+        >>> every = {"stores": [1, 2], "regions": [1, 2, 3], "channels": [1, 2]}
+        >>> Filters.chosen(dt.date(2026, 6, 1), dt.date(2026, 6, 30), stores=[2], channels=[2, 1], options=every)
+        Filters(start=datetime.date(2026, 6, 1), end=datetime.date(2026, 6, 30), store_ids=(2,), region_ids=(), channel_ids=())
+        """
+        return cls(
+            start,
+            end,
+            chosen_ids(stores, options["stores"]),
+            chosen_ids(regions, options["regions"]),
+            chosen_ids(channels, options["channels"]),
+        )
+
     @property
     def start_dt(self) -> dt.datetime:
         return dt.datetime.combine(self.start, dt.time.min)
@@ -62,6 +95,27 @@ class Filters:
     def end_dt(self) -> dt.datetime:
         """Exclusive upper bound: midnight after the last day."""
         return dt.datetime.combine(self.end + dt.timedelta(1), dt.time.min)
+
+
+def chosen_ids(chosen: Iterable[int], options: Iterable[int]) -> tuple[int, ...]:
+    """The ids one filter (store, region or channel) keeps: the chosen ids, sorted, or ``()`` -- no filter --
+    when every option is chosen.
+
+    Choosing every option means "all of them" and must equal no filter: a filter on the ids would drop the
+    rows that have none (a customer without a first channel, a lead without a store).
+
+    Examples
+    --------
+    >>> chosen_ids([3, 1], options=[1, 2, 3])
+    (1, 3)
+    >>> chosen_ids([2, 3, 1], options=[1, 2, 3])
+    ()
+    >>> chosen_ids([], options=[1, 2, 3])
+    ()
+    """
+    ids = tuple(sorted({int(x) for x in chosen}))
+    every = {int(x) for x in options}
+    return () if every and every.issubset(ids) else ids
 
 
 def lead_filters(f: Filters) -> list[sa.ColumnElement[bool]]:
@@ -104,49 +158,99 @@ def lead_figures(*, conn: Connection, filters: Filters) -> dict[str, float | int
     }
 
 
-def _overdue_condition(last: sa.ColumnElement, at: dt.datetime) -> sa.ColumnElement[bool]:
-    return sa.or_(
-        *[
-            sa.and_(Lead.grade == grade, sa.or_(last.is_(None), last < at - dt.timedelta(days=days)))
-            for grade, days in FOLLOW_UP_DAYS.items()
-        ]
-    )
+def closed_at(delivery: np.ndarray, order: np.ndarray, won: np.ndarray) -> np.ndarray:
+    """When each lead was closed as a success: its delivery, or, for a lead its source system marked won
+    without a delivery date (a CRM's "Won" deal: there is no later step), its order date; NaT otherwise.
 
+    An ordered lead that is not delivered and not marked won stays under the O cadence.
 
-def overdue_follow_ups(*, conn: Connection, filters: Filters, current: bool = True) -> int:
-    """Open leads at the end of the period whose last contact is older than their grade's cadence.
-
-    With ``current`` (the period ends at the data's latest day) the stored ``last_contact_at`` is used;
-    otherwise the state at the period's end is rebuilt from the follow-up history.
+    Examples
+    --------
+    >>> t = lambda *s: np.array(s, dtype="datetime64[s]")
+    >>> closed_at(t("2026-01-09", "NaT", "NaT"), t("2026-01-02", "2026-01-03", "2026-01-04"),
+    ...           np.array([True, True, False])).astype(str).tolist()
+    ['2026-01-09T00:00:00.000000', '2026-01-03T00:00:00.000000', 'NaT']
     """
-    at = filters.end_dt
-    if current:
-        q = sa.select(sa.func.count()).where(
-            Lead.status == "open",
-            Lead.created_at < at,
-            _overdue_condition(Lead.last_contact_at, at),
-            *lead_filters(filters),
-        )
-        return int(conn.execute(q).scalar_one())
-    last_fu = (
-        sa.select(FollowUp.lead_id, sa.func.max(FollowUp.at).label("last_at"))
-        .where(FollowUp.at < at, FollowUp.lead_id.is_not(None))
-        .group_by(FollowUp.lead_id)
-        .subquery()
+    delivery = np.asarray(delivery).astype("datetime64[us]")
+    order = np.asarray(order).astype("datetime64[us]")
+    return np.where(np.isnat(delivery) & np.asarray(won, dtype=bool), order, delivery)
+
+
+def overdue_rule(
+    *,
+    at: dt.datetime | np.datetime64,
+    grade_days: np.ndarray,
+    created: np.ndarray,
+    first_contact: np.ndarray,
+    last_follow_up: np.ndarray,
+    delivery: np.ndarray,
+    defeated: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The overdue follow-up rule (DOMAIN.md's cadence by grade), the one implementation every page, drill-down,
+    download, CLI command and the facts use.
+
+    A lead is *under cadence* at ``at`` when it was created before ``at``, was neither closed (``delivery``:
+    :func:`closed_at`, delivered or closed as won) nor defeated before ``at`` (an ordered, undelivered lead
+    stays under the O cadence) and its
+    grade has a cadence (``FOLLOW_UP_DAYS``). Its *last contact* is its latest follow-up before ``at``, else its
+    first contact if that was before ``at``. It is *overdue* when it has no last contact or the last contact is
+    older than its grade's cadence. The stored ``status`` and ``last_contact_at`` are not read: the state is
+    the same whether ``at`` is the data's last day or any earlier one.
+
+    Parameters
+    ----------
+    at : datetime
+        The moment the state is taken (exclusive: events at ``at`` are after it).
+    grade_days : ndarray of int
+        Per lead, its grade's cadence in days; 0 for a grade without one.
+    created, first_contact, last_follow_up, delivery, defeated : ndarray of datetime64
+        Per lead; NaT where there is none. ``last_follow_up``: the latest follow-up before ``at``.
+
+    Returns
+    -------
+    tuple of ndarray
+        ``under_cadence`` (bool), ``last_contact`` (datetime64, NaT for none) and ``overdue`` (bool, only
+        where under cadence).
+
+    Examples
+    --------
+    >>> t = lambda *s: np.array(s, dtype="datetime64[s]")
+    >>> under, last, late = overdue_rule(
+    ...     at=dt.datetime(2026, 1, 31), grade_days=np.array([7, 7, 30, 0]),
+    ...     created=t("2026-01-01", "2026-01-01", "2026-01-01", "2026-01-01"),
+    ...     first_contact=t("2026-01-02", "2026-01-02", "NaT", "2026-01-02"),
+    ...     last_follow_up=t("NaT", "2026-01-28", "NaT", "NaT"),
+    ...     delivery=t("NaT", "NaT", "NaT", "NaT"), defeated=t("NaT", "NaT", "NaT", "NaT"))
+    >>> under.tolist(), late.tolist()
+    ([True, True, True, False], [True, False, True, False])
+    """
+    at64 = np.datetime64(at, "us")
+    grade_days = np.asarray(grade_days, dtype=np.int64)
+    under = (
+        (created < at64)
+        & (np.isnat(delivery) | (delivery >= at64))
+        & (np.isnat(defeated) | (defeated >= at64))
+        & (grade_days > 0)
     )
-    first_contact = sa.case((Lead.first_contact_at < at, Lead.first_contact_at), else_=None)
-    last = sa.func.coalesce(last_fu.c.last_at, first_contact)
-    still_open = sa.and_(
-        sa.or_(Lead.delivery_at.is_(None), Lead.delivery_at >= at),
-        sa.or_(Lead.defeated_at.is_(None), Lead.defeated_at >= at),
-    )
-    q = (
-        sa.select(sa.func.count())
-        .select_from(Lead)
-        .outerjoin(last_fu, last_fu.c.lead_id == Lead.id)
-        .where(Lead.created_at < at, still_open, _overdue_condition(last, at), *lead_filters(filters))
-    )
-    return int(conn.execute(q).scalar_one())
+    first = np.where(first_contact < at64, first_contact.astype("datetime64[us]"), np.datetime64("NaT", "us"))
+    fu = last_follow_up.astype("datetime64[us]")
+    last = np.where(np.isnat(fu), first, fu)
+    due = at64 - grade_days.astype("timedelta64[D]").astype("timedelta64[us]")
+    overdue = under & (np.isnat(last) | (last < due))
+    return under, last, overdue
+
+
+def overdue_follow_ups(*, conn: Connection, filters: Filters, current: bool | None = None) -> int:
+    """Leads under cadence at the end of the period whose last contact is older than their grade's cadence
+    (:func:`overdue_rule`, rebuilt from the follow-ups before the period's end).
+
+    ``current`` is ignored: it chose the stored state for a period ending on the data's last day, which
+    disagreed with the rule; every period now follows the same rule.
+    """
+    from core.followup import lead_states  # core.followup builds on this module
+
+    states = lead_states(conn=conn, at=filters.end_dt, filters=filters)
+    return int(states["overdue"].sum())
 
 
 def published_scheme(*, conn: Connection, population: str = "owners") -> dict | None:
@@ -246,18 +350,17 @@ def customer_count(*, conn: Connection) -> int:
 def overview(*, conn: Connection, filters: Filters, latest_day: dt.date | None = None) -> dict:
     """All overview figures for the period and the previous one.
 
-    ``latest_day`` is the last day of data; a period ending on or after it uses the current follow-up state.
+    ``latest_day`` is the last day of data (kept for callers; every period follows the same overdue rule).
     """
     prev = filters.previous()
-    latest = latest_day or filters.end
     return {
         "current": {
             **lead_figures(conn=conn, filters=filters),
-            "overdue": overdue_follow_ups(conn=conn, filters=filters, current=filters.end >= latest),
+            "overdue": overdue_follow_ups(conn=conn, filters=filters),
         },
         "previous": {
             **lead_figures(conn=conn, filters=prev),
-            "overdue": overdue_follow_ups(conn=conn, filters=prev, current=prev.end >= latest),
+            "overdue": overdue_follow_ups(conn=conn, filters=prev),
         },
         "tiers": tier_counts(conn=conn, filters=filters),
         "tiers_previous": tier_counts(conn=conn, filters=prev),

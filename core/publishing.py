@@ -2,7 +2,8 @@
 
 Publishing writes every new assignment with the scheme version and effective time in one transaction:
 the old assignments are closed (``effective_to``) and the new ones inserted together, so after an error
-or a crash the database holds the old assignments or the new ones, never a mix.
+or a crash the database holds the old assignments or the new ones, never a mix. A new version is saved and
+published in that same transaction (``publish``), so a publish that dies leaves no stray draft either.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from core import audit
 from core.bulk import insert_frame
-from core.db import write_transaction
+from core.db import retrying, write_transaction
 from core.models import ScoringScheme, TierAssignment
 from core.scheme import Problem, SchemeError, Scored, check
 
@@ -92,6 +93,47 @@ def _audit(
     )
 
 
+def _check_draft(spec: dict[str, Any], name: str, available: set[str] | None) -> None:
+    problems: list[Problem] = []
+    if not name or not name.strip():
+        problems.append(Problem("name", "name_empty"))
+    try:
+        check(spec, available)
+    except SchemeError as exc:
+        problems = exc.problems + problems
+    if problems:
+        raise SchemeError(problems)
+
+
+def _lock_population(conn: Connection, population: str) -> None:
+    """Take the row locks of the population's versions (in id order): publishes, rollbacks, rescores and new
+    drafts of one population run one after the other, each seeing the one before (the unique index on
+    ``published_population`` is the backstop). SQLite's writers are serialized by BEGIN IMMEDIATE already."""
+    conn.execute(_population_schemes(population).order_by(ScoringScheme.id).with_for_update()).all()
+
+
+def _save_draft_in(conn: Connection, spec: dict[str, Any], *, name: str, actor: str, now: dt.datetime) -> int:
+    _lock_population(conn, spec["population"])
+    latest = conn.execute(
+        sa.select(sa.func.max(ScoringScheme.version)).where(ScoringScheme.population == spec["population"])
+    ).scalar()
+    new_id = conn.execute(
+        sa.insert(ScoringScheme).returning(ScoringScheme.id),
+        {
+            "population": spec["population"],
+            "version": int(latest or 0) + 1,
+            "name": name.strip(),
+            "status": "draft",
+            "params": spec,
+            "created_by": actor,
+            "created_at": now,
+        },
+    ).scalar_one()
+    _audit(conn, actor, "scheme.save_draft", new_id, {"version": int(latest or 0) + 1}, now)
+    return int(new_id)
+
+
+@retrying
 def save_draft(
     engine: Engine,
     spec: dict[str, Any],
@@ -105,36 +147,37 @@ def save_draft(
 
     Raises ``SchemeError`` (nothing saved) when the spec has problems, or when ``name`` is empty.
     """
-    problems: list[Problem] = []
-    if not name or not name.strip():
-        problems.append(Problem("name", "name_empty"))
-    try:
-        check(spec, available)
-    except SchemeError as exc:
-        problems = exc.problems + problems
-    if problems:
-        raise SchemeError(problems)
+    _check_draft(spec, name, available)
     now = now or dt.datetime.now().replace(microsecond=0)
     with write_transaction(engine) as conn:
-        latest = conn.execute(
-            sa.select(sa.func.max(ScoringScheme.version)).where(
-                ScoringScheme.population == spec["population"]
-            )
-        ).scalar()
-        new_id = conn.execute(
-            sa.insert(ScoringScheme).returning(ScoringScheme.id),
-            {
-                "population": spec["population"],
-                "version": int(latest or 0) + 1,
-                "name": name.strip(),
-                "status": "draft",
-                "params": spec,
-                "created_by": actor,
-                "created_at": now,
-            },
-        ).scalar_one()
-        _audit(conn, actor, "scheme.save_draft", new_id, {"version": int(latest or 0) + 1}, now)
+        new_id = _save_draft_in(conn, spec, name=name, actor=actor, now=now)
         return get_version(conn=conn, scheme_id=new_id)
+
+
+@retrying
+def publish(
+    engine: Engine,
+    spec: dict[str, Any],
+    assignments: pd.DataFrame,
+    *,
+    name: str,
+    actor: str,
+    available: set[str] | None = None,
+    now: dt.datetime | None = None,
+) -> tuple[SchemeVersion, int]:
+    """Save ``spec`` as a new version and publish it with ``assignments`` in ONE transaction (a crash or
+    error in between leaves neither a stray draft nor a half publish). Returns (the version, rows written).
+
+    Raises ``SchemeError`` (nothing saved) as ``save_draft`` does.
+    """
+    _check_draft(spec, name, available)
+    now = now or dt.datetime.now().replace(microsecond=0)
+    with write_transaction(engine) as conn:
+        new_id = _save_draft_in(conn, spec, name=name, actor=actor, now=now)
+        written = _write_assignments_in(
+            conn, new_id, assignments, actor=actor, action="scheme.publish", at=now
+        )
+        return get_version(conn=conn, scheme_id=new_id), written
 
 
 def assignments_frame(scored: Scored, spec: dict[str, Any]) -> pd.DataFrame:
@@ -154,6 +197,7 @@ def _population_schemes(population: str) -> sa.Select:
     return sa.select(ScoringScheme.id).where(ScoringScheme.population == population)
 
 
+@retrying
 def write_assignments(
     engine: Engine,
     scheme_id: int,
@@ -166,41 +210,50 @@ def write_assignments(
     """Make ``scheme_id`` the published version of its population and its ``assignments`` the current
     tiers, all in one transaction. Returns the number of assignments written.
 
-    Used by publish, rollback and the nightly rescore (which re-publishes the published version).
+    Used by rollback and the nightly rescore (which re-publishes the published version); a new version is
+    published with ``publish``. Publishes of one population at once run one after the other: the last one
+    wins, and the database never holds two published versions of a population.
     """
     at = at or dt.datetime.now().replace(microsecond=0)
     with write_transaction(engine) as conn:
-        scheme = get_version(conn=conn, scheme_id=scheme_id)
-        check(scheme.params)
-        conn.execute(
-            sa.update(ScoringScheme)
-            .where(
-                ScoringScheme.population == scheme.population,
-                ScoringScheme.status == "published",
-                ScoringScheme.id != scheme_id,
-            )
-            .values(status="archived")
+        return _write_assignments_in(conn, scheme_id, assignments, actor=actor, action=action, at=at)
+
+
+def _write_assignments_in(
+    conn: Connection, scheme_id: int, assignments: pd.DataFrame, *, actor: str, action: str, at: dt.datetime
+) -> int:
+    scheme = get_version(conn=conn, scheme_id=scheme_id)
+    check(scheme.params)
+    _lock_population(conn, scheme.population)
+    conn.execute(
+        sa.update(ScoringScheme)
+        .where(
+            ScoringScheme.population == scheme.population,
+            ScoringScheme.status == "published",
+            ScoringScheme.id != scheme_id,
         )
-        conn.execute(
-            sa.update(ScoringScheme)
-            .where(ScoringScheme.id == scheme_id)
-            .values(status="published", published_by=actor, published_at=at)
+        .values(status="archived")
+    )
+    conn.execute(
+        sa.update(ScoringScheme)
+        .where(ScoringScheme.id == scheme_id)
+        .values(status="published", published_by=actor, published_at=at)
+    )
+    conn.execute(
+        sa.update(TierAssignment)
+        .where(
+            TierAssignment.effective_to.is_(None),
+            TierAssignment.scheme_id.in_(_population_schemes(scheme.population)),
         )
-        conn.execute(
-            sa.update(TierAssignment)
-            .where(
-                TierAssignment.effective_to.is_(None),
-                TierAssignment.scheme_id.in_(_population_schemes(scheme.population)),
-            )
-            .values(effective_to=at)
-        )
-        frame = assignments.assign(scheme_id=scheme_id, effective_from=at, effective_to=pd.NaT)
-        written = insert_frame(
-            conn,
-            "tier_assignments",
-            frame[["customer_id", "scheme_id", "tier", "score", "rule", "effective_from", "effective_to"]],
-        )
-        _audit(conn, actor, action, scheme_id, {"version": scheme.version, "customers": written}, at)
+        .values(effective_to=at)
+    )
+    frame = assignments.assign(scheme_id=scheme_id, effective_from=at, effective_to=pd.NaT)
+    written = insert_frame(
+        conn,
+        "tier_assignments",
+        frame[["customer_id", "scheme_id", "tier", "score", "rule", "effective_from", "effective_to"]],
+    )
+    _audit(conn, actor, action, scheme_id, {"version": scheme.version, "customers": written}, at)
     return written
 
 
@@ -263,6 +316,54 @@ def compare(*, conn: Connection, a: int, b: int) -> dict[str, Any]:
             dropna=False,
         )
     return {"a": va, "b": vb, "weights": weights, "transition": transition}
+
+
+def compare_tiers(
+    scorer_a: Any, spec_a: dict[str, Any], scorer_b: Any, spec_b: dict[str, Any]
+) -> tuple[pd.DataFrame, Any]:
+    """Two versions on the same customers' features: each version's tier counts and shares, and who moves
+    from version a's tier to version b's (the lab's ``core.lab.preview`` with a's tiers as the tiers before).
+
+    ``scorer_a`` and ``scorer_b`` are fitted on the same features (``core.lab.LabData.scorers``). Returns
+    (shares: tier, a, a_share, b, b_share, change — every label of a then b's others; the preview, whose
+    ``moved_up``/``moved_down``/``unchanged`` and ``transition`` (rows a, columns b) say who moves).
+
+    Examples
+    --------
+    >>> from core.scheme import Scorer
+    >>> f = pd.DataFrame({"x": [1.0, 2, 3, 4, 5], "y": [5.0, 4, 3, 2, 1]}, index=[1, 2, 3, 4, 5])
+    >>> spec = lambda dim: {"population": "owners", "labels": ["高", "低"], "triggers": [],
+    ...     "tiering": {"method": "percentile", "cutoffs": [40, 60]}, "dimensions": {dim: {"weight": 100}}}
+    >>> shares, moved = compare_tiers(Scorer(spec("x")).fit(f), spec("x"), Scorer(spec("y")).fit(f), spec("y"))
+    >>> shares.to_dict("list")
+    {'tier': ['高', '低'], 'a': [2, 3], 'a_share': [0.4, 0.6], 'b': [2, 3], 'b_share': [0.4, 0.6], 'change': [0, 0]}
+    >>> len(moved.moved_up), len(moved.moved_down), moved.unchanged
+    (2, 2, 1)
+    """
+    from core.lab import Published, preview
+
+    if not np.array_equal(scorer_a.customer_id_, scorer_b.customer_id_):
+        raise ValueError("the two scorers must be fitted on the same customers")
+    scored_a = scorer_a.score(spec_a)
+    before = Published(scored_a.tier.astype(np.int8), list(scored_a.labels), spec_a)
+    moved = preview(scorer_b, spec_b, before)
+    n = len(scored_a.tier)
+    count_a = dict(
+        zip(scored_a.labels, np.bincount(scored_a.tier, minlength=len(scored_a.labels)), strict=True)
+    )
+    count_b = dict(zip(moved.counts["tier"], moved.counts["customers"], strict=True))
+    tiers = list(dict.fromkeys([*scored_a.labels, *moved.scored.labels]))
+    shares = pd.DataFrame(
+        {
+            "tier": tiers,
+            "a": [int(count_a.get(x, 0)) for x in tiers],
+            "b": [int(count_b.get(x, 0)) for x in tiers],
+        }
+    )
+    shares.insert(2, "a_share", shares["a"] / n if n else 0.0)
+    shares["b_share"] = shares["b"] / n if n else 0.0
+    shares["change"] = shares["b"] - shares["a"]
+    return shares, moved
 
 
 def rescore(

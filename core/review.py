@@ -9,9 +9,12 @@ Definitions (shown to users in the page's help texts):
   baseline; a customer who had no tier at the baseline counts as a change (— → tier) when the population had
   assignments then. Customers who left the population are not listed. A tier is *in force* at ``t`` when
   ``effective_from <= t`` and (``effective_to`` is NULL or ``effective_to > t``).
-- The *reasons* are the dimensions whose points (weight × normalised value) moved most between the baseline's
-  scheme on the data as of the baseline's day and the cut-off's scheme on the data as of the cut-off's day,
-  and the trigger rule that forced the new tier, if any.
+- The *reasons* are the dimensions whose points (weight × normalised value) moved between the assignment in
+  force at the baseline and the one in force at the cut-off, largest move first, each computed with its own
+  scheme on the data as of the day it was scored (the data's last day when its ``effective_from`` day is
+  later, unless the effective day's points are the ones that add up to its stored score), and the trigger
+  rule that forced the new tier, if any. Every dimension that moved by 0.05 points or more is listed, so
+  the changes add up to the score change (new score − old score).
 - The agenda is a snapshot taken when the meeting opens, so progress and the export do not move under the
   people in the room. *Reviewed* = confirmed or overridden.
 - *Confirm* accepts the computed tier and clears an active override of the customer (recorded); *override*
@@ -29,8 +32,8 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from core.db import write_transaction
-from core.models import Advisor, Customer, ReviewItem, ReviewMeeting, ScoringScheme, TierAssignment
+from core.db import retrying, write_transaction
+from core.models import Advisor, Customer, ReviewItem, ReviewMeeting, ScoringScheme, TierAssignment, User
 from core.overrides import (
     Conflict,
     InputError,
@@ -38,12 +41,35 @@ from core.overrides import (
     active_overrides,
     audit,
     check_actor,
+    check_text_input,
     now_,
     set_override_in,
 )
 from core.privacy import mask_name
 
-TOP_REASONS = 3
+# who opens the weekly meeting (the manager runs it; advisors review their own part of its agenda)
+MEETING_ROLES = frozenset({"manager"})
+
+
+def may_open_meeting(role: str | None) -> bool:
+    """Whether a signed-in user of ``role`` may open a meeting.
+
+    Examples
+    --------
+    >>> may_open_meeting("manager"), may_open_meeting("staff"), may_open_meeting(None)
+    (True, False, False)
+    """
+    return role in MEETING_ROLES
+
+
+def _check_opener(conn: Connection, actor: str) -> None:
+    """``InputError("meeting_managers_only")`` when ``actor`` is an account whose role may not open meetings.
+
+    A name without an account is a script or the command line (no one signs in as it), and may open one.
+    """
+    role = conn.execute(sa.select(User.role).where(User.name == actor)).scalar()
+    if role is not None and not may_open_meeting(role):
+        raise InputError("meeting_managers_only")
 
 
 def week_start(day: dt.date) -> dt.date:
@@ -62,13 +88,15 @@ def _population_schemes(population: str) -> sa.Select:
 
 
 def tiers_at(*, conn: Connection, population: str, at: dt.datetime) -> pd.DataFrame:
-    """customer_id, tier, score, rule, scheme_id of the population's assignments in force at ``at``."""
+    """customer_id, tier, score, rule, scheme_id, effective_from of the population's assignments in force
+    at ``at``."""
     q = sa.select(
         TierAssignment.customer_id,
         TierAssignment.tier,
         TierAssignment.score,
         TierAssignment.rule,
         TierAssignment.scheme_id,
+        TierAssignment.effective_from,
     ).where(
         TierAssignment.scheme_id.in_(_population_schemes(population)),
         TierAssignment.effective_from <= at,
@@ -82,13 +110,15 @@ def tier_changes(
 ) -> pd.DataFrame:
     """Customers whose tier in force at ``cutoff`` differs from the one at ``baseline`` (see the module doc).
 
-    Columns customer_id, old_tier, new_tier, old_score, new_score, rule, old_scheme_id, new_scheme_id.
+    Columns customer_id, old_tier, new_tier, old_score, new_score, rule, old_scheme_id, new_scheme_id,
+    old_from, new_from (when the old and the new assignment took effect; old_from is NaT without an old tier).
     """
     new = tiers_at(conn=conn, population=population, at=cutoff)
     old = tiers_at(conn=conn, population=population, at=baseline) if baseline is not None else new.iloc[:0]
     cols = ["customer_id", "old_tier", "new_tier", "old_score", "new_score", "rule"]
     if old.empty:
-        return pd.DataFrame({c: pd.Series(dtype=object) for c in cols + ["old_scheme_id", "new_scheme_id"]})
+        extra = ["old_scheme_id", "new_scheme_id", "old_from", "new_from"]
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in cols + extra})
     both = new.merge(old, on="customer_id", how="left", suffixes=("_new", "_old"))
     changed = both[both["tier_new"] != both["tier_old"]]  # NaN (no old tier) != tier is True
     out = pd.DataFrame(
@@ -101,16 +131,19 @@ def tier_changes(
             "rule": changed["rule_new"].astype(object).where(changed["rule_new"].notna(), None),
             "old_scheme_id": changed["scheme_id_old"].astype("Int64"),
             "new_scheme_id": changed["scheme_id_new"].astype("int64"),
+            "old_from": pd.to_datetime(changed["effective_from_old"]),
+            "new_from": pd.to_datetime(changed["effective_from_new"]),
         }
     )
     return out.sort_values("customer_id", ignore_index=True)
 
 
 def contribution_changes(
-    old: pd.DataFrame | None, new: pd.DataFrame, customer_ids: np.ndarray, *, top: int = TOP_REASONS
+    old: pd.DataFrame | None, new: pd.DataFrame, customer_ids: np.ndarray, *, top: int | None = None
 ) -> list[list[list[Any]]]:
-    """Per customer, the dimensions whose points moved most from ``old`` to ``new`` (frames of points per
-    dimension, index customer_id; a missing customer or dimension counts 0), as [[dimension, change], ...].
+    """Per customer, the dimensions whose points moved from ``old`` to ``new`` (frames of points per
+    dimension, index customer_id; a missing customer or dimension counts 0), largest move first, as
+    [[dimension, change], ...]: every dimension that moved by 0.05 points or more (or the ``top`` largest).
 
     Examples
     --------
@@ -130,47 +163,84 @@ def contribution_changes(
     return out
 
 
-def _points(inputs: Any, spec: dict[str, Any], population: str, as_of: dt.date, ids: np.ndarray):
-    from core.features import compute_features
-    from core.scheme import Scorer
-
-    features = compute_features(inputs, population=population, as_of=as_of)
-    scorer = Scorer(spec).fit(features)
-    pos = pd.Index(scorer.customer_id_).get_indexer(ids)
-    pos = pos[pos >= 0]
-    return scorer.contributions(pos)
+SCORE_MATCH = 0.01  # points that add up to a stored score (rounded to 4 places) within this reproduce it
 
 
-def _data_day(conn: Connection, at: dt.datetime) -> dt.date:
-    """The day whose data a tier at ``at`` was computed on: ``at``'s day, but never after the data's last day."""
-    last = conn.execute(sa.select(sa.func.max(Customer.created_at))).scalar()
-    day = at.date()
-    return min(day, pd.Timestamp(last).date()) if last is not None else day
+def _data_day(last: Any, at: Any) -> dt.date:
+    """The day whose data a tier written at ``at`` was computed on: ``at``'s day, but never after the data's
+    last day ``last`` (a demo or an import whose events end before the day the tiers were written)."""
+    day = pd.Timestamp(at).date()
+    return min(day, pd.Timestamp(last).date()) if last is not None and pd.notna(last) else day
 
 
-def explain_changes(conn: Connection, changes: pd.DataFrame, population: str, baseline, cutoff) -> list:
-    """Reasons for every change (see ``contribution_changes``); reads the event tables once."""
+def explain_changes(
+    conn: Connection, changes: pd.DataFrame, population: str, baseline=None, cutoff=None
+) -> list:
+    """Reasons for every change (see ``contribution_changes``): the points of the old assignment, with its
+    scheme on the data as of the day it took effect (``old_from``), against the points of the new one
+    (``new_from``). "The day" is the data's last day when the assignment took effect later (a lab publish
+    scores the data's last day) unless the points on the effective day itself are the ones that add up to the
+    stored score (the nightly rescore scores its own day). Reads the event tables once and computes the
+    features once per day involved.
+
+    ``baseline`` and ``cutoff`` are not used (the assignments' own times are); kept for callers.
+    """
     if changes.empty:
         return []
     from core.feature_inputs import load_feature_inputs
+    from core.features import compute_features
+    from core.scheme import Scorer
 
     specs = dict(conn.execute(sa.select(ScoringScheme.id, ScoringScheme.params)).all())
+    last = conn.execute(sa.select(sa.func.max(Customer.created_at))).scalar()
     inputs = load_feature_inputs(conn=conn)
-    ids = changes["customer_id"].to_numpy()
+    features: dict[dt.date, pd.DataFrame] = {}
+    scorers: dict[tuple[int, dt.date], Scorer] = {}
+
+    def scorer_on(scheme_id: int, day: dt.date) -> Scorer:
+        if day not in features:
+            features[day] = compute_features(inputs, population=population, as_of=day)
+        if (scheme_id, day) not in scorers:
+            scorers[(scheme_id, day)] = Scorer(specs[scheme_id]).fit(features[day])
+        return scorers[(scheme_id, day)]
+
+    def points(scheme_id: int, at: Any, ids: np.ndarray, stored: np.ndarray) -> pd.DataFrame:
+        # which day's data: the nightly job scores its own day, a lab publish the data's last day (earlier
+        # when no customer came in since); take the first candidate whose points add up to the stored scores
+        best: tuple[float, pd.DataFrame] | None = None
+        for day in dict.fromkeys([_data_day(last, at), pd.Timestamp(at).date()]):
+            scorer = scorer_on(scheme_id, day)
+            pos = pd.Index(scorer.customer_id_).get_indexer(ids)
+            got = scorer.contributions(pos[pos >= 0])
+            total = got.sum(axis=1).reindex(ids).to_numpy(dtype=np.float64)
+            error = float(np.nanmax(np.abs(total - stored), initial=0.0)) if len(ids) else 0.0
+            if best is None or error < best[0]:
+                best = (error, got)
+            if error <= SCORE_MATCH:
+                break
+        return best[1]  # type: ignore[index]
+
     reasons: dict[int, list] = {}
-    groups = changes.assign(old_scheme_id=changes["old_scheme_id"].fillna(-1)).groupby(
-        ["old_scheme_id", "new_scheme_id"], sort=True
+    keyed = changes.assign(
+        old_scheme_id=changes["old_scheme_id"].fillna(-1).astype("int64"),
+        old_from=changes["old_from"].fillna(pd.Timestamp(0)),  # no old tier: one group, not computed
     )
-    new_day, old_day = _data_day(conn, cutoff), _data_day(conn, baseline)
-    for (old_id, new_id), part in groups:
+    for (old_id, old_from, new_id, new_from), part in keyed.groupby(
+        ["old_scheme_id", "old_from", "new_scheme_id", "new_from"], sort=True
+    ):
         ids = part["customer_id"].to_numpy()
-        new = _points(inputs, specs[int(new_id)], population, new_day, ids)
-        old = _points(inputs, specs[int(old_id)], population, old_day, ids) if old_id != -1 else None
+        new = points(int(new_id), new_from, ids, part["new_score"].to_numpy(dtype=np.float64))
+        old = (
+            points(int(old_id), old_from, ids, part["old_score"].to_numpy(dtype=np.float64))
+            if old_id != -1
+            else None
+        )
         for cid, r in zip(ids.tolist(), contribution_changes(old, new, ids), strict=True):
             reasons[cid] = r
     return [reasons[c] for c in changes["customer_id"].tolist()]
 
 
+@retrying
 def open_meeting(
     engine: Engine,
     *,
@@ -183,6 +253,8 @@ def open_meeting(
     """Open the meeting of ``week`` (any day of it) for a population, with its agenda; returns its id.
 
     A meeting that already exists for that week is returned as it is (its agenda is not recomputed).
+    Only managers open meetings: an actor with an account of another role gets
+    ``InputError("meeting_managers_only")`` and nothing is written.
     """
     actor = check_actor(actor)
     if population not in ("owners", "leads"):
@@ -190,6 +262,7 @@ def open_meeting(
     monday = week_start(week)
     at = now or now_()
     with write_transaction(engine) as conn:
+        _check_opener(conn, actor)
         found = conn.execute(
             sa.select(ReviewMeeting.id).where(
                 ReviewMeeting.population == population, ReviewMeeting.week_start == monday
@@ -421,10 +494,14 @@ def _decide_in(
         "decision": decision,
         "decided_by": actor,
         "decided_at": at,
-        "note": (note or "").strip() or None,
+        "note": (check_text_input(note) or "").strip() or None,
     }
     if decision == "confirmed":
-        values.update(decided_tier=item["new_tier"], reason=(reason or "").strip() or None, expires_at=None)
+        values.update(
+            decided_tier=item["new_tier"],
+            reason=(check_text_input(reason) or "").strip() or None,
+            expires_at=None,
+        )
     if not _claim(conn, item["id"], read_version, {**values, "override_id": None}):
         return False
     cid = int(item["customer_id"])
@@ -463,6 +540,7 @@ def _decide_in(
     return True
 
 
+@retrying
 def decide(
     engine: Engine,
     *,
@@ -509,6 +587,7 @@ def decide(
     return read_version + 1
 
 
+@retrying
 def confirm_many(
     engine: Engine, *, read: list[tuple[int, int]], actor: str, now: dt.datetime | None = None
 ) -> tuple[list[int], list[Conflict]]:
@@ -542,6 +621,7 @@ def confirm_many(
     return done, conflicts
 
 
+@retrying
 def mark_discussed(
     engine: Engine,
     *,

@@ -5,7 +5,8 @@ A spec is a plain dict, stored as ``scoring_schemes.params``::
     {
         "population": "owners",                      # or "leads"
         "dimensions": {"amount_12m": {"weight": 40, "normalisation": "percentile", "direction": "higher"}, ...},
-        "tiering": {"method": "percentile", "cutoffs": [20, 60, 20]},   # or {"method": "threshold", "thresholds": [70, 40]}
+        "tiering": {"method": "percentile", "cutoffs": [20, 60, 20], "tie_break": None},
+                                                     # or {"method": "threshold", "thresholds": [70, 40]}
         "labels": ["高价值", "普通", "流失风险"],
         "triggers": [{"rule": "no_purchase_6m_no_response", "tier": "流失风险"}],
     }
@@ -18,7 +19,15 @@ Rules (documented, tested):
   ``log_minmax`` (log1p of max(x, 0), then min-max); a constant column normalises to 0.5. ``direction``
   ``lower`` flips the value (1 − v) so that lower raw values score higher.
 - Percentile tiering: cut-offs in percent from the top tier down; the tier boundary is the score of the last
-  customer inside the tier when sorted best first; customers tied with that score all go to the higher tier.
+  customer inside the tier when sorted best first; customers tied with that score all go to the higher tier
+  (the default, ``tie_break`` absent or None: schemes saved before the setting existed score as they did).
+  With ``"tie_break": "<dimension>"`` (a dimension of the scheme, any weight) the customers tied at a
+  boundary are ordered by that dimension's normalised value (higher first), then by customer id (smaller
+  first), and only as many as the cut-off leaves room for stay in the higher tier, so every tier holds its
+  cut-off's share (to one customer) whatever the ties. Threshold tiering ignores it.
+- Ties moving shares: ``core.tier_shares`` compares each tier's share *by score* (before triggers) with its
+  cut-off; a gap of more than ``TIE_TOLERANCE`` (2 percentage points) can only come from ties (without them a
+  tier holds its cut-off to one customer), and the lab warns and offers the tie-break.
 - Threshold tiering: descending score thresholds, one fewer than the labels; score ≥ threshold i → tier i.
 - Trigger rules force a tier whatever the score, in the order listed (the first that fires wins), and the
   assignment records the rule.
@@ -236,6 +245,9 @@ def validate(spec: dict[str, Any], available: set[str] | None = None) -> list[Pr
                     "tiering", "cutoffs_sum", (("total", round(sum(c for c in cut if c is not None), 2)),)
                 )
             )
+        tie_break = tiering.get("tie_break")
+        if tie_break is not None and tie_break not in dims:
+            problems.append(Problem("tiering", "tie_break_unknown", (("name", tie_break),)))
     elif method == "threshold":
         thr = [_number(x) for x in tiering.get("thresholds", [])]
         if len(thr) != len(labels) - 1:
@@ -409,6 +421,8 @@ class Scored:
     rule: np.ndarray  # int8, -1 = none, else index into spec["triggers"]
     thresholds: np.ndarray
     labels: list[str]
+    # int8 tier by score alone, before trigger rules (None: not kept, the same as tier)
+    score_tier: np.ndarray | None = None
 
     def frame(self) -> pd.DataFrame:
         return pd.DataFrame(
@@ -468,6 +482,9 @@ class Scorer:
         else:
             thresholds = np.asarray(tiering["thresholds"], dtype=np.float64)
         tier = tier_index(scores, thresholds)
+        if tiering["method"] == "percentile" and tiering.get("tie_break") is not None:
+            self._break_ties(tier, scores, thresholds, tiering["cutoffs"], tiering["tie_break"])
+        score_tier = tier.copy() if spec.get("triggers") else tier
         rule = np.full(len(scores), -1, dtype=np.int8)
         labels = list(spec["labels"])
         for i, trig in enumerate(spec.get("triggers") or []):
@@ -477,7 +494,33 @@ class Scorer:
             fire = flag & (rule < 0)
             rule[fire] = i
             tier[fire] = labels.index(trig["tier"])
-        return Scored(self.customer_id_, scores, tier, rule, thresholds, labels)
+        return Scored(self.customer_id_, scores, tier, rule, thresholds, labels, score_tier)
+
+    def tie_order(self, dimension: str) -> np.ndarray:
+        """Positions of the customers ordered by ``dimension``'s normalised value (higher first), then by
+        customer id: the tie-break order, computed once per fitted dimension."""
+        cache = self.__dict__.setdefault("_tie_orders", {})
+        if dimension not in cache:
+            values = self.matrix_[self.dimensions_.index(dimension)]
+            cache[dimension] = np.lexsort((self.customer_id_, -values))
+        return cache[dimension]
+
+    def _break_ties(
+        self, tier: np.ndarray, scores: np.ndarray, thresholds: np.ndarray, cutoffs: list[float], dim: str
+    ) -> None:
+        """Re-tier, in place, the customers whose score equals a boundary's: by their position in the order
+        (score best first, then ``tie_order``), so each tier holds its cut-off's count. O(n) per boundary
+        score; the rest keep ``tier_index``'s tier, which that order gives them too."""
+        n = len(scores)
+        bounds = np.round(np.cumsum(cutoffs)[:-1] / 100.0 * n).astype(np.int64)
+        order = self.tie_order(dim)
+        for value in np.unique(thresholds[np.isfinite(thresholds)]).tolist():
+            tied = scores == value  # the float32 scores compared at their precision, as tier_index does
+            above = int(np.count_nonzero(scores > value))
+            in_order = tied[order]
+            members = order[in_order]  # the tied customers in tie-break order
+            position = above + np.arange(len(members))
+            tier[members] = np.searchsorted(bounds, position, side="right").astype(np.int8)
 
     def contributions(self, positions: np.ndarray, spec: dict[str, Any] | None = None) -> pd.DataFrame:
         """Each dimension's contribution (score points) for the customers at ``positions``."""

@@ -4,8 +4,8 @@ Owners: version 1 of 高价值/普通/流失风险 with a broad top tier (top 40
 18 months before the as-of date and rescored every six months; version 2 (the same dimensions and weights, top
 20% / middle 60% / bottom 20%) is published a week before the as-of date and rescored on it, so the weekly
 review's first meeting has a week's changes to discuss. Each scoring uses the features as of its own day.
-Leads: H/A/B/C once, on the as-of date. Every step goes through ``core.publishing`` (``save_draft`` and
-``write_assignments`` for a publish, ``rescore`` for the nightly job), so the history has the app's own scheme
+Leads: H/A/B/C once, on the as-of date. Every step goes through ``core.publishing`` (``publish``, which saves
+the draft and writes its tiers in one transaction; ``rescore`` for the nightly job), so the history has the app's own scheme
 statuses, audit entries and ``effective_from``/``effective_to`` chain.
 """
 
@@ -21,7 +21,7 @@ from sqlalchemy.engine import Engine
 
 from core.feature_inputs import FeatureInputs
 from core.features import compute_features
-from core.publishing import assignments_frame, rescore, save_draft, write_assignments
+from core.publishing import assignments_frame, publish, rescore
 from core.scheme import Scorer, preset
 
 SCORING_TIME = dt.time(6, 0)  # the nightly job's hour; a publish in the demo happens then too
@@ -81,8 +81,10 @@ def _publish(engine: Engine, inputs: FeatureInputs, preset_name: str, at: dt.dat
     spec = preset(preset_name)
     features = compute_features(inputs, population=spec["population"], as_of=at.date())
     scored = Scorer(spec).fit(features).score()
-    version = save_draft(engine, spec, name=SCHEME_NAMES[preset_name], actor="demo", now=at)
-    return write_assignments(engine, version.id, assignments_frame(scored, spec), actor="demo", at=at)
+    _, written = publish(
+        engine, spec, assignments_frame(scored, spec), name=SCHEME_NAMES[preset_name], actor="demo", now=at
+    )
+    return written
 
 
 def publish_tier_history(

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from core.text_input import TextRejected
 from dashboard import access, db, filters, session_cookie, view_state
 from dashboard.i18n import DEFAULT_LANGUAGE, LANGUAGES, t
 
@@ -103,4 +104,7 @@ filtered = {t(spec.title) for spec in REGISTRY if spec.url_path in FILTERED_PAGE
 if nav.title in filtered and db.customer_count(engine, db.data_version(engine)):
     st.session_state["filters"] = filters.show(engine)
 view_state.to_url(nav.url_path)  # before the page runs: many pages end in st.stop()
-nav.run()
+try:
+    nav.run()
+except TextRejected:  # the net under every form: core refused text with a NUL byte before the database saw it
+    st.error(t("input.text_nul"))

@@ -179,3 +179,12 @@ def advisors(_engine: Engine, version: str) -> pd.DataFrame:
             ),
             conn,
         )
+
+
+@st.cache_data(show_spinner=False, ttl=600)
+def tier_shares(_engine: Engine, version: str, population: str = "owners") -> pd.DataFrame | None:
+    """Target and actual share per tier of the published scheme (``core.tier_shares.published_shares``)."""
+    from core.tier_shares import published_shares
+
+    with _engine.connect() as conn:
+        return published_shares(conn=conn, population=population)

@@ -87,13 +87,19 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
     "kpi.defeat_rate": ("战败率", "Defeat rate"),
     "kpi.defeat_rate.help": (
-        "期内战败数 ÷（期内战败数 + 期内订车数）。",
-        "Defeats in the period ÷ (defeats + orders in the period).",
+        "期内战败数 ÷（期内战败数 + 期内订车数）。战败：期内记为战败的线索（导入为战败，或经理已批准的战败申请），"
+        "与战败分析页相同；待审批的申请不计入。",
+        "Defeats in the period ÷ (defeats + orders in the period). A defeat: a lead recorded as lost in the period "
+        "(imported as lost, or a defeat request a manager approved), as on the defeat page; pending requests "
+        "do not count.",
     ),
     "kpi.overdue": ("逾期未跟进", "Overdue follow-ups"),
     "kpi.overdue.help": (
-        "期末仍在跟进的线索中，距上次联系超过其级别跟进周期（H 3天、A 7天、B 15天、C 30天、O 7天）的数量。",
-        "Leads open at the period's end whose last contact is older than their grade's cadence (H 3 days, A 7, B 15, C 30, O 7).",
+        "期末仍在跟进的线索（未交车、未战败；已订车待交车的也算）中，最近一次跟进（没有跟进时为首次接触）"
+        "早于其级别跟进周期（H 3天、A 7天、B 15天、C 30天、O 7天）或从未联系的数量；每个期间按同一规则计算。",
+        "Leads under cadence at the period's end (neither delivered nor defeated; ordered leads awaiting "
+        "delivery included) whose last follow-up (else first contact) is older than their grade's cadence "
+        "(H 3 days, A 7, B 15, C 30, O 7), or never contacted; the same rule for every period.",
     ),
     "kpi.customers_tiered": ("已分级客户", "Tiered customers"),
     "kpi.no_previous": ("上一期无数据", "no data in the previous period"),
@@ -387,13 +393,18 @@ TEXT: dict[str, tuple[str, str]] = {
     "tier_system.value_3": ("高价值/普通/流失风险", "High value / Normal / Churn risk"),
 }
 
+from dashboard.texts import admin as _admin  # noqa: E402
 from dashboard.texts import auth as _auth  # noqa: E402
 from dashboard.texts import channels as _channels  # noqa: E402
 from dashboard.texts import data_import as _data_import  # noqa: E402
 from dashboard.texts import defeats as _defeats  # noqa: E402
+from dashboard.texts import followup as _followup  # noqa: E402
 from dashboard.texts import funnel as _funnel  # noqa: E402
+from dashboard.texts import periods as _periods  # noqa: E402
+from dashboard.texts import lab_versions as _lab_versions  # noqa: E402
 from dashboard.texts import regions as _regions  # noqa: E402
 from dashboard.texts import review as _review  # noqa: E402
+from dashboard.texts import tier_shares as _tier_shares  # noqa: E402
 from dashboard.texts import views as _views  # noqa: E402
 
 for _table in (
@@ -405,6 +416,11 @@ for _table in (
     _auth.TEXT,
     _review.TEXT,
     _data_import.TEXT,
+    _admin.TEXT,
+    _tier_shares.TEXT,
+    _followup.TEXT,
+    _periods.TEXT,
+    _lab_versions.TEXT,
 ):
     _clash = set(_table) & set(TEXT)
     assert not _clash, f"text keys defined twice: {sorted(_clash)}"

@@ -17,6 +17,7 @@ from core.importing.fields import fields
 from core.importing.mapping import suggest_mapping
 from core.importing.messages import text as core_text
 from dashboard import access, db
+from dashboard import downloads as dl
 from dashboard.i18n import language, t
 
 UNMAPPED = ""
@@ -79,7 +80,9 @@ def mapping_widgets(table: Table, kind: str, base: Mapping | None, file_key: str
             chosen[f.name] = original if isinstance(original, list) and original[0] == value else value
     if base is None:
         return Mapping(kind, chosen)
-    return Mapping(kind, chosen, base.values, base.defaults, base.null_values, base.date_order)
+    return Mapping(
+        kind, chosen, base.values, base.defaults, base.null_values, base.date_order, base.excel_serials
+    )
 
 
 @st.cache_data(show_spinner=False, max_entries=4, ttl=900)
@@ -136,7 +139,7 @@ def show_result(res: ImportResult, file_key: str) -> None:
             t("import.report.csv"),
             ir.report_csv(res.issues, lang),
             file_name=f"import-report-{file_key}.csv",
-            mime="text/csv",
+            mime=dl.mime(dl.CSV),
             key="import_report_csv",
             icon=":material/download:",
         )
@@ -145,7 +148,7 @@ def show_result(res: ImportResult, file_key: str) -> None:
             t("import.report.xlsx"),
             ir.report_xlsx(res.issues, lang),
             file_name=f"import-report-{file_key}.xlsx",
-            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            mime=dl.mime(dl.XLSX),
             key="import_report_xlsx",
             icon=":material/download:",
         )

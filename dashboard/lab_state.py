@@ -11,6 +11,8 @@ import streamlit as st
 from core.features import DIMENSIONS, dimension_names
 from core.scheme import PRESETS, TRIGGER_RULES, preset
 
+NO_TIE_BREAK = "none"  # the tie-break selectbox's option for no tie-break (a spec's tie_break None)
+
 
 def key(population: str, name: str) -> str:
     return f"lab_{name}_{population}"
@@ -35,6 +37,7 @@ def load(population: str, spec: dict[str, Any]) -> None:
     st.session_state[key(population, "cutoffs")] = " / ".join(
         _fmt(x) for x in tiering.get("cutoffs", [20, 60, 20])
     )
+    st.session_state[key(population, "tie_break")] = tiering.get("tie_break") or NO_TIE_BREAK
     st.session_state[key(population, "thresholds")] = " / ".join(
         _fmt(x) for x in tiering.get("thresholds", [70, 40])
     )
@@ -85,6 +88,9 @@ def read(population: str) -> dict[str, Any]:
     tiering: dict[str, Any] = {"method": method}
     if method == "percentile":
         tiering["cutoffs"] = parse_numbers(ss.get(key(population, "cutoffs"), ""))
+        tie_break = ss.get(key(population, "tie_break"), NO_TIE_BREAK)
+        if tie_break != NO_TIE_BREAK:  # absent = none: a scheme without one reads as it was saved
+            tiering["tie_break"] = tie_break
     else:
         tiering["thresholds"] = parse_numbers(ss.get(key(population, "thresholds"), ""))
     tier = ss.get(key(population, "trigger_tier"))

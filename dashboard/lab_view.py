@@ -15,11 +15,11 @@ from core.features import DIMENSIONS, dimension_names
 from core.lab import NO_HISTORY, backtest, explain_movers, workload
 from core.lab import preview as reclassify
 from core.privacy import mask_name
-from core.publishing import assignments_frame, compare, save_draft, write_assignments
+from core.publishing import assignments_frame, compare, compare_tiers, publish, save_draft, write_assignments
 from core.publishing import versions as scheme_versions
 from core.scheme import NORMALISATIONS, PRESETS, TRIGGER_RULES, Problem, SchemeError, preset, validate
 from core.suggest import suggest_weights
-from dashboard import access, db, lab_state
+from dashboard import access, db, lab_state, tier_shares_view
 from dashboard.charts import FONT
 from dashboard.i18n import coded, language, t
 from dashboard.widgets import select, tier_label
@@ -103,6 +103,13 @@ def controls(data: Any) -> tuple[dict[str, Any], list[Problem]]:
     )
     if method == "percentile":
         st.text_input(t("lab.cutoffs"), key=k("cutoffs"))
+        st.selectbox(
+            t("lab.tie_break"),
+            [lab_state.NO_TIE_BREAK, *dims],
+            format_func=_tie_break_title,
+            key=k("tie_break"),
+            help=t("lab.tie_break.help"),
+        )
     else:
         st.text_input(t("lab.thresholds"), key=k("thresholds"))
     _show_problems(problems, "tiering")
@@ -127,6 +134,14 @@ def _preset_title(name: str) -> str:
         return t("lab.preset.published")
     p = PRESETS[name]
     return " / ".join(p["labels"]) + f" ({'/'.join(str(int(c)) for c in p['tiering']['cutoffs'])})"
+
+
+def _tie_break_title(dim: str) -> str:
+    return (
+        t("lab.tie_break.none")
+        if dim == lab_state.NO_TIE_BREAK
+        else t("lab.tie_break.dim", dim=dim_label(dim))
+    )
 
 
 def _definition(dim: str) -> str:
@@ -172,8 +187,11 @@ def preview(data: Any, spec: dict[str, Any], problems: list[Problem]) -> None:
     n_over = int(data.overrides.sum())
     if n_over:
         st.caption(t("lab.overrides", n=f"{n_over:,}"))
+    tier_shares_view.tie_warning(result.shares)
     st.markdown(f"**{t('lab.counts')}**")
     _counts_table(c, key="lab_counts")
+    st.markdown(f"**{t('shares.title')}**", help=t("shares.help"))
+    tier_shares_view.show(result.shares, key="lab_shares")
     st.markdown(f"**{t('lab.transition')}**")
     st.plotly_chart(_heatmap(result.transition), key="lab_transition")
 
@@ -429,8 +447,10 @@ def _publish_body(engine: Any, data: Any, spec: dict[str, Any], name: str) -> No
         access.require("publish_scheme")
         try:
             with st.spinner("…"):
-                v = save_draft(engine, spec, name=name, actor=_actor(), available=set(data.features.columns))
-                n = write_assignments(engine, v.id, assignments_frame(result.scored, spec), actor=_actor())
+                v, n = publish(
+                    engine, spec, assignments_frame(result.scored, spec), name=name, actor=_actor(),
+                    available=set(data.features.columns),
+                )  # fmt: skip
         except SchemeError as exc:
             st.error(t("lab.failed", error="; ".join(problem_text(p) for p in exc.problems)))
             return
@@ -448,7 +468,8 @@ def _actor() -> str:
 
 
 def versions(engine: Any, data: Any) -> None:
-    """Version history; roll back to any earlier version; compare two versions."""
+    """Version history: load any version into the draft, publish a draft or roll back to an earlier version
+    (each after a confirmation that shows what changes), compare two versions."""
     if "lab_flash" in st.session_state:
         st.success(st.session_state.pop("lab_flash"))
     pop = data.population
@@ -469,60 +490,169 @@ def versions(engine: Any, data: Any) -> None:
     )
     st.dataframe(table, hide_index=True, key=f"lab_versions_{pop}")
     by_version = {v.version: v for v in rows}
-    a, b = st.columns([3, 1], vertical_alignment="bottom")
+    a, b, c = st.columns([2, 1, 1], vertical_alignment="bottom")
     target = a.selectbox(t("col.version"), list(by_version), key=f"lab_rb_{pop}")
+    chosen = by_version[target]
+    b.button(
+        t("labv.load"),
+        key=f"lab_load_{pop}",
+        on_click=_load_version,
+        args=(pop, chosen.version, chosen.name, chosen.params),
+        help=t("labv.load.help"),
+    )
     may_publish = access.require("view_lab").can("publish_scheme")
-    if b.button(
-        t("lab.rollback"),
+    if c.button(
+        t("labv.publish" if chosen.status == "draft" else "labv.rollback"),
         key=f"lab_rb_go_{pop}",
-        disabled=by_version[target].status == "published" or not may_publish,
+        disabled=chosen.status == "published" or not may_publish,
     ):
         access.require("publish_scheme")
-        v = by_version[target]
+        st.session_state[ROLLBACK_OPEN] = (pop, chosen.id)
+    opened = st.session_state.get(ROLLBACK_OPEN)
+    if opened and opened[0] == pop and may_publish:
+        wanted = next((v for v in rows if v.id == opened[1] and v.status != "published"), None)
+        if wanted is None:
+            _close_rollback()
+        else:
+            confirm_version(engine, data, wanted)
+    if len(rows) >= 2:
+        with st.expander(t("lab.compare")):
+            _compare(engine, data, by_version)
+
+
+ROLLBACK_OPEN = "lab_rb_open"
+
+
+def _load_version(population: str, version: int, name: str, params: dict[str, Any]) -> None:
+    """Put a stored version into the lab's widgets (a callback: before they are drawn)."""
+    lab_state.load(population, params)
+    st.session_state[lab_state.key(population, "name")] = name
+    st.session_state["lab_flash"] = t("labv.loaded", version=version, name=name)
+
+
+def _close_rollback() -> None:
+    st.session_state.pop(ROLLBACK_OPEN, None)
+
+
+def confirm_version(engine: Any, data: Any, version: Any) -> None:
+    """The dialog that publishes a stored version (a draft, or an earlier one: a rollback) once confirmed."""
+    key = "labv.publish.title" if version.status == "draft" else "labv.rollback.title"
+    st.dialog(t(key, version=version.version), on_dismiss=_close_rollback)(_version_body)(
+        engine, data, version
+    )
+
+
+def _version_body(engine: Any, data: Any, version: Any) -> None:
+    try:
+        scorer, _ = data.scorers(version.params)
+        result = reclassify(scorer, version.params, data.published)
+    except (SchemeError, KeyError, ValueError) as exc:
+        st.error(t("labv.confirm.not_scorable", version=version.version, error=type(exc).__name__))
+        return
+    st.markdown(
+        t(
+            "labv.confirm.body",
+            version=version.version,
+            name=version.name,
+            n=f"{len(result.scored.tier):,}",
+            up=f"{len(result.moved_up):,}",
+            down=f"{len(result.moved_down):,}",
+            same=f"{result.unchanged:,}",
+        )
+    )
+    _counts_table(result.counts, key="lab_rb_counts")
+    draft = version.status == "draft"
+    ok, cancel = st.columns(2)
+    if cancel.button(t("lab.publish.cancel"), key="lab_rb_cancel"):
+        _close_rollback()
+        st.rerun()
+    if ok.button(
+        t("labv.confirm.publish" if draft else "labv.confirm.rollback"), type="primary", key="lab_rb_confirm"
+    ):
+        access.require("publish_scheme")
         try:
-            scorer, _ = data.scorers(v.params)
             n = write_assignments(
                 engine,
-                v.id,
-                assignments_frame(scorer.score(v.params), v.params),
+                version.id,
+                assignments_frame(result.scored, version.params),
                 actor=_actor(),
-                action="scheme.rollback",
+                action="scheme.publish" if draft else "scheme.rollback",
             )
         except Exception as exc:  # noqa: BLE001 - rolled back; the message says nothing changed
             st.error(t("lab.failed", error=type(exc).__name__))
-        else:
-            db.bump_data_version()
-            st.session_state["lab_flash"] = t("lab.rolled_back", version=v.version, n=f"{n:,}")
-            st.rerun()
-    if len(rows) >= 2:
-        with st.expander(t("lab.compare")):
-            c1, c2 = st.columns(2)
-            va = c1.selectbox(t("lab.version_a"), list(by_version), index=1, key=f"lab_cmp_a_{pop}")
-            vb = c2.selectbox(t("lab.version_b"), list(by_version), index=0, key=f"lab_cmp_b_{pop}")
-            with engine.connect() as conn:
-                cmp = compare(conn=conn, a=by_version[va].id, b=by_version[vb].id)
-            w = cmp["weights"]
-            st.dataframe(
-                w.assign(dimension=w["dimension"].map(dim_label)).rename(
-                    columns={
-                        "dimension": t("col.dimension"),
-                        "a": f"{t('lab.version_a')} ({va})",
-                        "b": f"{t('lab.version_b')} ({vb})",
-                        "change": t("col.change"),
-                    }
-                ),
-                hide_index=True,
-                key=f"lab_cmp_w_{pop}",
+            return
+        db.bump_data_version()
+        _close_rollback()
+        st.session_state["lab_flash"] = t(
+            "labv.published" if draft else "lab.rolled_back", version=version.version, n=f"{n:,}"
+        )
+        st.rerun()
+
+
+def _compare(engine: Any, data: Any, by_version: dict[int, Any]) -> None:
+    """Two versions side by side: tier shares and movers on today's data, weights, written assignments."""
+    pop = data.population
+    c1, c2 = st.columns(2)
+    va = c1.selectbox(t("lab.version_a"), list(by_version), index=1, key=f"lab_cmp_a_{pop}")
+    vb = c2.selectbox(t("lab.version_b"), list(by_version), index=0, key=f"lab_cmp_b_{pop}")
+    a, b = by_version[va], by_version[vb]
+    name_a, name_b = f"{t('lab.version_a')} ({va})", f"{t('lab.version_b')} ({vb})"
+    try:
+        shares, moved = compare_tiers(
+            data.scorers(a.params)[0], a.params, data.scorers(b.params)[0], b.params
+        )
+    except (SchemeError, KeyError, ValueError) as exc:
+        st.warning(t("labv.confirm.not_scorable", version=f"{va} / {vb}", error=type(exc).__name__))
+    else:
+        st.markdown(f"**{t('labv.cmp.shares')}**")
+        st.dataframe(
+            shares.assign(tier=shares["tier"].map(tier_label)).rename(
+                columns={
+                    "tier": t("col.tier"),
+                    "a": name_a,
+                    "a_share": t("labv.col.a_share"),
+                    "b": name_b,
+                    "b_share": t("labv.col.b_share"),
+                    "change": t("col.change"),
+                }
+            ),
+            hide_index=True,
+            column_config={
+                t("labv.col.a_share"): st.column_config.NumberColumn(format="percent"),
+                t("labv.col.b_share"): st.column_config.NumberColumn(format="percent"),
+            },
+            key=f"lab_cmp_s_{pop}",
+        )
+        st.markdown(
+            t(
+                "labv.cmp.moved",
+                up=f"{len(moved.moved_up):,}",
+                down=f"{len(moved.moved_down):,}",
+                same=f"{moved.unchanged:,}",
             )
-            if cmp["transition"] is not None:
-                tr = cmp["transition"]
-                shown = pd.DataFrame(tr.to_numpy(), columns=[tier_label(str(x)) for x in tr.columns])
-                shown.insert(
-                    0,
-                    f"{t('lab.version_a')} ({va}) → {t('lab.version_b')} ({vb})",
-                    [tier_label(str(x)) for x in tr.index],
-                )
-                st.dataframe(shown, hide_index=True, key=f"lab_cmp_t_{pop}")
+        )
+        st.caption(t("labv.cmp.transition"))
+        tr = moved.transition  # a table, not a chart: the expander is closed until someone opens it
+        today = pd.DataFrame(tr.to_numpy(), columns=[tier_label(str(x)) for x in tr.columns])
+        today.insert(0, f"{name_a} → {name_b}", [tier_label(str(x)) for x in tr.index])
+        st.dataframe(today, hide_index=True, key=f"lab_cmp_m_{pop}")
+    with engine.connect() as conn:
+        cmp = compare(conn=conn, a=a.id, b=b.id)
+    w = cmp["weights"]
+    st.markdown(f"**{t('labv.cmp.weights')}**")
+    st.dataframe(
+        w.assign(dimension=w["dimension"].map(dim_label)).rename(
+            columns={"dimension": t("col.dimension"), "a": name_a, "b": name_b, "change": t("col.change")}
+        ),
+        hide_index=True,
+        key=f"lab_cmp_w_{pop}",
+    )
+    if cmp["transition"] is not None:
+        tr = cmp["transition"]
+        st.caption(t("labv.cmp.stored"))
+        shown = pd.DataFrame(tr.to_numpy(), columns=[tier_label(str(x)) for x in tr.columns])
+        shown.insert(0, f"{name_a} → {name_b}", [tier_label(str(x)) for x in tr.index])
+        st.dataframe(shown, hide_index=True, key=f"lab_cmp_t_{pop}")
 
 
 def versions_of(conn: Any, population: str) -> list[Any]:

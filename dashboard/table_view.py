@@ -10,9 +10,9 @@ import streamlit as st
 from core import audit, exports
 from core.db import write_transaction
 from dashboard import access, db
+from dashboard import downloads as dl
 from dashboard.i18n import t
 
-XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 EMPTY = "—"  # an undefined figure (a ratio of nothing) in a table on screen; its download keeps an empty cell
 
 
@@ -59,7 +59,7 @@ def downloads(frame: pd.DataFrame, name: str, key: str) -> None:
             t("download.csv"),
             _csv(frame),
             file_name=f"{name}.csv",
-            mime="text/csv",
+            mime=dl.mime(dl.CSV),
             key=f"{key}_csv",
             icon=":material/download:",
             on_click=record_export,
@@ -70,7 +70,7 @@ def downloads(frame: pd.DataFrame, name: str, key: str) -> None:
             t("download.xlsx"),
             _xlsx(frame, name),
             file_name=f"{name}.xlsx",
-            mime=XLSX_MIME,
+            mime=dl.mime(dl.XLSX),
             key=f"{key}_xlsx",
             icon=":material/download:",
             on_click=record_export,

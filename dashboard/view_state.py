@@ -6,9 +6,10 @@ review, the meeting; the customer 360 keeps its own ``?customer=``. Example::
     /overview?lang=en&period=2026-06-01..2026-06-30&store=1,3&channel=4
     /review?lang=zh&population=owners&meeting=7
 
-:func:`from_url` seeds the session-state keys of those widgets once per Streamlit session (its first run, before
-the widgets exist; a signed-out first run keeps them for after sign-in); :func:`to_url` writes the view back on
-every run. Values that do not parse are ignored; ids that are no longer options Streamlit drops itself.
+:func:`from_url` sets the language, the filters (through :func:`dashboard.filters.choose`, which owns their
+state) and the review's widget keys once per Streamlit session (its first run, before the widgets exist; a
+signed-out first run keeps them for after sign-in); :func:`to_url` writes the view back on every run. Values
+that do not parse are ignored; ids that are no longer options are dropped by the filters.
 """
 
 from __future__ import annotations
@@ -18,14 +19,12 @@ import re
 
 import streamlit as st
 
+from dashboard import filters
 from dashboard.i18n import LANGUAGES, language
 
 LOADED_KEY = "view_from_url"  # session state: the URL was read in this Streamlit session
-FILTERS_KEY = "filters"  # the core.overview.Filters the sidebar set (dashboard/app.py)
 LANG_KEY = "lang"
-# the session-state keys dashboard/filters.py reads its widgets' values from: keep the two in step
-PERIOD_KEY = "f_period"
-FILTER_KEYS = {"store": "f_store", "region": "f_region", "channel": "f_channel"}
+FILTER_PARAMS = tuple(filters.CHOICES)  # store, region, channel: the filters own their state (filters.choose)
 # the weekly review's widgets (pages/review.py); its print view reads the same two parameters
 POPULATIONS = ("owners", "leads")
 POPULATION_KEY = "rv_population"
@@ -104,13 +103,10 @@ def from_url() -> None:
     query = st.query_params
     if query.get("lang") in LANGUAGES:
         st.session_state[LANG_KEY] = query["lang"]
+    chosen = {param: ids for param in FILTER_PARAMS if (ids := parse_ids(query.get(param)))}
     period = parse_period(query.get("period"))
-    if period:
-        st.session_state[PERIOD_KEY] = period
-    for param, key in FILTER_KEYS.items():
-        ids = parse_ids(query.get(param))
-        if ids:
-            st.session_state[key] = list(ids)
+    if period or chosen:
+        filters.choose(period=period, **chosen)  # the sidebar shows them when it is drawn
     population = query.get("population")
     population = population if population in POPULATIONS else POPULATIONS[0]
     if query.get("population") in POPULATIONS:
@@ -122,23 +118,18 @@ def from_url() -> None:
 
 def to_url(page: str | None) -> None:
     """Write the view into the query: the language always; with ``page`` (a signed-in run, the page's url path)
-    also the period and filters the sidebar set and, on the weekly review, the meeting. Other parameters
+    also the period and filters chosen in the sidebar and, on the weekly review, the meeting. Other parameters
     (``customer``, ``print``) are left as they are; a signed-out run changes nothing but the language, so the
     link it was opened with survives the sign-in."""
     want: dict[str, str] = {"lang": language()}
     drop: set[str] = set()
     if page is not None:
-        filters = st.session_state.get(FILTERS_KEY)
-        if filters is not None:
-            want["period"] = format_period(filters.start, filters.end)
-            chosen = {
-                "store": filters.store_ids,
-                "region": filters.region_ids,
-                "channel": filters.channel_ids,
-            }
-            for param, ids in chosen.items():
-                if ids:
-                    want[param] = format_ids(ids)
+        chosen = filters.chosen()  # what the user chose (choosing every option stays a choice in the link)
+        if chosen["period"]:
+            want["period"] = format_period(*chosen["period"])
+            for param in FILTER_PARAMS:
+                if chosen[param]:
+                    want[param] = format_ids(chosen[param])
                 else:
                     drop.add(param)
         if page != REVIEW_PAGE:

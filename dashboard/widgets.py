@@ -55,6 +55,22 @@ def label_of(labels: dict, value) -> str:
     return labels[value]
 
 
+def labels_changed(widget_key: str, labels) -> bool:
+    """Whether the option labels of the widget ``widget_key`` differ from those it was last drawn with; the
+    labels are remembered for the next run.
+
+    Streamlit keeps a keyed select widget's choice in the browser as the option's *label*, while the key keeps
+    the widget's identity when the labels change (a count after a filter change, a name after a language
+    switch): the browser then goes on showing, and sending back, the old label. A widget whose labels changed
+    gets its value set again through the Session State API, which sends the browser the new label.
+    """
+    memo = f"{widget_key}.labels"
+    labels = tuple(labels)
+    changed = st.session_state.get(memo) != labels
+    st.session_state[memo] = labels
+    return changed
+
+
 def _keep_choice(key: str, widget_key: str) -> None:
     st.session_state[key] = st.session_state[widget_key]
 
@@ -65,14 +81,18 @@ def select(label: str, options, *, format_func, key: str, index: int = 0, **kwar
     Streamlit keeps a selectbox's state as the formatted label, so after a language switch the browser kept
     showing (and sending back) the old language's label. The widget therefore gets a key per language
     (``key.zh``, ``key.en``), and the option itself, language-neutral, is kept in ``st.session_state[key]``.
+    When the labels change under one key (the counts in a label after a filter change), the choice is sent to
+    the browser again with its new label (:func:`labels_changed`).
     """
     options = list(options)
     widget_key = f"{key}.{language()}"
+    relabelled = labels_changed(widget_key, [format_func(o) for o in options])
     chosen = st.session_state.get(key)
     if chosen in options:
-        if widget_key in st.session_state and st.session_state[widget_key] != chosen:
-            # chosen elsewhere (the other language, a click on a chart): set through the Session State API so
-            # the browser shows it too; Streamlit then wants no default beside it
+        if widget_key in st.session_state and (relabelled or st.session_state[widget_key] != chosen):
+            # chosen elsewhere (the other language, a click on a chart), or the labels changed (the counts in
+            # the overview's figure picker after a filter change): set through the Session State API so the
+            # browser shows it, with its current label; Streamlit then wants no default beside it
             st.session_state[widget_key] = chosen
             index = 0
         else:

@@ -5,8 +5,8 @@ from functools import partial
 
 import streamlit as st
 
-from core import audit
-from dashboard import access, db
+from core import audit, auth
+from dashboard import access, admin_view, db
 from dashboard.i18n import coded, t
 from dashboard.table_view import downloads
 
@@ -32,6 +32,7 @@ if isinstance(period, tuple | list) and len(period) == 2:
     end = dt.datetime.combine(period[1] + dt.timedelta(days=1), dt.time.min)
 
 with engine.connect() as conn:
+    accounts = auth.users(conn=conn)
     entries = audit.search(
         conn=conn,
         actor=actor or None,
@@ -44,7 +45,7 @@ if entries.empty:
     st.info(t("audit.none"))
     st.stop()
 st.caption(t("audit.count", n=f"{len(entries):,}"))
-shown = entries.assign(detail=entries["detail"].map(lambda d: "" if d is None else str(d)))
-shown = shown.rename(columns={c: t(f"audit.col.{c}") for c in shown.columns})
+names = dict(zip(accounts["name"], accounts["display_name"].fillna(""), strict=True))
+shown = admin_view.audit_frame(entries, names)
 st.dataframe(shown, hide_index=True, key="audit_table")
 downloads(shown, "audit_log", "audit")

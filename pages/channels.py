@@ -7,7 +7,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from core import channel_roi as cr
-from dashboard import access, filters
+from dashboard import access, charts, db, filters
 from dashboard import analysis_data as data
 from dashboard import facts as dfacts
 from dashboard.analysis_views import (
@@ -48,8 +48,13 @@ viewer = access.require("view_analytics")  # personal data as the role may see i
 en = language() == "en"
 months = cr.months_of(f)
 frames = dfacts.roi_frames(engine, version, f)
-per_month = cr.channel_months_from_frames(frames, f)
+extent = db.data_extent(engine, version)  # the data's first and last day: they can cut a month short
+per_month = cr.channel_months_from_frames(frames, f, extent=extent)
+coverage = cr.month_coverage_of(f, extent)
 st.caption(t("roi.caption", first=f"{months[0]:%Y-%m}", last=f"{months[-1]:%Y-%m}", start=f.start, end=f.end))
+if coverage["partial"].any():
+    first, last = extent if extent else ("—", "—")
+    st.caption(t("roi.partial", months=charts.partial_months_text(coverage), first=first, last=last))
 activity = per_month[["leads", "visits", "deals"]].to_numpy().sum() + per_month["spend_reported"].sum()
 if per_month.empty or activity == 0:
     st.info(t("roi.nothing"))
@@ -78,6 +83,10 @@ def localised(frame: pd.DataFrame, with_month: bool) -> pd.DataFrame:
     cols = {"channel": frame[name_col]}
     if with_month:
         cols["month"] = frame["month"].map(lambda m: f"{m:%Y-%m}")
+        cols["coverage"] = [
+            charts.coverage_text(d, n)
+            for d, n in zip(frame["days_covered"], frame["days_in_month"], strict=True)
+        ]
     cols["cost_model"] = frame["cost_model"].map(functools.partial(coded, "roi.cost_model"))
     cols["spend_status"] = frame["spend_status"].map(functools.partial(coded, "roi.status"))
     for c in ("spend", "spend_reported"):
@@ -86,6 +95,7 @@ def localised(frame: pd.DataFrame, with_month: bool) -> pd.DataFrame:
         cols["missing_stores"] = frame["missing_stores"]
     else:
         cols["missing_months"] = frame["missing_months"]
+        cols["partial_months"] = frame["partial_months"]
     for c in ("leads", "cost_per_lead", "ha_share", "visits", "deals", "conversion", "cost_per_deal"):
         cols[c] = frame[c]
     for c in ("revenue", "gross_profit", "roi"):
@@ -94,7 +104,10 @@ def localised(frame: pd.DataFrame, with_month: bool) -> pd.DataFrame:
     for c in ("spend", "spend_reported", "cost_per_lead", "cost_per_deal", "revenue", "gross_profit"):
         out[c] = out[c].round(2)
 
-    return out.rename(columns={c: t(f"roi.col.{c}") for c in out.columns})
+    names = {
+        c: t(f"periods.col.{c}") if c in ("coverage", "partial_months") else t(f"roi.col.{c}") for c in out
+    }
+    return out.rename(columns=names)
 
 
 PERCENT = tuple(t(f"roi.col.{c}") for c in PERCENT_COLS)
@@ -188,34 +201,37 @@ metric = st.selectbox(
     key=lang_key("roi_metric"),
 )
 trend = go.Figure()
-xs_all = [f"{m:%Y-%m}" for m in months]
 for cid in ids:
     part = per_month[per_month["channel_id"] == cid]
-    xs = [f"{m:%Y-%m}" for m in part["month"]]
-    trend.add_trace(
-        go.Scatter(
-            x=xs, y=part[metric], name=channel_option(cid), mode="lines+markers", connectgaps=False,
-            customdata=[[cid, f"{m:%Y-%m-%d}"] for m in part["month"]], line=dict(color=colour[cid]),
-        )
+    charts.monthly_line(
+        trend, part["month"].tolist(), part[metric].tolist(), part["partial"].tolist(),
+        name=channel_option(cid), colour=colour[cid],
+        customdata=[[cid, f"{m:%Y-%m-%d}"] for m in part["month"]],
     )  # fmt: skip
 if metric in SPEND_BASED:
     gaps = per_month[per_month["spend"].isna()]
     if len(gaps):
         trend.add_trace(
             go.Scatter(
-                x=[f"{m:%Y-%m}" for m in gaps["month"]], y=[0] * len(gaps), mode="markers+text",
+                x=[f"{m:%Y-%m-%d}" for m in gaps["month"]], y=[0] * len(gaps), mode="markers+text",
                 text=[channel_option(c) for c in gaps["channel_id"]], textposition="top center",
                 marker=dict(symbol="x", size=12, color="#d73027"), name=t("roi.status.missing"),
                 customdata=[[int(c), f"{m:%Y-%m-%d}"] for c, m in zip(gaps["channel_id"], gaps["month"], strict=True)],
             )
         )  # fmt: skip
 trend.update_layout(xaxis_title=t("roi.col.month"), yaxis_title=t(f"roi.col.{metric}"))
-trend.update_xaxes(type="category", categoryorder="array", categoryarray=xs_all)
+charts.month_axis(trend, len(months))
+charts.partial_month_notes(trend, coverage)
 if metric in PERCENT_COLS:
     trend.update_yaxes(tickformat=".0%")
 pivot = per_month.assign(month=per_month["month"].map(lambda m: f"{m:%Y-%m}"), name=per_month[name_col])
 pivot = pivot.pivot(index="month", columns="name", values=metric).reindex(columns=names).reset_index()
-pivot = pivot.rename(columns={"month": t("roi.col.month")})
+month_cover = {
+    f"{m:%Y-%m}": charts.coverage_text(d, n)
+    for m, d, n in zip(coverage["month"], coverage["days_covered"], coverage["days_in_month"], strict=True)
+}
+pivot.insert(1, "coverage", pivot["month"].map(month_cover))
+pivot = pivot.rename(columns={"month": t("roi.col.month"), "coverage": t("periods.col.coverage")})
 event = chart_and_table(
     trend, pivot, name=f"channel_trend_{metric}", key="roi_trend",
     percent=tuple(names) if metric in PERCENT_COLS else (), money=tuple(names) if metric in MONEY_COLS else (),

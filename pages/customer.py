@@ -62,6 +62,55 @@ def _request() -> None:
     rd.after_write()
 
 
+def _pick() -> None:
+    """A search result was chosen: open that customer (the number field and the URL follow)."""
+    rows = list(st.session_state["c360_hits"].selection.rows)
+    ids = st.session_state.get("c360_hit_ids") or []
+    if rows and rows[0] < len(ids):
+        st.session_state["c360_id"] = int(ids[rows[0]])
+        st.query_params["customer"] = str(int(ids[rows[0]]))
+
+
+def search_box(engine, user, pii: bool) -> None:
+    """Find a customer by name, phone (or its last four digits), customer number or external id."""
+    query = st.text_input(
+        t("c360.search"), key="c360_q", placeholder=t("c360.search.placeholder"), help=t("c360.search.help")
+    )
+    if not query.strip():
+        return
+    with engine.connect() as conn:
+        hits, more = customer360.search(
+            conn=conn,
+            query=query,
+            advisor_id=user.advisor_id,
+            own_only=not user.can("all_customers"),  # an advisor finds only their own customers
+            show_pii=pii,
+        )
+    if hits.empty:
+        st.info(t("c360.search.none", query=query.strip()))
+        return
+    st.session_state["c360_hit_ids"] = [int(x) for x in hits["customer_id"]]
+    st.caption(
+        t("c360.search.more" if more else "c360.search.found", n=len(hits)) + " " + t("c360.search.choose")
+    )
+    st.dataframe(
+        pd.DataFrame(
+            {
+                t("col.customer_id"): hits["customer_id"],
+                t("col.name"): hits["name"],
+                t("col.phone"): hits["phone"].fillna(""),
+                t("c360.external_id"): hits["external_id"].fillna(""),
+                t("c360.kind"): [t(f"c360.kind.{k}") for k in hits["kind"]],
+                t("c360.search.matched"): [t(f"c360.search.by.{m}") for m in hits["matched"]],
+            }
+        ),
+        hide_index=True,
+        key="c360_hits",
+        on_select=_pick,
+        selection_mode="single-row",
+    )
+
+
 def detail_label(text: str) -> str:
     """Codes inside a timeline detail ("reached · 备注") in the session's language."""
     out = []
@@ -92,7 +141,7 @@ def event_code(event: str, code) -> str:
 
 
 st.title(t("c360.title"))
-access.require("view_customer")
+viewer = access.require("view_customer")
 engine = db.get_engine()
 version = db.data_version(engine)
 pii = rd.show_pii()
@@ -102,6 +151,7 @@ if MSG_KEY in st.session_state:
 
 with st.columns([1, 2])[0]:
     actor = rd.actor_input()
+search_box(engine, viewer, pii)
 raw = st.query_params.get("customer")
 try:
     customer_id = int(raw) if raw is not None else None
@@ -112,7 +162,8 @@ picked = st.number_input(
     t("c360.pick"),
     min_value=1,
     step=1,
-    value=customer_id,
+    # the URL's customer on the first run; afterwards the field's own state (a chosen search result sets it)
+    value=None if "c360_id" in st.session_state else customer_id,
     placeholder=t("c360.pick.placeholder"),
     key="c360_id",
 )

@@ -8,17 +8,18 @@ import streamlit as st
 
 from core import defeats as cd
 from core.models import DEFEAT_REASONS
-from dashboard import access, drilldown, filters, table_view
+from dashboard import access, charts, db, drilldown, filters, table_view
 from dashboard import facts as data_facts
 from dashboard.charts import FONT
 from dashboard.i18n import coded, language, t
 from dashboard.widgets import pct, select
 
-# one colour per reason, the same in every chart of the page
+# one colour per reason, the same in every chart of the page; a lost lead without a recorded reason last
+REASONS = (*DEFEAT_REASONS, cd.UNRECORDED)
 REASON_COLOURS = dict(
     zip(
-        DEFEAT_REASONS,
-        ["#d73027", "#fc8d59", "#fee090", "#91bfdb", "#4575b4", "#762a83", "#a6a6a6"],
+        REASONS,
+        ["#d73027", "#fc8d59", "#fee090", "#91bfdb", "#4575b4", "#762a83", "#a6a6a6", "#e0e0e0"],
         strict=True,
     )
 )
@@ -30,7 +31,7 @@ def _read(_engine, version: str, what: str, f, **kwargs) -> object:
 
 
 def reason_label(code: str) -> str:
-    return t(f"defeats.reason.{code}") if code in DEFEAT_REASONS else code
+    return t(f"defeats.reason.{code}") if code in REASONS else code
 
 
 def stage_label(code: str) -> str:
@@ -109,7 +110,7 @@ def pareto_figure(frame: pd.DataFrame, labels: list[str], x_title: str) -> go.Fi
 def stacked_figure(frame: pd.DataFrame, x: str, x_title: str, *, lines: bool = False) -> go.Figure:
     xs = list(dict.fromkeys(frame[x]))
     traces = []
-    for reason in [r for r in DEFEAT_REASONS if r in set(frame["reason"])]:
+    for reason in [r for r in REASONS if r in set(frame["reason"])]:
         part = frame[frame["reason"] == reason].set_index(x)["count"].reindex(xs, fill_value=0)
         kwargs = dict(x=xs, y=part.tolist(), name=reason_label(reason), marker_color=REASON_COLOURS[reason])
         traces.append(go.Scatter(mode="lines+markers", **kwargs) if lines else go.Bar(**kwargs))
@@ -127,6 +128,9 @@ if pareto.empty:
     st.info(t("defeats.nothing"))
     st.stop()
 st.caption(t("defeats.caption", start=f.start, end=f.end, n=f"{int(pareto['count'].sum()):,}"))
+pending = _read(engine, version, "pending_requests", f)
+if pending:  # requests waiting for a manager are not defeats yet: shown apart, counted nowhere
+    st.info(t("defeats.pending", n=f"{pending:,}"))
 
 st.subheader(t("defeats.pareto"), help=t("defeats.pareto.help"))
 shown = columns(pareto)
@@ -183,9 +187,35 @@ else:
         key="price_sub_reasons",
     )
 
-st.subheader(t("defeats.trend"))
-trend = _read(engine, version, "monthly_trend", f)
-section(stacked_figure(trend, "month", t("defeats.col.month"), lines=True), columns(trend), key="trend")
+
+def trend_figure(trend: pd.DataFrame, coverage: pd.DataFrame) -> go.Figure:
+    """One line per reason over the period's months (0 where none); partial months drawn apart, labelled."""
+    shown = coverage[coverage["days_covered"] > 0]
+    months = [f"{m:%Y-%m}" for m in shown["month"]]
+    fig = go.Figure()
+    for reason in [r for r in DEFEAT_REASONS if r in set(trend["reason"])]:
+        part = trend[trend["reason"] == reason].set_index("month")["count"].reindex(months, fill_value=0)
+        charts.monthly_line(
+            fig, shown["month"].tolist(), part.tolist(), shown["partial"].tolist(),
+            name=reason_label(reason), colour=REASON_COLOURS[reason],
+        )  # fmt: skip
+    fig.update_layout(xaxis_title=t("defeats.col.month"), yaxis_title=t("defeats.col.count"))
+    charts.month_axis(fig, len(months))
+    return charts.partial_month_notes(fig, shown)
+
+
+st.subheader(t("defeats.trend"), help=t("defeats.trend.help"))
+extent = db.data_extent(engine, version)  # the data's first and last day: they can cut a month short
+coverage = cd.trend_coverage(f, extent)
+trend = cd.mark_trend(_read(engine, version, "monthly_trend", f), f, extent)
+cut_short = coverage[coverage["partial"] & (coverage["days_covered"] > 0)]
+if len(cut_short):
+    st.caption(t("defeats.trend.partial", months=charts.partial_months_text(cut_short)))
+trend_table = columns(trend[["month", "reason", "count"]])
+trend_table[t("periods.col.coverage")] = [
+    charts.coverage_text(d, n) for d, n in zip(trend["days_covered"], trend["days_in_month"], strict=True)
+]
+section(trend_figure(trend, coverage), trend_table, key="trend")
 
 st.subheader(t("defeats.winback"), help=t("defeats.winback.help"))
 wb = _read(engine, version, "win_back", f)

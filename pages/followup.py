@@ -1,5 +1,6 @@
 """跟踪纪律 Follow-up discipline: compliance per advisor and store, the weekly trend, overdue leads and the
-public-pool flags, as of the end of the data's last day."""
+public-pool flags, as of the end of the data's last day. An advisor (staff) sees their own figures and an
+unnamed team average only, never a colleague's name or rate."""
 
 import datetime as dt
 from functools import partial
@@ -19,7 +20,8 @@ WEEKS = 12
 LINK = st.column_config.LinkColumn
 
 st.title(t("fu.title"))
-access.require("follow_up")
+user = access.require("follow_up")
+own = not user.can("all_customers")  # staff: their own figures, the team only as an unnamed average
 engine = db.get_engine()
 version = db.data_version(engine)
 pii = rd.show_pii()
@@ -33,10 +35,18 @@ st.caption(
     help=t("fu.help"),
 )
 
-figures = rd.followup_read(engine, version, "summary", at=at, last_day=last_day, weeks=WEEKS, show_pii=pii)
+figures = rd.followup_read(
+    engine,
+    version,
+    "summary",
+    at=at,
+    last_day=last_day,
+    weeks=WEEKS,
+    show_pii=pii,
+    advisor_id=user.advisor_id,
+    own_only=own,
+)
 states, flags = figures["states"], figures["pool"]
-if "advisor_id" in flags:  # an advisor's list holds only their own customers
-    flags = rd.own_only(flags)
 n, overdue = len(states), int(states["overdue"].sum())
 c = st.columns(4)
 c[0].metric(t("fu.kpi.rate"), pct((n - overdue) / n if n else None), border=True, help=t("fu.kpi.rate.help"))
@@ -62,27 +72,39 @@ def rate_table(frame: pd.DataFrame, *, advisor: bool) -> pd.DataFrame:
 
 
 percent = {t("fu.col.rate"): st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1)}
-left, right = st.columns(2)
-with left:
-    st.subheader(t("fu.by_advisor"))
-    adv = figures["by_advisor"]
-    st.dataframe(rate_table(adv, advisor=True), hide_index=True, column_config=percent, key="fu_advisors")
-with right:
-    st.subheader(t("fu.by_store"))
-    sto = figures["by_store"]
-    st.dataframe(rate_table(sto, advisor=False), hide_index=True, column_config=percent, key="fu_stores")
+if own:
+    team = figures["team"].iloc[0]
+    st.caption(t("fu.team_average", rate=pct(team["rate"]), leads=f"{int(team['leads']):,}"))
+else:
+    left, right = st.columns(2)
+    with left:
+        st.subheader(t("fu.by_advisor"))
+        adv = figures["by_advisor"]
+        st.dataframe(rate_table(adv, advisor=True), hide_index=True, column_config=percent, key="fu_advisors")
+    with right:
+        st.subheader(t("fu.by_store"))
+        sto = figures["by_store"]
+        st.dataframe(rate_table(sto, advisor=False), hide_index=True, column_config=percent, key="fu_stores")
 
 st.subheader(t("fu.trend"), help=t("fu.trend.help"))
-trend, overall = figures["trend_store"], figures["trend_all"]
-stores = db.reference(engine, version)["stores"].set_index("id")["name"]
+overall = figures["trend_all"]
 fig = go.Figure()
-for store_id, part in trend.groupby("store_id", sort=True):
-    fig.add_trace(
-        go.Scatter(x=part["week_end"], y=part["rate"], mode="lines+markers", name=stores.get(store_id))
-    )
+if own:
+    mine = figures["trend_own"]
+    fig.add_trace(go.Scatter(x=mine["week_end"], y=mine["rate"], mode="lines+markers", name=t("fu.mine")))
+else:
+    stores = db.reference(engine, version)["stores"].set_index("id")["name"]
+    for store_id, part in figures["trend_store"].groupby("store_id", sort=True):
+        fig.add_trace(
+            go.Scatter(x=part["week_end"], y=part["rate"], mode="lines+markers", name=stores.get(store_id))
+        )
 fig.add_trace(
     go.Scatter(
-        x=overall["week_end"], y=overall["rate"], mode="lines", name=t("fu.all"), line=dict(dash="dot")
+        x=overall["week_end"],
+        y=overall["rate"],
+        mode="lines",
+        name=t("fu.team") if own else t("fu.all"),
+        line=dict(dash="dot"),
     )
 )
 fig.update_layout(
@@ -96,7 +118,7 @@ fig.update_layout(
 st.plotly_chart(fig, key="fu_trend")
 
 st.subheader(t("fu.overdue"))
-late = rd.own_only(figures["overdue"]) if "advisor_id" in figures["overdue"] else figures["overdue"]
+late = figures["overdue"]
 if late.empty:
     st.info(t("fu.overdue.none"))
 else:
@@ -158,6 +180,7 @@ else:
 
 st.subheader(t("fu.delivery"), help=t("fu.delivery.help"))
 care = rd.followup_read(engine, version, "delivery_care", start=at - dt.timedelta(days=90), end=at)
+care = rd.own_only(care) if own else care
 if care.empty:
     st.info(t("fu.delivery.none"))
 else:

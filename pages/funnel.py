@@ -1,5 +1,6 @@
 """销售漏斗 Funnel: how far the period's leads got, by group, against the previous period, time and speed."""
 
+import datetime as dt
 import functools
 
 import pandas as pd
@@ -10,7 +11,7 @@ from sqlalchemy.engine import Engine
 from core import funnel as fu
 from core.models import FUNNEL_STAGES
 from core.overview import Filters
-from dashboard import drilldown, filters
+from dashboard import charts, drilldown, filters
 from dashboard import facts as data_facts
 from dashboard.charts import FONT
 from dashboard.i18n import coded, language, t
@@ -114,29 +115,39 @@ clicked = st.plotly_chart(
 )
 table(per_group, f"funnel_{dimension}", "breakdown_table", (c_conv,))
 
-# two periods
-st.subheader(t("funnel.section.compare"))
-old = fu.funnel_from_leads(period_leads(engine, version, prev))
-c_cur, c_prev = t("funnel.col.current"), t("funnel.col.previous")
-c_cur_conv, c_prev_conv = t("funnel.col.current_conversion"), t("funnel.col.previous_conversion")
+# two periods, cohorts at equal age: the previous period's leads as they stood a period's length ago
+st.subheader(t("funnel.section.compare"), help=t("funnel.compare.help"))
+data_last = filters.latest_day(engine)
+now, then = fu.equal_age_as_of(f, data_last)
+cmp = fu.equal_age_comparison(leads, period_leads(engine, version, prev), f, data_last)
+as_of, prev_as_of = (now - dt.timedelta(days=1)).date(), (then - dt.timedelta(days=1)).date()
+st.caption(
+    t(
+        "funnel.compare.caption",
+        start=f.start, end=f.end, as_of=as_of, pstart=prev.start, pend=min(prev.end, prev_as_of),
+        pas_of=prev_as_of, days=(f.end - f.start).days + 1,
+    )
+)  # fmt: skip
+c_cur, c_prev = t("funnel.col.current"), t("funnel.col.previous_same_age")
+c_cur_conv, c_prev_conv = t("funnel.col.current_conversion"), t("funnel.col.previous_same_age_conversion")
 compare = pd.DataFrame(
     {
-        c_stage: fn["stage"].map(stage_label),
-        c_cur: fn["count"],
-        c_prev: old["count"],
-        c_cur_conv: fn["step_conversion"],
-        c_prev_conv: old["step_conversion"],
+        c_stage: cmp["stage"].map(stage_label),
+        c_cur: cmp["count"],
+        c_prev: cmp["previous_count"],
+        c_cur_conv: cmp["step_conversion"],
+        c_prev_conv: cmp["previous_step_conversion"],
     }
 )
 left, right = st.columns(2)
 with left:
-    st.caption(f"{c_cur}: {f.start} – {f.end}")
+    st.caption(t("funnel.compare.current", start=f.start, end=f.end, as_of=as_of))
     st.plotly_chart(
         layout(go.Figure(go.Funnel(y=compare[c_stage], x=compare[c_cur], textinfo="value+percent previous"))),
         key="compare_current",
     )
 with right:
-    st.caption(f"{c_prev}: {prev.start} – {prev.end}")
+    st.caption(t("funnel.compare.previous", start=prev.start, end=prev.end, as_of=prev_as_of))
     st.plotly_chart(
         layout(
             go.Figure(go.Funnel(y=compare[c_stage], x=compare[c_prev], textinfo="value+percent previous"))
@@ -218,7 +229,7 @@ st.plotly_chart(
             go.Heatmap(
                 z=step.iloc[:, 1:].to_numpy(float),
                 x=stages[1:],
-                y=cohorts[c_month],
+                y=[charts.month_label(m) for m in months],
                 text=heat_text,
                 texttemplate="%{text}",
                 colorscale="Blues",

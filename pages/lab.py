@@ -22,6 +22,7 @@ if not db.customer_count(engine, version):
 for _pop in ("owners", "leads"):
     if _pop != (st.session_state.get("lab_population") or "owners"):
         _fields = ["preset", "method", "labels", "cutoffs", "thresholds", "triggers", "trigger_tier", "name"]
+        _fields.append("tie_break")
         _fields += [f"{x}_{d}" for d in dimension_names(_pop) for x in ("w", "norm", "dir")]
         for _k in (lab_state.key(_pop, f) for f in _fields):
             if _k in st.session_state:

@@ -34,7 +34,9 @@ with st.form("login_form"):
     submitted = st.form_submit_button(t("auth.submit"), type="primary")
 if submitted:
     try:
-        token = auth.login(engine, name=name, password=password)
+        token = auth.login(engine, name=name, password=password, address=st.context.ip_address)
+    except auth.TextRejected:
+        st.error(t("auth.bad_text"))
     except auth.LoginFailed as exc:
         if exc.kind == "locked":
             st.error(t("auth.locked", until=exc.until.strftime("%H:%M")))

@@ -12,6 +12,7 @@ from core import review as cr
 from core.defeat_approval import approve_defeat, return_defeat
 from core.overrides import Conflict, InputError
 from dashboard import access, db
+from dashboard import downloads as dl
 from dashboard import review_data as rd
 from dashboard.i18n import coded, t
 from dashboard.lab_view import dim_label
@@ -233,7 +234,10 @@ if printing:
         meeting_id = ids[0] if ids else None
 else:
     with top[2]:
-        if this_week not in set(found["week_start"]):
+        may_open = cr.may_open_meeting(viewer.role)  # advisors review the meeting a manager opened
+        if this_week not in set(found["week_start"]) and not may_open:
+            st.caption(t("review.meeting.managers_open"))
+        elif this_week not in set(found["week_start"]):
             st.button(
                 t("review.meeting.open", week=this_week),
                 on_click=_open,
@@ -260,7 +264,7 @@ agenda_tab, defeats_tab = (st.container(), None) if printing else st.tabs(tab_na
 
 with agenda_tab:
     if meeting_id is None:
-        st.info(t("review.meeting.none"))
+        st.info(t("review.meeting.none" if printing or may_open else "review.meeting.none_staff"))
     else:
         m = rd.meeting(engine, version, meeting_id)
         items = rd.own_only(rd.agenda(engine, version, meeting_id, pii))  # an advisor: their customers
@@ -490,7 +494,7 @@ with agenda_tab:
                         }
                     ),
                     file_name=f"review-{m['week_start']}-{population}.xlsx",
-                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    mime=dl.mime(dl.XLSX),
                     key="rv_export",
                     icon=":material/download:",
                 )

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboard import access, db, filters
+from dashboard import access, db, filters, tier_shares_view
 from dashboard import facts as data_facts
 from dashboard.charts import FONT, tier_colour_map
 from dashboard.i18n import language, t
@@ -16,6 +16,12 @@ if scheme is None:
     st.stop()
 st.caption(t("overview.tiers.scheme", name=scheme["name"], version=scheme["version"]))
 labels = list(scheme["params"].get("labels", []))
+
+shares = db.tier_shares(engine, version)
+if shares is not None and shares["customers"].sum():
+    st.subheader(t("shares.title"), help=t("shares.help"))
+    st.caption(t("shares.scope", n=f"{int(shares['customers'].sum()):,}"))
+    tier_shares_view.show(shares, key="shares_table")
 
 by_region = data_facts.tiers_by_region(engine, version, f)
 if by_region.empty:

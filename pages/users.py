@@ -5,7 +5,7 @@ from functools import partial
 import streamlit as st
 
 from core import auth
-from dashboard import access, db
+from dashboard import access, admin_view, db
 from dashboard.i18n import coded, t
 from dashboard.widgets import label_of
 
@@ -24,10 +24,8 @@ with engine.connect() as conn:
 advisors = db.advisors(engine, db.data_version(engine))
 
 st.subheader(t("users.list"))
-shown = accounts.assign(role=accounts["role"].map(lambda r: t(f"role.{r}")))
-st.dataframe(
-    shown.rename(columns={c: t(f"users.col.{c}") for c in shown.columns}), hide_index=True, key="users"
-)
+advisor_names = dict(zip(advisors["id"].astype(int), advisors["name"], strict=True))
+st.dataframe(admin_view.users_frame(accounts, advisor_names), hide_index=True, key="users")
 
 advisor_ids = [None, *advisors["id"].astype(int).tolist()]
 advisor_label = partial(

@@ -160,7 +160,15 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoDatabase]:
     eng.dispose()
 
 
-REAL_DATA = PROJECT_ROOT.parent / "shared" / "data" / "real"
+# ../shared next to the checkout; a git worktree one level deeper (e.g. wt/<name>) finds it further up
+REAL_DATA = next(
+    (
+        p / "shared" / "data" / "real"
+        for p in PROJECT_ROOT.parents
+        if (p / "shared" / "data" / "real").is_dir()
+    ),
+    PROJECT_ROOT.parent / "shared" / "data" / "real",
+)
 MAPPINGS = PROJECT_ROOT / "core" / "importing" / "mappings"
 
 

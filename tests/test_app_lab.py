@@ -27,6 +27,7 @@ from streamlit.testing.v1 import AppTest
 from core.db import open_database
 from core.features import DIMENSIONS
 from core.lab import LabData, Preview, load_lab_data, preview
+from core.publishing import get_version, versions
 from core.scheme import Scorer, preset
 from tests.signin import sign_in
 
@@ -398,10 +399,23 @@ def test_publish_asks_to_confirm_then_writes_the_new_tiers_and_rollback_restores
     assert versions["版本"].tolist() == [3, 2, 1]
     assert versions["状态"].tolist() == ["已发布", "已归档", "已归档"]
 
-    # roll back to version 2
+    # roll back to version 2: a confirmation with what changes first, nothing written until confirmed
     at.selectbox(key="lab_rb_owners").set_value(2).run()
     assert not at.button(key="lab_rb_go_owners").disabled
+    assert at.button(key="lab_rb_go_owners").label == "回滚到所选版本…"
     at.button(key="lab_rb_go_owners").click().run()
+    assert not at.exception
+    with fresh_db.engine.connect() as conn:
+        v2 = get_version(conn=conn, scheme_id=int(old["id"]))
+    now_data = load_lab_data(fresh_db.engine, population="owners")
+    back_p = preview(Scorer(v2.params).fit(now_data.features), v2.params, now_data.published)
+    body = (
+        f"第 2 版（{v2.name}）将按今天的数据为 {len(data.features):,} 位客户写入新级别：与当前发布的级别相比 "
+        f"{len(back_p.moved_up):,} 人升级，{len(back_p.moved_down):,} 人降级"
+    )
+    assert any(m.startswith(body) for m in markdowns(at)), markdowns(at)
+    assert schemes(fresh_db.engine).set_index("id").loc[new_id, "status"] == "published"
+    at.button(key="lab_rb_confirm").click().run()
     assert not at.exception
     assert f"已回滚：第 2 版重新发布，写入 {len(data.features):,} 条分级结果。" in [
         s.value for s in at.success
@@ -413,6 +427,69 @@ def test_publish_asks_to_confirm_then_writes_the_new_tiers_and_rollback_restores
     assert set(back["scheme_id"]) == {int(old["id"])}
     pd.testing.assert_frame_equal(back[["customer_id", "tier"]], old_tiers[["customer_id", "tier"]])
     assert frame_with(at, "状态")["状态"].tolist() == ["已归档", "已发布", "已归档"]
+
+
+def test_a_manager_loads_an_analysts_draft_and_publishing_it_asks_to_confirm(fresh_db):
+    """Any version loads into the sliders; the draft's publish button opens a confirmation with the change
+    (counts before/after, movers) and writes nothing until confirmed; cancel writes nothing either."""
+    from core.publishing import save_draft
+
+    draft_spec = owners_spec(amount_12m=10, purchases_12m=50, repurchase_rate=40)
+    draft = save_draft(fresh_db.engine, draft_spec, name="分析师草稿", actor="analyst")
+    assert draft.version == 3
+    at = open_lab(fresh_db.url)
+    at.selectbox(key="lab_rb_owners").set_value(3).run()
+    assert at.button(key="lab_rb_go_owners").label == "发布所选草稿…"
+    at.button(key="lab_load_owners").click().run()
+    assert not at.exception
+    dims = ("amount_12m", "purchases_12m", "repurchase_rate")
+    assert [at.slider(key=f"lab_w_{d}_owners").value for d in dims] == [10, 50, 40]
+    assert at.text_input(key="lab_name_owners").value == "分析师草稿"
+    assert "已把第 3 版（分析师草稿）载入草稿：上方的滑块和预览现在是这个版本。" in [
+        x.value for x in at.success
+    ]
+    data, p = expected(fresh_db.engine, draft_spec)
+    assert any(m.startswith(moved_text(p)) for m in markdowns(at))  # the preview is the loaded draft's
+
+    at.button(key="lab_rb_go_owners").click().run()
+    body = (
+        f"第 3 版（分析师草稿）将按今天的数据为 {len(data.features):,} 位客户写入新级别：与当前发布的级别相比 "
+        f"{len(p.moved_up):,} 人升级，{len(p.moved_down):,} 人降级，{p.unchanged:,} 人不变。"
+    )
+    assert any(m.startswith(body) for m in markdowns(at)), markdowns(at)
+    shown = frame_with(at, "当前发布")
+    assert shown["客户数"].tolist() == p.counts["customers"].tolist()
+    assert shown["当前发布"].tolist() == p.counts["published"].tolist()
+    at.button(key="lab_rb_cancel").click().run()
+    drafts = schemes(fresh_db.engine).query("population == 'owners' and version == 3")
+    assert drafts["status"].item() == "draft"
+    at.button(key="lab_rb_go_owners").click().run()
+    at.button(key="lab_rb_confirm").click().run()
+    assert not at.exception
+    assert f"已发布第 3 版，写入 {len(data.features):,} 条分级结果。" in [x.value for x in at.success]
+    assert set(in_force(fresh_db.engine, "owners")["scheme_id"]) == {draft.id}
+
+
+def test_compare_two_versions_by_tier_shares_and_movers(demo_db):
+    """Version 1 against version 2 on today's data: each tier's count and share (checked with plain pandas on
+    each version's own tiers) and how many move."""
+    at = open_lab(demo_db.url)
+    with demo_db.engine.connect() as conn:
+        v = {x.version: x for x in versions(conn=conn, population="owners")}
+    data = load_lab_data(demo_db.engine, population="owners")
+    tiers = {k: Scorer(v[k].params).fit(data.features).score(v[k].params).frame()["tier"] for k in (1, 2)}
+    shares = frame_with(at, "A 占比")
+    for k, col in ((1, "版本 A (1)"), (2, "版本 B (2)")):
+        counts = tiers[k].value_counts()
+        assert shares[col].tolist() == [int(counts.get(x, 0)) for x in shares["级别"]]
+    assert shares["A 占比"].round(6).tolist() == [
+        round(float((tiers[1] == x).mean()), 6) for x in shares["级别"]
+    ]
+    order = {x: i for i, x in enumerate(v[2].params["labels"])}
+    old = tiers[1].map(order).to_numpy()
+    new = tiers[2].map(order).to_numpy()
+    moved = f"从版本 A 换成版本 B：{int((new < old).sum()):,} 人升级，{int((new > old).sum()):,} 人降级，{int((new == old).sum()):,} 人不变。"
+    assert moved in markdowns(at)
 
 
 # ---- population and language -------------------------------------------------------------------------

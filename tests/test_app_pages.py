@@ -111,22 +111,22 @@ def test_tiers_page(demo_db):
     f = default_filters(demo_db)
     with demo_db.engine.connect() as conn:
         tiers = ov.tier_counts(conn=conn, filters=f)
-    region_table = at.dataframe[0].value
+    region_table = at.dataframe[1].value
     assert len(region_table) == 6
     assert region_table.sum().to_dict() == {
         k: v for k, v in zip(tiers["tier"], tiers["customers"], strict=True) if v
     }
-    members = at.dataframe[1].value
+    members = at.dataframe[2].value
     assert set(members["级别"]) == {"高价值"}
     assert members["手机号"].str.fullmatch(r"\d{3}\*{4}\d{4}").all()
     at.selectbox(key="tier_pick.zh").set_value("流失风险").run()
-    assert set(at.dataframe[1].value["级别"]) == {"流失风险"}
+    assert set(at.dataframe[2].value["级别"]) == {"流失风险"}
 
 
 def test_tiers_page_shows_phones_to_a_manager(demo_db):
     at = make_app(demo_db.url, role="manager").run()
     at.switch_page("../pages/tiers.py").run()
-    members = at.dataframe[1].value
+    members = at.dataframe[2].value
     with demo_db.engine.connect() as conn:
         phones = dict(conn.execute(sa.text("SELECT id, phone FROM customers")).all())
     assert members["手机号"].tolist() == [phones[i] for i in members["客户编号"]]

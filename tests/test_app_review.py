@@ -120,6 +120,24 @@ def test_the_signed_in_user_is_the_one_who_decides(db):
     assert any("还没有例会" in m for m in messages(at)["info"])
 
 
+def test_only_a_manager_is_offered_to_start_the_meeting(db):
+    """An advisor gets no start button and no hint about a name field; a manager starts it from the page."""
+    url, engine = db
+    at = page(url, REVIEW, role="staff")
+    assert not [b for b in at.button if b.key == "rv_open"]
+    assert "本周例会由经理开始。" in [c.value for c in at.caption]
+    shown = " ".join(m for kind in messages(at).values() for m in kind)
+    assert "例会由经理开始" in shown and "名字" not in shown
+    at = page(url, REVIEW, role="staff", lang="en")
+    assert "A manager starts this week's meeting." in [c.value for c in at.caption]
+    at = page(url, REVIEW, role="manager")
+    assert "名字" not in " ".join(m for kind in messages(at).values() for m in kind)
+    at.button(key="rv_open").click().run()
+    assert "本周例会已开始。" in messages(at)["success"]
+    with engine.connect() as conn:
+        assert len(review.meetings(conn=conn, population="owners")) == 1
+
+
 def test_an_advisor_sees_only_their_own_customers(db):
     url, engine = db
     open_meeting_in_app(url)
@@ -350,6 +368,44 @@ def test_customer_360_bad_and_unknown_ids(db):
     assert any("没有编号为 999999 的客户" in w for w in messages(at)["warning"])
     at = page(url, CUSTOMER)
     assert any("输入客户编号" in i for i in messages(at)["info"])
+
+
+def test_customer_360_search_by_last_four_digits_masked_and_own_only(db):
+    """The search lists customers by the last four digits of their phone, masked for a role without personal
+    data; an advisor finds only their own customers."""
+    url, engine = db
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text("SELECT id, name, phone, advisor_id FROM customers ORDER BY id")).all()
+    cid, name, phone, advisor = rows[0]
+    last4 = phone[-4:]
+    same = [r.id for r in rows if r.phone and r.phone.endswith(last4)]
+    at = page(url, CUSTOMER, role="manager")
+    at.text_input(key="c360_q").input(last4).run()
+    hits = find_table(at, "客户编号", "匹配")
+    assert hits["客户编号"].tolist() == same[:50]
+    assert phone in hits["手机号"].tolist() and set(hits["匹配"]) == {"手机后四位"}
+    at = page(url, CUSTOMER, role="analyst")  # analysts may not see personal data
+    at.text_input(key="c360_q").input(last4).run()
+    hits = find_table(at, "客户编号", "匹配")
+    assert phone not in hits["手机号"].tolist() and name not in hits["姓名"].tolist()
+    assert hits["手机号"].iloc[0] == f"{phone[:3]}****{last4}"
+    at.text_input(key="c360_q").input(name).run()  # by name, still masked
+    assert cid in find_table(at, "客户编号", "匹配")["客户编号"].tolist()
+    at = page(url, CUSTOMER, role="staff", name="adv1")
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE users SET advisor_id = :a WHERE name = 'adv1'"), {"a": advisor})
+    at = page(url, CUSTOMER, role="staff", name="adv1")
+    at.text_input(key="c360_q").input(last4).run()
+    mine = [r.id for r in rows if r.phone and r.phone.endswith(last4) and r.advisor_id == advisor]
+    assert find_table(at, "客户编号", "匹配")["客户编号"].tolist() == mine[:50]
+    other = next(r for r in rows if r.advisor_id != advisor)
+    at.text_input(key="c360_q").input(other.phone).run()
+    assert any("没有找到" in m for m in messages(at)["info"])
+    at = page(url, CUSTOMER, role="manager", lang="en")
+    at.text_input(key="c360_q").input(name[:1]).run()  # a surname: many match, at most 50 are listed
+    hits = find_table(at, "Customer id", "Matched by")
+    assert 0 < len(hits) <= 50 and set(hits["Matched by"]) <= {"Name"}
+    assert any(c.value.startswith(("More than 50", f"{len(hits)} customers found")) for c in at.caption)
 
 
 def test_customer_360_clear_override_is_recorded(db):

@@ -116,6 +116,7 @@ def test_a_cookie_of_an_ended_session_signs_nobody_in(demo_copy, monkeypatch):
         )
     browser_sends(monkeypatch, token)
     at = app(demo_copy).run()
+    assert not at.exception, at.exception
     assert at.title[0].value == "登录" and TOKEN_KEY not in at.session_state
     assert [i.value for i in at.info] == [
         "会话已结束（长时间未操作、登录已满 12 小时，或已在其他标签页退出），请重新登录。"

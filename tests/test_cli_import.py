@@ -110,3 +110,50 @@ def test_failures_are_one_line(tmp_path):
     headers = tmp_path / "h.csv"
     headers.write_text("姓名\n王小明\n", encoding="utf-8")
     assert_clean_error(run("import", "--kind", "customers", str(headers), "--db", db), "Map at least one of")
+
+
+def test_problems_name_the_flag_or_mapping_key_that_fixes_them(tmp_path):
+    """Not the page's wording ("under column mapping"), and no "row whole file, None None"."""
+    db = f"sqlite:///{tmp_path / 'd.sqlite'}"
+    src = tmp_path / "c.csv"
+    src.write_text("名字,号码\n王小明,13812345678\n", encoding="utf-8")
+    res = run("import", "--kind", "customers", str(src), "--db", db)
+    assert_clean_error(res, "Map at least one of", '"columns"', "--mapping")
+    assert "column mapping" not in res.stderr + res.stdout and "None" not in res.stderr + res.stdout
+    bad = tmp_path / "m.json"
+    bad.write_text(json.dumps({"kind": "customers", "columns": {"phone": "号码"}, "date_order": "YMD"}))
+    assert_clean_error(
+        run("import", "--kind", "customers", str(src), "--mapping", str(bad), "--db", db),
+        "date_order must be DMY or MDY",
+        'Write "date_order": "DMY" or "MDY" in the --mapping file',
+    )
+    spend = tmp_path / "s.csv"
+    spend.write_text("月份,渠道,门店,投放费用\n2024-03,抖音,惠城店,100\n", encoding="utf-8")
+    res = run("import", "--kind", "spend", str(spend), "--no-create", "--db", db)
+    assert res.returncode == 2 and "leave out --no-create" in res.stdout
+    dates = tmp_path / "p.csv"
+    dates.write_text(
+        "客户编号,门店,消费日期,金额\nC1,惠城店,2,100\nC1,惠城店,9999-12-31,100\n", encoding="utf-8"
+    )
+    res = run("import", "--kind", "purchases", str(dates), "--db", db)
+    assert res.returncode == 2 and "Traceback" not in res.stderr
+    assert "row 2, 消费日期 '2': not a date." in res.stdout and '"excel_serials"' in res.stdout
+    assert "row 3, 消费日期 '9999-12-31': not a date." in res.stdout
+
+
+def test_a_cut_off_line_and_an_unknown_separator_say_so(tmp_path):
+    db = f"sqlite:///{tmp_path / 'd.sqlite'}"
+    cut = tmp_path / "cut.csv"
+    cut.write_text("客户编号,姓名,手机号\nC1,王小明,13812345678\nC2,李娜", encoding="utf-8")
+    res = run("import", "--kind", "customers", str(cut), "--db", db)
+    assert_clean_error(res, "1 of 2 rows have problems")
+    assert "row 3: this line has 2 fields where the header has 3" in res.stdout
+    colon = tmp_path / "colon.csv"
+    colon.write_text("客户编号:手机号\nC1:13812345678\n", encoding="utf-8")
+    res = run("import", "--kind", "customers", str(colon), "--db", db)
+    assert_clean_error(res, "read as one column", "separator", "comma-separated")
+    spaced = tmp_path / "cdnow.txt"
+    spaced.write_text("客户编号   手机号\nC1   13812345678\nC2 13912345678\n", encoding="utf-8")
+    res = run("import", "--kind", "customers", str(spaced), "--db", db)
+    assert res.returncode == 0 and "2 added" in res.stdout
+    assert count(tmp_path / "d.sqlite") == 2

@@ -272,6 +272,8 @@ def tiny(tmp_path):
             "status": ["defeated"] * 6,
             "stage_reached": [5, 4, 2, 5, 1, 3],
             "created_at": [t0 - dt.timedelta(days=20)] * 6,
+            # a lost lead's defeat time, as an import or an approval sets it (the defeats below)
+            "defeated_at": [t0 + dt.timedelta(days=d) for d in (0, 3, 5, 40, 41, 200)],
             "asked_competitor": [False] * 6,
         }
     )

@@ -379,3 +379,22 @@ def test_fast_first_contact_converts_more(big_frames):
     assert min(len(fast), len(slow)) >= 150
     assert fast.mean() >= 1.4 * slow.mean()
     assert fast.mean() - slow.mean() >= 0.05
+
+
+def test_the_demo_staff_account_has_customers_on_the_first_meeting(sqlite_url):
+    """The staff account stands for an advisor whose customers the first weekly meeting lists."""
+    from core import review
+    from core.db import open_database
+    from core.models import User
+
+    engine = open_database(sqlite_url)
+    try:
+        generate(engine, customers=300, seed=7, as_of=dt.date(2026, 6, 30))
+        with engine.connect() as conn:
+            mine = conn.execute(sa.select(User.advisor_id).where(User.name == "staff")).scalar_one()
+        mid = review.open_meeting(engine, population="owners", week=dt.date.today(), actor="manager")
+        with engine.connect() as conn:
+            listed = review.items(conn=conn, meeting_id=mid)
+        assert mine is not None and (listed["advisor_id"] == mine).sum() >= 1
+    finally:
+        engine.dispose()

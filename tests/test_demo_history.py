@@ -332,3 +332,64 @@ def test_same_seed_same_history(demo_db, tmp_path):
             pdt.assert_frame_equal(again, first, check_exact=True, obj=name)
     finally:
         engine.dispose()
+
+
+def test_every_mover_of_the_first_meeting_says_which_dimensions_moved_its_score(demo_db, rows, tmp_path):
+    """Issue 12 item 9: the old points come from the assignment in force before (version 2's publish a week
+    earlier, on that day's data), not from today's data, so every real move has its reasons."""
+    path = tmp_path / "review.sqlite"
+    with sqlite3.connect(demo_db.engine.url.database) as src, sqlite3.connect(path) as dst:
+        src.backup(dst)
+    engine = open_database(f"sqlite:///{path}")
+    try:
+        cutoff = dt.datetime.combine(demo_db.as_of, dt.time(18, 0))
+        mid = review.open_meeting(engine, population="owners", week=demo_db.as_of, actor="经理", now=cutoff)
+        with engine.connect() as conn:
+            agenda = review.items(conn=conn, meeting_id=mid)
+            inputs = load_feature_inputs(conn=conn)
+    finally:
+        engine.dispose()
+    assert len(agenda) > 0
+    dims = list(preset("value_3")["dimensions"])
+    # independent: each side's points by hand, with each day's features
+    points = {
+        day: Scorer(preset("value_3")).fit(compute_features(inputs, population="owners", as_of=day))
+        for day in (V2_PUBLISHED.date(), V2_RESCORED.date())
+    }
+    for r in agenda.itertuples():
+        assert r.reasons, f"customer {r.customer_id} moved {r.old_tier} → {r.new_tier} without a reason"
+        assert {d for d, _ in r.reasons} <= set(dims)
+        # every dimension that moved is listed (rounded to 0.1): together they make the score change
+        assert sum(v for _, v in r.reasons) == pytest.approx(r.new_score - r.old_score, abs=0.05 * len(dims))
+        by_day = {
+            day: s.contributions(pd.Index(s.customer_id_).get_indexer([r.customer_id])).iloc[0]
+            for day, s in points.items()
+        }
+        delta = by_day[V2_RESCORED.date()] - by_day[V2_PUBLISHED.date()]
+        want = {d: round(float(delta[d]), 1) for d in dims if abs(delta[d]) >= 0.05}
+        assert dict(r.reasons) == pytest.approx(want, abs=0.051)
+
+
+def test_reasons_of_a_rescore_on_a_day_after_the_data_use_the_day_it_scored(demo_db, tmp_path):
+    """The nightly job scores today's date even when no customer was added today (the data's last day is
+    earlier); a lab publish scores the data's last day. Each side's points are those its stored score shows."""
+    path = tmp_path / "review.sqlite"
+    with sqlite3.connect(demo_db.engine.url.database) as src, sqlite3.connect(path) as dst:
+        src.backup(dst)
+    engine = open_database(f"sqlite:///{path}")
+    later = dt.datetime.combine(demo_db.as_of + dt.timedelta(days=40), dt.time(6, 0))
+    try:
+        from core.publishing import rescore
+
+        rescore(engine, population="owners", as_of=later.date(), at=later)
+        mid = review.open_meeting(
+            engine, population="owners", week=later.date(), actor="经理", now=later + dt.timedelta(hours=3)
+        )
+        with engine.connect() as conn:
+            agenda = review.items(conn=conn, meeting_id=mid)
+    finally:
+        engine.dispose()
+    assert len(agenda) > 0
+    for r in agenda.itertuples():
+        assert r.reasons, f"customer {r.customer_id} moved {r.old_tier} → {r.new_tier} without a reason"
+        assert sum(v for _, v in r.reasons) == pytest.approx(r.new_score - r.old_score, abs=0.15)

@@ -265,8 +265,36 @@ def test_a_defeat_sent_back_in_place_makes_new_facts(small_db, tmp_path):
         from core import defeats as cd
 
         pd.testing.assert_frame_equal(expected, cd.defeats(conn=conn, filters=f))
-    assert did in set(ff.defeats(before, f)["defeat_id"])  # pending: counted before (as the SQL path does)
-    assert did not in set(expected["defeat_id"])  # sent back: no longer counted
+    # a pending request is not a defeat yet (core.defeats: only recorded or approved ones count), nor one sent
+    # back; before, a pending request counted on the defeat page but not on the overview
+    assert did not in set(ff.defeats(before, f)["defeat_id"].dropna())
+    assert did not in set(expected["defeat_id"].dropna())
+
+
+def test_a_defeat_approved_in_place_makes_new_facts_that_count_it(small_db, tmp_path):
+    """Approving updates the request and its lead without a new id; the new facts count the defeat, as the
+    overview does."""
+    from core import defeat_approval
+    from core import defeats as cd
+
+    url, engine = small_db
+    folder = tmp_path / "cache"
+    with engine.connect() as conn:
+        lead = conn.execute(sa.select(Lead.id).where(Lead.status == "open").order_by(Lead.id)).scalar()
+    did = defeat_approval.request_defeat(engine, lead_id=lead, reason="competitor", actor="staff")
+    f = ov.Filters(dt.date(2020, 1, 1), dt.date.today() + dt.timedelta(days=1))  # the request is dated now
+    before = cf.load_event_facts(engine, cache_dir=folder)
+    with engine.connect() as conn:
+        assert cd.pending_requests(conn=conn, filters=f) == 1
+        assert ff.lead_figures(before, f)["defeated"] == len(ff.defeats(before, f))
+    defeat_approval.approve_defeat(engine, defeat_id=did, actor="manager")
+    after = cf.load_event_facts(engine, cache_dir=folder)
+    with engine.connect() as conn:
+        assert after.key != before.key and cd.pending_requests(conn=conn, filters=f) == 0
+        pd.testing.assert_frame_equal(ff.defeats(after, f), cd.defeats(conn=conn, filters=f))
+        assert ov.lead_figures(conn=conn, filters=f)["defeated"] == len(ff.defeats(after, f))
+    assert did not in set(ff.defeats(before, f)["defeat_id"].dropna())
+    assert did in set(ff.defeats(after, f)["defeat_id"].dropna())
 
 
 def test_a_snapshot_of_another_version_or_a_broken_file_is_ignored(small_db, tmp_path):

@@ -1,8 +1,11 @@
-"""Property-based fuzzing of imports with malformed files: wrong types, missing columns, broken encodings, huge
-fields, formula injection, quotes and line breaks in cells, crashes in the middle of writing.
+"""Property-based fuzzing of imports with malformed files of all six kinds: wrong types, missing columns, broken
+encodings, huge fields, formula injection, quotes and line breaks in cells, lines cut off or short of fields,
+space-aligned columns, dates beyond pandas' range (9999-12-31, 0001-01-01), bare small numbers in date columns,
+one defeat id on two leads, and crashes in the middle of writing.
 
 The property: every file either imports as its result says (the database grew by exactly the reported rows) or
-is rejected with a report (and the database did not change at all); no exception escapes, ever.
+is rejected with a report (and the database did not change at all); no exception escapes, ever, and no import
+of a few rows takes more than a few seconds.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import csv
 import io
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -22,38 +26,69 @@ from hypothesis import strategies as st
 from core import importing as imp
 from core.db import open_database
 from core.importing import commit
+from core.importing.store import TABLE
 from core.models import Base
 
 HEADERS = {
     "customers": ["客户编号", "姓名", "手机号", "性别", "区域", "生日", "客户类型"],
+    "leads": ["商机编号", "客户编号", "手机号", "门店", "渠道", "阶段", "创建时间", "战败时间"],
+    "followups": ["客户编号", "商机编号", "跟进时间", "跟进方式", "跟进结果"],
     "purchases": ["单号", "手机号", "客户编号", "门店", "消费日期", "金额", "消费类型"],
+    "defeats": ["战败编号", "商机编号", "战败日期", "战败原因"],
+    "spend": ["月份", "渠道", "门店", "投放费用"],
 }
-REQUIRED = {"customers": ["手机号"], "purchases": ["手机号", "门店", "消费日期", "金额"]}
+REQUIRED = {
+    "customers": ["手机号"],
+    "leads": ["客户编号", "门店", "渠道", "创建时间"],
+    "followups": ["客户编号", "跟进时间", "跟进方式"],
+    "purchases": ["手机号", "门店", "消费日期", "金额"],
+    "defeats": ["商机编号", "战败日期", "战败原因"],
+    "spend": ["月份", "渠道", "门店", "投放费用"],
+}
+# dates no calendar of a dealer holds (pandas' nanosecond range ends in 1677 and 2262), and bare numbers
+# that only an Excel serial column would call a date
+ODD_DATES = ["9999-12-31", "0001-01-01", "9999/12/31 23:59", "31/12/9999", "00010101", "2", "400"]
+DATES = st.sampled_from(["2024-03-05", "2024/3/6", "45356", "2024年3月7日 10:00", *ODD_DATES])
 GOOD = {
     "客户编号": st.sampled_from(["C1", "C2", "C3", "C-9", "外部001"]),
     "姓名": st.sampled_from(["王小明", "李娜", "Ann", "惠州市鑫达实业有限公司"]),
     "手机号": st.sampled_from(["13812345678", "+86 139-1234-5678", "8264678", "0086 150 0000 0000"]),
     "性别": st.sampled_from(["男", "女", "M", "female"]),
     "区域": st.sampled_from(["惠城区", "博罗县", "Aurora"]),
-    "生日": st.sampled_from(["1990-01-05", "1985/3/4", "1979年12月1日", "30000"]),
+    "生日": st.sampled_from(["1990-01-05", "1985/3/4", "1979年12月1日", "30000", *ODD_DATES]),
     "客户类型": st.sampled_from(["个人", "企业", "person"]),
     "单号": st.sampled_from(["P1", "P2", "P3", "P4"]),
     "门店": st.sampled_from(["惠城店", "博罗店"]),
-    "消费日期": st.sampled_from(["2024-03-05", "2024/3/6", "45356"]),
+    "消费日期": DATES,
     "金额": st.sampled_from(["128000", "12.8万", "1,280.50", "¥300"]),
     "消费类型": st.sampled_from(["新车", "保养", "insurance"]),
+    "商机编号": st.sampled_from(["L1", "L2", "L3", "L4"]),
+    "渠道": st.sampled_from(["抖音", "汽车之家"]),
+    "阶段": st.sampled_from(["线索", "试驾", "订车", ""]),
+    "创建时间": DATES,
+    "战败时间": st.sampled_from(["", "2024-03-20", *ODD_DATES]),
+    "跟进时间": DATES,
+    "跟进方式": st.sampled_from(["电话", "微信", "到店"]),
+    "跟进结果": st.sampled_from(["接通", "未接通", ""]),
+    "战败编号": st.sampled_from(["D1", "D2", ""]),  # one defeat id on two leads now and then
+    "战败日期": DATES,
+    "战败原因": st.sampled_from(["价格", "竞品", "服务"]),
+    "月份": st.sampled_from(["2024-03", "2024年4月", "2024/5/1", *ODD_DATES]),
+    "投放费用": st.sampled_from(["1000", "1.2万", "0"]),
 }
 BAD = st.one_of(
     st.just(""),
     st.sampled_from(
         ['=HYPERLINK("http://evil","x")', "+cmd|' /C calc'!A0", "@SUM(1)", "-1+2", "明天", "abc", "NaN"]
     ),
+    st.sampled_from(ODD_DATES),
     st.text(min_size=0, max_size=20),
     st.text(alphabet='王李张刘abc,"\n\r\t;', min_size=0, max_size=12),
     st.integers(min_value=-(10**15), max_value=10**15).map(str),
     st.floats(allow_nan=True, allow_infinity=True).map(str),
     st.integers(min_value=200, max_value=3000).map(lambda n: "长" * n),  # longer than any column
 )
+SECONDS = 20  # per import of a few rows: more is a hang
 
 
 @st.composite
@@ -64,18 +99,23 @@ def files(draw):
     if draw(st.integers(min_value=0, max_value=6)) == 0:  # now and then a required column is missing
         headers.remove(draw(st.sampled_from(REQUIRED[kind])))
     headers = list(draw(st.permutations(headers))) if headers else ["x"]
-    n = draw(
-        st.one_of(st.just(0), st.integers(min_value=1, max_value=8), st.integers(min_value=1, max_value=8))
-    )
+    n = draw(st.integers(min_value=0, max_value=8))
     rows = []
     for _ in range(n):
         rows.append([draw(BAD) if draw(st.integers(0, 7)) == 0 else draw(GOOD.get(h, BAD)) for h in headers])
-    buf = io.StringIO()
-    csv.writer(buf).writerows([headers, *rows])
-    text = buf.getvalue()
+    layout = draw(st.sampled_from(["csv"] * 5 + ["ragged", "spaces"]))
+    if layout == "spaces":  # columns aligned with spaces (an empty cell shortens its line)
+        text = "".join("   ".join(" ".join(str(c).split()) for c in line) + "\n" for line in [headers, *rows])
+    else:
+        if layout == "ragged" and rows:  # a line that lost its last fields
+            at = draw(st.integers(min_value=0, max_value=len(rows) - 1))
+            rows[at] = rows[at][: draw(st.integers(min_value=0, max_value=max(len(rows[at]) - 1, 0)))]
+        buf = io.StringIO()
+        csv.writer(buf).writerows([headers, *rows])
+        text = buf.getvalue()
     encoding = draw(st.sampled_from(["utf-8", "utf-8-sig", "gbk", "gb18030", "utf-16"]))
     data = text.encode(encoding, errors="replace")
-    damage = draw(st.sampled_from(["none"] * 6 + ["bytes", "truncate", "nul"]))
+    damage = draw(st.sampled_from(["none"] * 12 + ["bytes", "truncate", "nul"]))
     if damage == "bytes" and data:
         at = draw(st.integers(min_value=0, max_value=len(data) - 1))
         data = data[:at] + draw(st.binary(min_size=1, max_size=6)) + data[at:]
@@ -165,12 +205,14 @@ def _check_one_import(fuzz_engine, file, only_valid, crash) -> None:
     kind, data = file
     before = _counts(fuzz_engine)
     crashed = False
+    start = time.perf_counter()
     with crash_after(crash):
         try:
             res = imp.import_bytes(fuzz_engine, data, kind, only_valid=only_valid)
         except OSError as exc:
             assert "simulated crash" in str(exc)
             crashed = True
+    assert time.perf_counter() - start < SECONDS, "an import of a few rows hung"
     after = _counts(fuzz_engine)
     event(
         "crashed"
@@ -199,9 +241,9 @@ def _check_one_import(fuzz_engine, file, only_valid, crash) -> None:
             assert len(res.issues), "nothing imported and no report saying why"
         return
     assert only_valid or res.error_rows == 0
-    table = "customers" if kind == "customers" else "purchases"
+    table = TABLE[kind]
     assert after[table] - before[table] == res.inserted
-    if kind == "purchases":
+    if kind in ("leads", "followups", "purchases"):
         assert after["customers"] - before["customers"] == res.customers_created
     # importing the same bytes again changes nothing
     again = imp.import_bytes(fuzz_engine, data, kind, only_valid=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 import sqlalchemy as sa
-from conftest import REAL_DATA, import_real
+from conftest import MAPPINGS, REAL_DATA, import_real
 
 from core.db import open_database
 from core.models import Base
@@ -154,3 +154,38 @@ def test_maven_import_is_idempotent(tmp_path):
         assert counts(eng) == before
     finally:
         eng.dispose()
+
+
+def test_maven_pipeline_without_its_opportunity_id_keeps_equal_opportunities(sqlite_engine):
+    """The pipeline exported without opportunity_id: 6 of the 7,375 opportunities with an account are equal in
+    every exported column to an earlier one. They are distinct deals: all are imported, and once only."""
+    import json
+
+    from core import importing as imp
+
+    path = REAL_DATA / "maven-crm-sales-opportunities" / "sales_pipeline.csv"
+    if not path.exists():
+        pytest.skip(f"real data set missing: {path}")
+    src = pd.read_csv(path, dtype=str)
+    with_account = src[src["account"].notna()]
+    exported = ["account", "sales_agent", "product", "deal_stage", "engage_date", "close_date"]
+    assert with_account[exported].duplicated().sum() == 6
+    spec = json.loads((MAPPINGS / "maven-pipeline.leads.json").read_text(encoding="utf-8"))
+    del spec["columns"]["external_id"]
+    spec["columns"]["customer_external_id"] = spec["columns"]["customer_name"] = "account"
+    mapping = imp.mapping_from_dict(spec, "leads")
+    data = with_account.drop(columns=["opportunity_id"]).to_csv(index=False).encode()
+    res = imp.import_bytes(sqlite_engine, data, "leads", mapping=mapping)
+    assert res.committed and res.error_rows == 0
+    assert (res.inserted, res.merged) == (len(with_account), 0)
+    per_agent = q(
+        sqlite_engine,
+        "SELECT a.name AS agent, COUNT(*) AS n FROM leads l JOIN advisors a ON a.id = l.advisor_id GROUP BY a.name",
+    ).set_index("agent")["n"]
+    assert (
+        per_agent.sort_index().to_dict() == with_account["sales_agent"].value_counts().sort_index().to_dict()
+    )
+    before = counts(sqlite_engine)
+    again = imp.import_bytes(sqlite_engine, data, "leads", mapping=mapping)
+    assert (again.inserted, again.updated, again.unchanged) == (0, 0, len(with_account))
+    assert counts(sqlite_engine) == before

@@ -569,3 +569,181 @@ def test_every_problem_has_both_languages_and_a_fix():
         assert codes, name
         for code in codes:
             assert code in TEXT or f"file.{code}" in TEXT, (name, code)
+
+
+# ---- equal rows, cut-off lines, impossible dates, separators (issues 12.13, 12.14, 12.15, 13.10) -------------
+def _cdnow_file(rows: int = 1_500, seed: int = 7) -> tuple[bytes, pd.DataFrame]:
+    """A CDNOW-style transaction file (customer, YYYYMMDD date, quantity, amount; columns aligned with
+    spaces, no transaction id), where some customers bought the same thing twice on one day."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    raw = pd.DataFrame(
+        {
+            "customer_id": rng.integers(1, 300, rows),
+            "date": pd.to_datetime("1997-01-01") + pd.to_timedelta(rng.integers(0, 60, rows), unit="D"),
+            "quantity": rng.integers(1, 4, rows),
+            "amount": rng.choice([11.77, 12.00, 20.76, 29.33, 39.31], rows),
+        }
+    )
+    raw = pd.concat([raw, raw.sample(60, random_state=seed)], ignore_index=True)  # 60 equal purchases
+    lines = ["customer_id   date   quantity  amount"] + [
+        f"{c:05d}  {d:%Y%m%d}  {q:2d}  {a:6.2f}" for c, d, q, a in raw.itertuples(index=False)
+    ]
+    return ("\n".join(lines) + "\n").encode("ascii"), raw
+
+
+CDNOW_MAPPING = {
+    "kind": "purchases",
+    "columns": {"customer_external_id": "customer_id", "at": "date", "amount": "amount"},
+    "defaults": {"store": "CDNOW"},
+}
+
+
+def test_equal_purchases_in_one_file_are_all_kept_and_a_second_import_changes_nothing(engine):
+    data, raw = _cdnow_file()
+    assert raw.duplicated().sum() >= 60
+    mapping = imp.mapping_from_dict(CDNOW_MAPPING)
+    res = imp.import_bytes(engine, data, "purchases", mapping=mapping, now=NOW)
+    assert res.committed and res.error_rows == 0
+    assert (res.inserted, res.merged) == (len(raw), 0)
+    stored = pd.DataFrame(
+        rows(
+            engine,
+            "SELECT c.external_id, p.amount FROM purchases p JOIN customers c ON c.id = p.customer_id",
+        ),
+        columns=["customer", "amount"],
+    )
+    got = (
+        stored.assign(amount=stored["amount"].astype(float))
+        .groupby("customer")["amount"]
+        .agg(["count", "sum"])
+    )
+    want = raw.assign(customer=raw["customer_id"].map("{:05d}".format)).groupby("customer")["amount"]
+    want = want.agg(["count", "sum"])
+    pd.testing.assert_frame_equal(got.round(2), want.round(2), check_names=False)
+    before = counts(engine)
+    again = imp.import_bytes(engine, data, "purchases", mapping=mapping, now=NOW)
+    assert (again.inserted, again.updated, again.unchanged, again.merged) == (0, 0, len(raw), 0)
+    assert counts(engine) == before
+
+
+def test_equal_rows_keep_their_keys_when_the_file_grows(engine):
+    """The n-th equal row keeps its key in a longer export of the same data: only the new row is added."""
+    head = "手机号,门店,消费日期,金额\n"
+    row = "13812345678,惠城店,2024-03-05,300\n"
+    imp.import_bytes(engine, csv(head + row * 2), "purchases", now=NOW)
+    res = imp.import_bytes(engine, csv(head + row * 3), "purchases", now=NOW)
+    assert (res.inserted, res.unchanged) == (1, 2)
+    assert counts(engine)["purchases"] == 3
+
+
+def test_a_line_cut_off_is_a_row_problem_not_a_date_of_1900(engine):
+    text = (
+        "客户编号,姓名,手机号,生日\nC1,王小明,13812345678,1990-01-05\nC2,李娜,13912345678,2\nC3,张伟,1501234"
+    )
+    res = imp.import_bytes(engine, csv(text), "customers", now=NOW)
+    assert not res.committed and res.error_rows == 2
+    got = res.issues[["row", "column", "value", "code"]].values.tolist()
+    assert got == [[3, "生日", "2", "bad_date"], [4, None, None, "short_row"]]
+    assert res.issues.loc[1, "params"] == {"fields": 3, "expected": 4}
+    assert "line has 3 fields where the header has 4" in imp.report_frame(res.issues, "en").iloc[1, 3]
+    assert counts(engine)["customers"] == 0
+    res = imp.import_bytes(engine, csv(text), "customers", now=NOW, only_valid=True)
+    assert res.committed and res.inserted == 1
+    assert [
+        (c, pd.Timestamp(d)) for c, d in rows(engine, "SELECT external_id, birth_date FROM customers")
+    ] == [("C1", pd.Timestamp("1990-01-05"))]
+
+
+def test_excel_serials_of_any_size_only_where_the_mapping_says_so(engine):
+    text = "客户编号,手机号,生日\nC1,13812345678,32874\nC2,13912345678,367\n"
+    mapping = {
+        "kind": "customers",
+        "columns": {"external_id": "客户编号", "phone": "手机号", "birth_date": "生日"},
+    }
+    res = imp.import_bytes(engine, csv(text), "customers", mapping=imp.mapping_from_dict(mapping), now=NOW)
+    assert res.issues[["row", "code"]].values.tolist() == [[3, "bad_date"]]  # 32874 (5 digits) is a serial
+    mapping["excel_serials"] = ["birth_date"]
+    res = imp.import_bytes(engine, csv(text), "customers", mapping=imp.mapping_from_dict(mapping), now=NOW)
+    assert res.committed and res.error_rows == 0
+    assert sorted(pd.Timestamp(d) for (d,) in rows(engine, "SELECT birth_date FROM customers")) == [
+        pd.Timestamp("1901-01-01"),
+        pd.Timestamp("1990-01-01"),
+    ]
+    other = imp.mapping_from_dict(mapping | {"excel_serials": ["x"]})
+    res = imp.import_bytes(engine, csv(text), "customers", mapping=other)
+    assert res.file_rejected and res.issues["code"].tolist() == ["mapping.field"]
+
+
+def test_whitespace_aligned_files_are_read():
+    table = read_table(b"customer_id   date  amount\n  00001 19970101  11.77\n00002  19970102 20\n")
+    assert table.headers == ["customer_id", "date", "amount"]
+    assert table.frame.values.tolist() == [["00001", "19970101", "11.77"], ["00002", "19970102", "20"]]
+
+
+def test_a_separator_not_recognised_is_named(engine):
+    res = imp.import_bytes(engine, csv("客户编号:手机号\nC1:13812345678\n"), "customers", now=NOW)
+    assert res.file_rejected and res.issues.loc[0, "code"] == "file.one_column"
+    assert "separator" in imp.report_frame(res.issues, "en").iloc[0, 3]
+
+
+OUT_OF_RANGE = ["9999-12-31", "0001-01-01", "9999/12/31 23:59:59", "31/12/9999", "00010101", "9999年12月31日"]
+DATED = {
+    "customers": ("客户编号,手机号,创建时间\nC1,13812345678,2024-03-05\nC2,13912345678,{d}\n", "创建时间"),
+    "leads": (
+        "商机编号,客户编号,门店,渠道,创建时间\nL1,C1,惠城店,抖音,2024-03-05\nL2,C2,惠城店,抖音,{d}\n",
+        "创建时间",
+    ),
+    "followups": ("客户编号,跟进时间,跟进方式\nC1,2024-03-05,电话\nC2,{d},电话\n", "跟进时间"),
+    "purchases": ("客户编号,门店,消费日期,金额\nC1,惠城店,2024-03-05,100\nC2,惠城店,{d},100\n", "消费日期"),
+    "defeats": ("商机编号,战败日期,战败原因\nL1,2024-03-05,价格\nL2,{d},价格\n", "战败日期"),
+    "spend": ("月份,渠道,门店,投放费用\n2024-03,抖音,惠城店,100\n{d},抖音,惠城店,100\n", "月份"),
+}
+
+
+@pytest.fixture
+def sqlite_engine(sqlite_url):
+    from core.db import open_database
+
+    eng = open_database(sqlite_url)
+    yield eng
+    eng.dispose()
+
+
+@pytest.mark.parametrize("kind", list(DATED))
+def test_dates_beyond_any_calendar_a_dealer_uses_are_row_problems(sqlite_engine, kind):
+    imp.import_bytes(sqlite_engine, csv(DATED["leads"][0].format(d="2024-03-06")), "leads", now=NOW)
+    before = counts(sqlite_engine)
+    template, column = DATED[kind]
+    for value in OUT_OF_RANGE:
+        res = imp.import_bytes(sqlite_engine, csv(template.format(d=value)), kind, now=NOW)
+        assert not res.committed and res.error_rows == 1, value
+        assert res.issues[["row", "column", "value", "code"]].values.tolist() == [
+            [3, column, value, "bad_date"]
+        ]
+        assert counts(sqlite_engine) == before
+
+
+def test_one_defeat_id_on_two_leads_is_a_row_problem(engine):
+    imp.import_bytes(engine, csv(DATED["leads"][0].format(d="2024-03-06")), "leads", now=NOW)
+    imp.import_bytes(
+        engine, csv("商机编号,客户编号,门店,渠道,创建时间\nL3,C3,惠城店,抖音,2024-03-07\n"), "leads", now=NOW
+    )
+    before = counts(engine)
+    text = "战败编号,商机编号,战败日期,战败原因\nD1,L1,2024-03-10,价格\nD1,L2,2024-03-11,竞品\n"
+    res = imp.import_bytes(engine, csv(text), "defeats", now=NOW)
+    assert not res.committed
+    assert res.issues[["row", "column", "value", "code"]].values.tolist() == [
+        [3, "战败编号", "D1", "key_taken"]
+    ]
+    assert counts(engine) == before
+    res = imp.import_bytes(engine, csv(text), "defeats", now=NOW, only_valid=True)
+    assert res.committed and res.inserted == 1
+    # the stored D1 belongs to L1: another lead cannot take it in a later file either
+    res = imp.import_bytes(
+        engine, csv("战败编号,商机编号,战败日期,战败原因\nD1,L3,2024-03-12,价格\n"), "defeats"
+    )
+    assert res.issues["code"].tolist() == ["key_taken"] and not res.committed
+    again = imp.import_bytes(engine, csv(text), "defeats", now=NOW, only_valid=True)
+    assert (again.inserted, again.updated, again.unchanged) == (0, 0, 1)

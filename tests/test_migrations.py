@@ -23,7 +23,7 @@ def model_tables() -> set[str]:
 
 
 def test_head_is_single_known_revision():
-    assert head_revision() == "0006_purchase_lead_index"
+    assert head_revision() == "concurrency_0007"
 
 
 def test_upgrade_from_the_first_version_keeps_data_and_gains_precision(empty_engine):
@@ -114,3 +114,56 @@ def test_indexes_of_the_models_exist(empty_engine):
     for table in Base.metadata.sorted_tables:
         found = {ix["name"] for ix in inspector.get_indexes(table.name)}
         assert {ix.name for ix in table.indexes} <= found, table.name
+
+
+def test_upgrade_resolves_several_published_versions_and_duplicate_overrides(empty_engine):
+    """A 0006 database where two publishes ran at once (two published versions of one population) and a
+    customer got two active overrides upgrades to head keeping the version published last and the newest
+    override; afterwards the database refuses a second published version."""
+    from alembic import command
+
+    from core.db import _alembic_config
+
+    command.upgrade(_alembic_config(empty_engine), "0006_purchase_lead_index")
+    ins = (
+        "INSERT INTO scoring_schemes (id, population, version, name, status, params, created_by, created_at, "
+    )
+    with empty_engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO customers (id, kind, name, is_owner, created_at) VALUES (1, 'person', '王小明', :yes, '2026-01-01 00:00:00')"
+            ),
+            {"yes": True},
+        )
+        for sid, pop, version, status, at in [
+            (1, "owners", 1, "published", "2026-01-02 00:00:00"),
+            (2, "owners", 2, "published", "2026-01-03 00:00:00"),
+            (3, "owners", 3, "published", "2026-01-01 00:00:00"),
+            (4, "leads", 1, "published", "2026-01-01 00:00:00"),
+            (5, "leads", 2, "draft", None),
+        ]:
+            conn.execute(
+                sa.text(
+                    ins + "published_at) VALUES (:id, :pop, :v, 's', :st, '{}', 'me', '2026-01-01', :at)"
+                ),
+                {"id": sid, "pop": pop, "v": version, "st": status, "at": at},
+            )
+        for oid in (1, 2):
+            conn.execute(
+                sa.text(
+                    "INSERT INTO tier_overrides (id, customer_id, population, tier, reason, created_by, created_at, "
+                    "row_version) VALUES (:id, 1, 'owners', 'A', 'r', 'me', '2026-01-05 00:00:00', 1)"
+                ),
+                {"id": oid},
+            )
+    upgrade(empty_engine)
+    with empty_engine.begin() as conn:
+        got = conn.execute(sa.text("SELECT id, status FROM scoring_schemes ORDER BY id")).all()
+        assert [tuple(r) for r in got] == [
+            (1, "archived"), (2, "published"), (3, "archived"), (4, "published"), (5, "draft")
+        ]  # fmt: skip
+        got = conn.execute(sa.text("SELECT id, cleared_by FROM tier_overrides ORDER BY id")).all()
+        assert [tuple(r) for r in got] == [(1, "migration"), (2, None)]
+    with pytest.raises(sa.exc.IntegrityError):
+        with empty_engine.begin() as conn:
+            conn.execute(sa.text("UPDATE scoring_schemes SET status = 'published' WHERE id = 1"))

@@ -119,23 +119,18 @@ def sql_lead_ids(conn: sqlite3.Connection, f: ov.Filters, column: str) -> list[i
     return [r[0] for r in rows]
 
 
-def sql_overdue_ids(conn: sqlite3.Connection, f: ov.Filters, current: bool) -> list[int]:
+def sql_overdue_ids(conn: sqlite3.Connection, f: ov.Filters, current: bool | None = None) -> list[int]:
+    """The one overdue rule for every period (``current`` no longer picks the stored state, which disagreed):
+    not delivered nor defeated before the end; last follow-up before it, else first contact."""
     at = f.end_dt
-    if current:  # the stored state: open leads and their stored last contact
-        sql = (
-            "SELECT l.id FROM leads l LEFT JOIN customers c ON c.id = l.customer_id "
-            f"WHERE l.status = 'open' AND l.created_at < :at AND ({_overdue_when('l.last_contact_at', at)})"
-            f"{_where(f)} ORDER BY l.last_contact_at, l.id"
-        )
-    else:  # rebuilt: not delivered nor defeated before the end; last follow-up before it, else first contact
-        last = "COALESCE(fu.last_at, CASE WHEN l.first_contact_at < :at THEN l.first_contact_at END)"
-        sql = (
-            f"SELECT l.id, {last} AS last FROM leads l LEFT JOIN customers c ON c.id = l.customer_id "
-            "LEFT JOIN (SELECT lead_id, MAX(at) AS last_at FROM follow_ups WHERE at < :at GROUP BY lead_id) fu "
-            "ON fu.lead_id = l.id WHERE l.created_at < :at "
-            "AND (l.delivery_at IS NULL OR l.delivery_at >= :at) AND (l.defeated_at IS NULL OR l.defeated_at >= :at)"
-            f" AND ({_overdue_when(last, at)}){_where(f)} ORDER BY last, l.id"
-        )
+    last = "COALESCE(fu.last_at, CASE WHEN l.first_contact_at < :at THEN l.first_contact_at END)"
+    sql = (
+        f"SELECT l.id, {last} AS last FROM leads l LEFT JOIN customers c ON c.id = l.customer_id "
+        "LEFT JOIN (SELECT lead_id, MAX(at) AS last_at FROM follow_ups WHERE at < :at GROUP BY lead_id) fu "
+        "ON fu.lead_id = l.id WHERE l.created_at < :at "
+        "AND (l.delivery_at IS NULL OR l.delivery_at >= :at) AND (l.defeated_at IS NULL OR l.defeated_at >= :at)"
+        f" AND ({_overdue_when(last, at)}){_where(f)} ORDER BY last, l.id"
+    )
     return [r[0] for r in conn.execute(sql, {"at": _ts(at)})]
 
 

@@ -449,3 +449,23 @@ def test_review_items_are_unique_per_meeting_and_customer(dealer):
             sa.insert(ReviewItem),
             {"meeting_id": mid, "customer_id": 2, "new_tier": "普通", "discussed": False, "row_version": 1},
         )
+
+
+def test_only_a_manager_opens_a_meeting(dealer):
+    """An advisor's account is refused (nothing written); a manager's opens it; a script's name (no account)
+    still may, as the command line and the demo do."""
+    from core import auth
+    from core.models import ReviewMeeting
+
+    auth.create_user(dealer, name="adv", role="staff", password="staff-password", actor="test", advisor_id=1)
+    auth.create_user(dealer, name="boss", role="manager", password="boss-password", actor="test")
+    with pytest.raises(ovr.InputError) as err:
+        review.open_meeting(dealer, population="owners", week=fx.MEETING.date(), actor="adv", now=fx.MEETING)
+    assert err.value.code == "meeting_managers_only"
+    with dealer.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(ReviewMeeting)).scalar_one() == 0
+    mid = review.open_meeting(
+        dealer, population="owners", week=fx.MEETING.date(), actor="boss", now=fx.MEETING, explain=False
+    )
+    assert len(agenda(dealer, mid)) == 3
+    assert [review.may_open_meeting(r) for r in auth.ROLES] == [False, True, False, False]

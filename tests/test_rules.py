@@ -9,7 +9,8 @@ import pytest
 
 from core.models import Base, Customer, pii_columns
 
-CORE = Path(__file__).resolve().parents[1] / "core"
+ROOT = Path(__file__).resolve().parents[1]
+CORE = ROOT / "core"
 CORE_FILES = sorted(CORE.rglob("*.py"))
 
 
@@ -78,3 +79,17 @@ def test_only_pii_is_flagged_in_column_info():
     flagged = {(t.name, c.name): c.info for t in Base.metadata.sorted_tables for c in t.columns if c.info}
     assert set(flagged) == {(t, c) for t, cols in pii_columns().items() for c in cols}
     assert all(info == {"pii": True} for info in flagged.values())
+
+
+def test_every_download_button_has_a_per_session_address():
+    """Streamlit serves a download at an address derived from its bytes, MIME type and name; every download
+    button passes ``mime=dl.mime(...)`` (dashboard/downloads.py) so its address differs per session."""
+    offenders = []
+    for folder in ("dashboard", "pages"):
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "download_button":
+                    mime = next((k.value for k in node.keywords if k.arg == "mime"), None)
+                    if not (isinstance(mime, ast.Call) and ast.unparse(mime.func) == "dl.mime"):
+                        offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert offenders == []

@@ -511,6 +511,7 @@ VALIDATION_CASES = [
     ("cutoff-negative", change(tiering__cutoffs=[-10, 90, 20]), None, [("tiering", "cutoffs_positive")]),
     ("cutoff-text", change(tiering__cutoffs=["x", 80, 20]), None, [("tiering", "cutoffs_positive")]),
     ("cutoff-nan", change(tiering__cutoffs=[float("nan"), 80, 20]), None, [("tiering", "cutoffs_positive")]),
+    ("tie-break-not-a-dimension", change(tiering__tie_break="c"), None, [("tiering", "tie_break_unknown")]),
     ("tiering-unknown", change(tiering={"method": "kmeans"}), None, [("tiering", "tiering_unknown")]),
     ("tiering-missing", change(tiering=None), None, [("tiering", "tiering_unknown")]),
     ("thresholds-fewer", change(tiering={"method": "threshold", "thresholds": [50]}), None,

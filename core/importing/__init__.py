@@ -10,6 +10,7 @@ Steps (one module each): ``reading`` (bytes → text cells), ``mapping`` (header
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pandas as pd
 from sqlalchemy.engine import Engine
@@ -17,7 +18,7 @@ from sqlalchemy.engine import Engine
 from core.importing.commit import ImportResult, Progress, run_import
 from core.importing.fields import KINDS
 from core.importing.mapping import Mapping, MappingError, load_mapping, mapping_from_dict, suggest_mapping
-from core.importing.reading import ReadError, Table, read_table
+from core.importing.reading import ReadError, Table, read_table, unrecognised_separator
 from core.importing.report import file_issue, report_csv, report_frame, report_xlsx
 from core.importing.validate import parse_table
 
@@ -60,9 +61,14 @@ def import_table(
 ) -> ImportResult:
     """Validate ``table`` with ``mapping`` and import it (see ``run_import``); a mapping that does not fit
     the file gives a rejected result with the reason instead of an exception. ``actor`` is audited."""
+    if unrecognised_separator(table):
+        return rejected(mapping.kind, ReadError("one_column", {"header": table.headers[0][:80]}))
     try:
         parsed = parse_table(table, mapping)
     except MappingError as exc:
+        if table.kind == "csv" and len(table.headers) == 1 and re.search(r"\s", table.headers[0]):
+            # one column whose header holds spaces, and it does not fit: most likely aligned columns
+            return rejected(mapping.kind, ReadError("one_column", {"header": table.headers[0][:80]}))
         return rejected(mapping.kind, exc, len(table.frame))
     if progress:
         progress(0.3, "validated")

@@ -7,10 +7,12 @@ A mapping file is JSON::
      "values": {"status": {"Won": "won", "Lost": "defeated"}},
      "defaults": {"channel": "direct"},
      "null_values": ["Select"],
-     "date_order": "MDY"}
+     "date_order": "MDY",
+     "excel_serials": ["created_at"]}
 
 A list of columns takes the first non-empty one; ``values`` translates a field's cell texts before parsing;
-``defaults`` fills a field that is unmapped or empty; ``null_values`` are texts that mean "empty".
+``defaults`` fills a field that is unmapped or empty; ``null_values`` are texts that mean "empty"; ``excel_serials`` names date fields whose cells may be Excel serial
+numbers of any size (without it only five-digit serials, 10000–73050, are dates: a bare ``2`` is not).
 """
 
 from __future__ import annotations
@@ -52,10 +54,11 @@ class Mapping:
     defaults: dict[str, str] = field(default_factory=dict)
     null_values: list[str] = field(default_factory=list)
     date_order: str | None = None
+    excel_serials: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         out: dict[str, object] = {"kind": self.kind, "columns": self.columns}
-        for name in ("values", "defaults", "null_values", "date_order"):
+        for name in ("values", "defaults", "null_values", "date_order", "excel_serials"):
             if getattr(self, name):
                 out[name] = getattr(self, name)
         return out
@@ -110,7 +113,7 @@ def check_mapping(mapping: Mapping, headers: list[str]) -> None:
     if mapping.kind not in KINDS:
         raise MappingError("kind", {"kind": mapping.kind, "known": ", ".join(KINDS)})
     names = {f.name for f in fields(mapping.kind)}
-    for name in [*mapping.columns, *mapping.values, *mapping.defaults]:
+    for name in [*mapping.columns, *mapping.values, *mapping.defaults, *mapping.excel_serials]:
         if name not in names:
             raise MappingError("field", {"field": name, "known": ", ".join(sorted(names))})
     for name in mapping.columns:
@@ -146,6 +149,7 @@ def mapping_from_dict(data: dict, kind: str | None = None) -> Mapping:
             defaults={str(k): str(v) for k, v in data.get("defaults", {}).items()},
             null_values=[str(v) for v in data.get("null_values", [])],
             date_order=data.get("date_order"),
+            excel_serials=[str(v) for v in data.get("excel_serials", [])],
         )
     except (AttributeError, TypeError):
         raise MappingError("shape") from None

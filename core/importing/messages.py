@@ -30,6 +30,31 @@ TEXT: dict[str, tuple[str, str]] = {
         "第 {row} 行「{column}」列的内容超过 {limit} 个字符，文件可能已损坏。",
         "Row {row}, column '{column}' is longer than {limit} characters; the file is probably broken.",
     ),
+    "file.huge_line": (
+        "第 {row} 行超过 {limit} 字节，文件可能已损坏。",
+        "Line {row} is longer than {limit} bytes; the file is probably broken.",
+    ),
+    "file.too_many_columns": (
+        "文件超过 {limit} 列，不是客户管理系统的导出表。",
+        "The file has more than {limit} columns; it is not a CRM export.",
+    ),
+    "file.too_many_rows": (
+        "文件超过 {limit} 行，请拆分成几个文件分别导入。",
+        "The file has more than {limit} rows; split it into several files.",
+    ),
+    "file.xlsx_unpacked": (
+        "Excel 文件解压后有 {size_mb} MB，超过 {limit_mb} MB，请另存为 CSV 或拆分。",
+        "The Excel file unpacks to {size_mb} MB, more than {limit_mb} MB; save it as CSV or split it.",
+    ),
+    "file.xlsx_ratio": (
+        "Excel 文件的「{part}」压缩了 {ratio} 倍，不像真实的表格（可能是压缩炸弹）。",
+        "Part '{part}' of the Excel file is compressed {ratio} times, unlike a real sheet (a zip bomb?).",
+    ),
+    "file.one_column": (
+        "文件被读成只有一列「{header}」：分隔符不是逗号、分号、制表符、| 或对齐的空格。",
+        "The file was read as one column '{header}': its separator is not a comma, semicolon, tab, | or "
+        "aligned spaces.",
+    ),
     "fix.file": (
         "请在 Excel 中另存为「CSV UTF-8」或 .xlsx，第一行为表头，然后重新上传。",
         "Save it from Excel as 'CSV UTF-8' or .xlsx with the headers in the first row, then upload again.",
@@ -118,6 +143,78 @@ TEXT: dict[str, tuple[str, str]] = {
     "fix.advisor_store": (
         "在这一行填写门店，或改为已有的顾问姓名。",
         "Fill in the store on this row, or use a known advisor's name.",
+    ),
+    "key_taken": ("该编号已用于另一个商机的记录", "this id is already used for another lead's record"),
+    "fix.key_taken": (
+        "每条记录用不同的编号；同一商机的记录用同一个编号。",
+        "Give each record its own id; the records of one lead share one id.",
+    ),
+    "short_row": (
+        "这一行只有 {fields} 个字段，表头有 {expected} 个（行被截断或少了分隔符）",
+        "this line has {fields} fields where the header has {expected} (cut off, or separators missing)",
+    ),
+    "fix.short_row": (
+        "补全这一行缺少的字段（空值也要保留分隔符），或删除这一行。",
+        "Complete the line's missing fields (keep the separators of empty cells), or remove the line.",
+    ),
+    # the command line's own "how to fix" (it names the flag or mapping key; the page names its widgets)
+    "cli.fix.file": (
+        "请在 Excel 中另存为「CSV UTF-8」或 .xlsx，第一行为表头，然后重新运行命令。",
+        "Save it from Excel as 'CSV UTF-8' or .xlsx with the headers in the first row, then run the command "
+        "again.",
+    ),
+    "cli.fix.file.one_column": (
+        "另存为以逗号分隔的 CSV（或 .xlsx），然后重新运行命令。",
+        "Save it as a comma-separated CSV (or .xlsx), then run the command again.",
+    ),
+    "cli.fix.mapping": (
+        '在 --mapping MAP.json 文件的 "columns" 中为字段指定表头（示例见 core/importing/mappings）。',
+        'Name the field\'s header under "columns" in a mapping file, --mapping MAP.json (examples in '
+        "core/importing/mappings).",
+    ),
+    "cli.fix.mapping.kind": ("用 --kind 选择上面列出的类型之一。", "Use --kind with one of the kinds above."),
+    "cli.fix.mapping.kind_mismatch": (
+        '让 --kind 与映射文件中的 "kind" 一致。',
+        'Make --kind and the mapping file\'s "kind" agree.',
+    ),
+    "cli.fix.mapping.field": (
+        '在映射文件的 "columns"、"values"、"defaults"、"excel_serials" 中只用上面列出的字段名。',
+        'Use only the fields listed above as keys of "columns", "values", "defaults" and "excel_serials" in '
+        "the mapping file.",
+    ),
+    "cli.fix.mapping.required": (
+        '在 --mapping 文件的 "columns" 中为该字段指定表头，或在 "defaults" 中给出一个值。',
+        'Map the field to a header under "columns" in the --mapping file, or give it a value under "defaults".',
+    ),
+    "cli.fix.mapping.no_key": (
+        '在 --mapping 文件的 "columns" 中为其中一个字段指定表头。',
+        'Map one of them to a header under "columns" in the --mapping file.',
+    ),
+    "cli.fix.mapping.date_order": (
+        '在 --mapping 文件中写 "date_order": "DMY" 或 "MDY"。',
+        'Write "date_order": "DMY" or "MDY" in the --mapping file.',
+    ),
+    "cli.fix.bad_date": (
+        '写成 2024-03-05、2024/3/5 或 2024年3月5日；日/月/年 的文件在 --mapping 中写 "date_order": "DMY"；'
+        'Excel 序列号日期把字段列入 "excel_serials"。',
+        'Write it as 2024-03-05, 2024/3/5 or 2024年3月5日; for day-first files write "date_order": "DMY" in the '
+        '--mapping file; for Excel serial numbers list the field under "excel_serials".',
+    ),
+    "cli.fix.bad_code": (
+        '改为以下之一：{allowed}；或在 --mapping 文件的 "values" 中翻译文件里的写法。',
+        'Use one of: {allowed}; or translate the file\'s words under "values" in the --mapping file.',
+    ),
+    "cli.fix.bad_stage": (
+        '改为以下之一：{allowed}；或在 --mapping 文件的 "values" 中翻译文件里的写法。',
+        'Use one of: {allowed}; or translate the file\'s words under "values" in the --mapping file.',
+    ),
+    "cli.fix.unknown_ref": (
+        "改为已有的名称之一：{known}；或去掉 --no-create 以新建。",
+        "Use one of the known names: {known}; or leave out --no-create to create it.",
+    ),
+    "cli.fix.missing": (
+        '填写该列、删除这一行，或在 --mapping 文件的 "defaults" 中给出默认值。',
+        'Fill it in, remove the row, or give a value under "defaults" in the --mapping file.',
     ),
     # report columns
     "report.row": ("行号", "Row"),

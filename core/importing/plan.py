@@ -22,8 +22,8 @@ from core.importing.store import (
     Plan,
     Progress,
     diff,
-    fingerprints,
     next_id,
+    row_keys,
     stored_rows,
 )
 from core.importing.validate import Parsed
@@ -85,6 +85,8 @@ def plan_import(
         ).set_index("external_id")
         unknown_lead = frame["lead_external_id"].notna() & ~frame["lead_external_id"].isin(leads.index)
         parsed.add_issues(unknown_lead & valid, "lead_external_id", "unknown_lead")
+    if kind == "defeats" and "external_id" in frame and leads is not None:
+        _check_defeat_keys(conn, parsed, leads)
     if "advisor" in frame:
         valid = ~frame.index.isin(parsed.bad_rows())
         store_ids = ids.get("store")
@@ -119,6 +121,32 @@ def plan_import(
         _plan_events(conn, v, vid, plan, leads, now)
     result.preview = _preview(v)
     return plan
+
+
+def _check_defeat_keys(conn: Connection, parsed: Parsed, leads: pd.DataFrame) -> None:
+    """A defeat id names one lead's defeat: a row giving it to another lead than an earlier row of the file,
+    or than the stored defeat with that id, is a row problem (the database would refuse the second)."""
+    frame = parsed.frame
+    ext, lead = frame["external_id"], frame["lead_external_id"]
+    named = ext.notna() & lead.notna()
+    if not named.any():
+        return
+    first = lead[named].groupby(ext[named], sort=False).transform("first")
+    clash = pd.Series(False, index=frame.index)
+    clash[named] = (lead[named] != first).to_numpy()
+    defeats, lead_table = Base.metadata.tables["defeats"], Base.metadata.tables["leads"]
+    wanted = ext[named].unique().tolist()
+    stored = pd.read_sql(
+        sa.select(defeats.c.external_id, lead_table.c.external_id.label("lead"))
+        .join(lead_table, lead_table.c.id == defeats.c.lead_id)
+        .where(defeats.c.external_id.is_not(None)),
+        conn,
+    )
+    stored = stored[stored["external_id"].isin(wanted)].set_index("external_id")["lead"]
+    if len(stored):
+        owner = ext[named].map(stored)
+        clash[named] |= (owner.notna() & (owner != lead[named])).to_numpy()
+    parsed.add_issues(clash, "external_id", "key_taken")
 
 
 def _preview(v: pd.DataFrame) -> pd.DataFrame:
@@ -291,7 +319,7 @@ def _plan_events(
     if lead_of is not None:
         body["lead_id"] = lead_of["id"].astype("Int64")
     ext = rb.col(v, "external_id")
-    body["external_id"] = ext.where(ext.notna(), fingerprints(v, kind))
+    body["external_id"] = ext.where(ext.notna(), row_keys(v, kind))
     _upsert_events(conn, table, body, ["external_id"], plan)
     if kind == "followups" and lead_of is not None:
         _plan_last_contact(body, lead_of, plan)

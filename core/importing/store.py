@@ -1,7 +1,8 @@
 """What an import compares against: its result type, the stored rows, and row-by-row comparison and updates.
 
 Keys: customers by external id or phone; leads, follow-ups and purchases by their external id (the file's,
-else a fingerprint of the row's values, so the same file imports the same keys); defeats by their lead;
+else a fingerprint of the row's values and the row's occurrence among equal rows, so the same file imports
+the same keys); defeats by their lead;
 channel spend by channel, store and month. A row equal to the stored one is left alone, which is why
 importing the same file twice changes nothing the second time.
 """
@@ -147,6 +148,22 @@ def fingerprints(v: pd.DataFrame, kind: str) -> pd.Series:
     joined = parts[0].str.cat(parts[1:], sep="\x1f") if parts else pd.Series("", index=v.index)
     digest = [hashlib.sha1(f"{kind}\x1f{row}".encode()).hexdigest()[:20] for row in joined]
     return pd.Series(["h:" + d for d in digest], index=v.index)
+
+
+def row_keys(v: pd.DataFrame, kind: str) -> pd.Series:
+    """Keys of rows without an external id: the row's fingerprint, and for the 2nd, 3rd … row of the file with
+    the same values ``#2``, ``#3`` …: equal rows are distinct events (two equal purchases on one day), and
+    the same file still gives the same keys, so importing it again changes nothing.
+
+    Examples
+    --------
+    >>> v = pd.DataFrame({"at": pd.to_datetime(["2024-03-05"] * 3), "amount": [10.0, 10.0, 20.0]})
+    >>> [k[-4:] for k in row_keys(v, "purchases")]
+    ['d389', '89#2', '9a65']
+    """
+    prints = fingerprints(v, kind)
+    nth = prints.groupby(prints, sort=False).cumcount()
+    return prints.where(nth == 0, prints + "#" + (nth + 1).astype(str))
 
 
 def _plain(value: object) -> str:

@@ -42,7 +42,7 @@ class Parsed:
             pd.DataFrame(
                 {
                     "row": idx.to_numpy() + 2,
-                    "column": self.labels.get(name, name),
+                    "column": None if name == "_line" else self.labels.get(name, name),
                     "value": [None if pd.isna(v) else str(v)[:SHOWN_VALUE] for v in shown],
                     "code": code,
                     "params": [params or {}] * len(idx),
@@ -88,9 +88,14 @@ def _source(table: Table, mapping: Mapping, f: Field) -> tuple[pd.Series, pd.Ser
     return out, raw
 
 
-def _parse(f: Field, text: pd.Series, order: str | None) -> tuple[pd.Series, pd.Series, str]:
+def _parse(f: Field, text: pd.Series, mapping: Mapping) -> tuple[pd.Series, pd.Series, str]:
     if f.type in ("date", "datetime", "month"):
-        v, bad = pv.parse_dates(text, order=order, month_only=f.type == "month")
+        v, bad = pv.parse_dates(
+            text,
+            order=mapping.date_order,
+            month_only=f.type == "month",
+            serials=f.name in mapping.excel_serials,
+        )
         if f.type == "date":
             v = v.dt.normalize()
         if f.type == "month":
@@ -136,7 +141,7 @@ def parse_table(table: Table, mapping: Mapping) -> Parsed:
             continue
         labels[f.name] = " / ".join(srcs) if srcs else f"({f.name})"
         text, raw = _source(table, mapping, f)
-        values, bad, code = _parse(f, text, mapping.date_order)
+        values, bad, code = _parse(f, text, mapping)
         frame[f.name] = values
         shown = raw if raw is not None else text
         if code == "too_long":
@@ -147,6 +152,15 @@ def parse_table(table: Table, mapping: Mapping) -> Parsed:
             parsed.add_issues(bad, f.name, code, value=shown)
         if f.required:
             parsed.add_issues(values.isna() & ~bad, f.name, "missing", value=shown)
+    for n in sorted(set(table.short_rows.values())):  # a line cut off, or missing separators
+        cut = frame.index.isin([i for i, w in table.short_rows.items() if w == n])
+        parsed.add_issues(
+            pd.Series(cut, index=frame.index),
+            "_line",
+            "short_row",
+            {"fields": n, "expected": table.width},
+            value=pd.Series(None, index=frame.index, dtype=object),
+        )
     _row_rules(parsed)
     return parsed
 

@@ -16,7 +16,9 @@ _XYZ = r"^(\d{1,2})-(\d{1,2})-(\d{4})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+
 _YM = r"^(\d{4})-(\d{1,2})$"
 _COMPACT = r"^(\d{4})(\d{2})(\d{2})$"
 _SERIAL = r"^\d{1,5}(?:\.\d+)?$"
+_SERIAL_PLAIN = r"^\d{5}(?:\.\d+)?$"  # 10000 = 1927-05-18: a shorter number is a typo or a cut-off cell
 EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+FIRST_YEAR, LAST_YEAR = 1900, 2100  # outside: a typing error, not a date of a dealer's business
 FAST_FORMATS = (
     "%Y-%m-%d",
     "%Y/%m/%d",
@@ -75,16 +77,27 @@ def _assemble(parts: pd.DataFrame, y: int, m: int, d: int, time: int | None) -> 
     frame = pd.DataFrame(cols, index=parts.index)
     if frame.empty:
         return pd.Series(pd.NaT, index=parts.index, dtype="datetime64[ns]")
-    return pd.to_datetime(frame, errors="coerce")
+    frame.loc[(frame["year"] < FIRST_YEAR) | (frame["year"] > LAST_YEAR), "year"] = np.nan
+    return _bounded(pd.to_datetime(frame, errors="coerce"))
+
+
+def _bounded(stamps: pd.Series) -> pd.Series:
+    """Nanosecond times with years outside FIRST_YEAR–LAST_YEAR missing (pandas gives 9999-12-31 and
+    0001-01-01 a coarser unit, which would not fit a nanosecond column)."""
+    if not len(stamps):
+        return stamps.astype("datetime64[ns]")
+    years = stamps.dt.year
+    return stamps.where((years >= FIRST_YEAR) & (years <= LAST_YEAR)).astype("datetime64[ns]")
 
 
 def parse_dates(
-    s: pd.Series, *, order: str | None = None, month_only: bool = False
+    s: pd.Series, *, order: str | None = None, month_only: bool = False, serials: bool = False
 ) -> tuple[pd.Series, pd.Series]:
     """Dates and times as written in CRM exports and Excel.
 
-    Accepts 2024-03-05, 2024/3/5, 2024.3.5, 2024年3月5日, 20240305, ISO date-times, Excel serial numbers
-    (45356 = 2024-03-05), and day-first or month-first dates with the year last (``order`` "DMY" or "MDY";
+    Accepts 2024-03-05, 2024/3/5, 2024.3.5, 2024年3月5日, 20240305, ISO date-times, five-digit Excel serial
+    numbers (45356 = 2024-03-05; any serial from 1 up with ``serials``, the mapping's ``excel_serials``: a
+    bare ``2`` is otherwise a cut-off cell, not 1900-01-01), and day-first or month-first dates with the year last (``order`` "DMY" or "MDY";
     guessed per column: a first part above 12 means day first, otherwise month first). ``month_only``
     also accepts 2024-03 / 2024年3月 (the first of the month).
 
@@ -93,6 +106,8 @@ def parse_dates(
     >>> v, bad = parse_dates(pd.Series(["2024-03-05", "2024/3/5", "2024年3月5日", "45356", "2024-02-30", None]))
     >>> [None if pd.isna(x) else x.date().isoformat() for x in v], bad.tolist()
     (['2024-03-05', '2024-03-05', '2024-03-05', '2024-03-05', None, None], [False, False, False, False, True, False])
+    >>> parse_dates(pd.Series(["2"]))[1].tolist(), parse_dates(pd.Series(["2"]), serials=True)[0].tolist()
+    ([True], [Timestamp('1900-01-01 00:00:00')])
     >>> v, _ = parse_dates(pd.Series(["1/2/2022", "12/31/2023 10:30"]))
     >>> [x.isoformat() for x in v]
     ['2022-01-02T00:00:00', '2023-12-31T10:30:00']
@@ -103,7 +118,7 @@ def parse_dates(
         rest = text[fast.isna()]
         if rest.empty:
             break
-        got = pd.to_datetime(rest, format=fmt, errors="coerce")
+        got = _bounded(pd.to_datetime(rest, format=fmt, errors="coerce"))
         fast.loc[got.index[got.notna()]] = got[got.notna()]
     parsed_fast = fast[fast.notna()]
     text = text[fast.isna()]
@@ -135,12 +150,12 @@ def parse_dates(
         out[compact.index[hit3]] = _assemble(compact[hit3], 0, 1, 2, None)
     rest = rest & ~norm.index.isin(compact.index[hit3])
     serial_text = text[rest]  # before normalising: the decimal point of 45356.5 is not a date separator
-    serial_hit = serial_text.str.fullmatch(_SERIAL)
+    serial_hit = serial_text.str.fullmatch(_SERIAL if serials else _SERIAL_PLAIN)
     if serial_hit.any():
         days = serial_text[serial_hit].astype(float)
         ok = (days >= 1) & (days < 2958466)
         stamps = EXCEL_EPOCH + pd.to_timedelta(days[ok].round(6), unit="D")
-        out[stamps.index] = stamps.dt.round("s")
+        out[stamps.index] = _bounded(stamps.dt.round("s"))
     if month_only:
         rest = out.isna()
         ym = norm[rest].str.extract(_YM)
@@ -149,8 +164,7 @@ def parse_dates(
             out[ym.index[hit4]] = _assemble(ym[hit4], 0, 1, -1, None)
     if len(parsed_fast):
         out = pd.concat([parsed_fast, out])
-    # years outside 1900-2100 are typing errors, not dates of a dealer's business
-    out[(out.dt.year < 1900) | (out.dt.year > 2100)] = pd.NaT
+    out = _bounded(out)
     values = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]")
     values.loc[out.index] = out
     bad = pd.Series(False, index=s.index)

@@ -8,8 +8,12 @@ TEXT: dict[str, tuple[str, str]] = {
     "auth.submit": ("登录", "Sign in"),
     "auth.wrong": ("用户名或密码错误。", "Wrong user name or password."),
     "auth.locked": (
-        "连续登录失败次数过多，账号已锁定至 {until}。请稍后再试，或请管理员重置密码。",
-        "Too many failed sign-ins: the account is locked until {until}. Try again later or ask an admin to reset the password.",
+        "登录失败次数过多，请于 {until} 后再试，或请管理员解锁。",
+        "Too many failed sign-ins: try again after {until}, or ask an admin to unlock.",
+    ),
+    "auth.bad_text": (
+        "用户名或密码含有不允许的空字符（NUL），请删除后重试。",
+        "The user name or password holds a NUL character, which is not allowed; remove it and try again.",
     ),
     "auth.expired": (
         "会话已结束（长时间未操作、登录已满 {hours} 小时，或已在其他标签页退出），请重新登录。",

@@ -132,4 +132,12 @@ TEXT: dict[str, tuple[str, str]] = {
     "roi.col.created_at": ("创建时间", "Created"),
     "roi.col.visit_at": ("到店时间", "Visited"),
     "roi.col.order_at": ("订车时间", "Ordered"),
+    "roi.partial": (
+        "部分月份：{months}。数据从 {first} 到 {last}，这些月份只含已有数据的天数：数字按实际发生统计（不折算），"
+        "单条线索成本、单车获客成本、ROI 等比率不与整月比较；趋势图中以空心点和虚线单独标出，合计里计入这些月份。",
+        "Partial months: {months}. The data runs from {first} to {last}, so these months hold only the days with "
+        "data: their figures are what happened (nothing scaled), and their ratios (cost per lead, cost per deal, "
+        "ROI, …) are not to be compared with whole months; the trend draws them apart (open point, dotted line), "
+        "and the totals include them.",
+    ),
 }

@@ -4,8 +4,16 @@ TEXT: dict[str, tuple[str, str]] = {
     "defeats.page": ("战败分析", "Defeat reasons"),
     "defeats.title": ("战败分析", "Defeat reasons"),
     "defeats.caption": (
-        "{start} 至 {end} 的战败（按战败日期），共 {n} 条；门店、渠道按线索，区域按客户筛选。",
-        "Defeats dated {start} to {end}: {n}; store and channel filter the lead, region the customer.",
+        "{start} 至 {end} 的战败（按战败日期），共 {n} 条，与总览的“期内战败”相同：导入为战败或经理已批准的线索，"
+        "未记录原因的计为“未填写原因”；门店、渠道按线索，区域按客户筛选。",
+        "Defeats dated {start} to {end}: {n}, the overview's “defeats in the period”: leads imported as lost or "
+        "whose defeat a manager approved, those without a recorded reason as “reason not recorded”; store and "
+        "channel filter the lead, region the customer.",
+    ),
+    "defeats.pending": (
+        "另有 {n} 条战败申请待经理审批，批准前不计入战败（线索仍在跟进）。",
+        "{n} more defeat requests wait for a manager's approval; they count as defeats only once approved (the "
+        "lead stays open until then).",
     ),
     "defeats.nothing": (
         "所选期间和筛选条件下没有战败记录。请放宽日期范围或筛选条件。",
@@ -70,6 +78,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "defeats.reason.finance": ("金融方案", "Financing"),
     "defeats.reason.delivery_time": ("交付时间", "Delivery time"),
     "defeats.reason.unclear_need": ("需求不明确/借口", "Unclear need / excuse"),
+    "defeats.reason.unrecorded": ("未填写原因", "Reason not recorded"),
     # price sub-reasons
     "defeats.sub.positioned_high": ("定位高", "Positioned high"),
     "defeats.sub.dealer_markup": ("经销商加价", "Dealer mark-up"),
@@ -92,4 +101,15 @@ TEXT: dict[str, tuple[str, str]] = {
         "The defeated customers behind a reason (click a bar of the Pareto or choose here)",
     ),
     "defeats.drill.title": ("战败原因：{reason}", "Defeat reason: {reason}"),
+    "defeats.trend.help": (
+        "每月战败数（按战败日期），按原因分线。所选期间或数据（第一天、最后一天）只覆盖一个月的部分天数时，"
+        "该月为部分月份：数字只含已覆盖天数内的战败，不与整月比较，图中以空心点和虚线单独标出。",
+        "Defeats per month (by the defeat's date), one line per reason. A month the period or the data (its first "
+        "or last day) covers only in part is a partial month: it counts the defeats of the days covered, is not to "
+        "be compared with whole months, and is drawn apart (open point, dotted line).",
+    ),
+    "defeats.trend.partial": (
+        "部分月份：{months}。这些月份的战败数只含已覆盖的天数，数量较少不代表战败减少。",
+        "Partial months: {months}. Their defeats cover only those days: a lower count is not fewer defeats.",
+    ),
 }

@@ -98,4 +98,36 @@ TEXT: dict[str, tuple[str, str]] = {
     "funnel.drill.group": ("分组", "Group"),
     "funnel.drill.all": ("全部分组", "All groups"),
     "funnel.drill.title": ("{stage} · {mode} · {group}", "{stage} · {mode} · {group}"),
+    "funnel.col.previous_same_age": ("上一期（同龄）", "Previous period (same age)"),
+    "funnel.col.previous_same_age_conversion": (
+        "上一期环节转化率（同龄）",
+        "Stage conversion, previous period (same age)",
+    ),
+    "funnel.compare.caption": (
+        "同龄比较：本期 {start} 至 {end} 新建的线索，截至 {as_of}（数据最后一天）到达的阶段；对比上一期 {pstart} 至 "
+        "{pend} 新建的线索，截至 {pas_of}（早 {days} 天）到达的阶段。每条上期线索只计创建后与本期对应线索相同天数内"
+        "的进展，不因多跟进了 {days} 天而显得转化更高。",
+        "Cohorts at equal age: the leads created from {start} to {end}, by the stages reached up to {as_of} (the "
+        "data's last day), against the leads created from {pstart} to {pend}, by the stages reached up to "
+        "{pas_of} ({days} days earlier). Each previous lead counts only what it reached within as many days of "
+        "its creation as its counterpart in this period has had, so {days} more days of follow-up do not look "
+        "like better conversion.",
+    ),
+    "funnel.compare.current": (
+        "本期 {start} 至 {end}，截至 {as_of}",
+        "This period {start} to {end}, as of {as_of}",
+    ),
+    "funnel.compare.previous": (
+        "上一期 {start} 至 {end}，截至 {as_of}（同龄）",
+        "Previous period {start} to {end}, as of {as_of} (same age)",
+    ),
+    "funnel.compare.help": (
+        "上一期的线索比本期多跟进了一个周期的时间，直接比较会让上一期的后段转化显得更高。因此上一期只计每条线索"
+        "在“数据最后一天减去周期长度”之前到达的阶段（阶段时间缺失时按下一个有时间的阶段计）；"
+        "在这一时刻之后才新建的上期线索不计入。",
+        "The previous period's leads have had one period more to convert, so comparing them as they stand today "
+        "flatters their later stages. The previous period therefore counts only the stages each lead reached "
+        "before the data's last day minus the period's length (a stage without a recorded time counts from the "
+        "next stage that has one); previous leads created after that moment are left out.",
+    ),
 }

@@ -13,7 +13,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "actor.placeholder": ("保存前请填写", "needed before saving"),
     "actor.logged_in": ("当前用户：{name}", "Signed in as {name}"),
     # input problems (core.overrides.InputError codes)
-    "input.actor_missing": ("请先在上方填写你的名字，再保存。", "Enter your name above before saving."),
+    "input.actor_missing": (
+        "登录已失效，请重新登录后再保存。",
+        "Your sign-in has ended; sign in again, then save.",
+    ),
     "input.reason_missing": ("调整级别必须填写理由。", "An override needs a reason."),
     "input.reason_too_long": ("理由最多 {max} 个字。", "The reason may have at most {max} characters."),
     "input.tier_unknown": (
@@ -21,6 +24,10 @@ TEXT: dict[str, tuple[str, str]] = {
         "The tier '{tier}' is not in the published scheme; choose one of {allowed}.",
     ),
     "input.expiry_past": ("到期日必须晚于今天。", "The expiry date must be after today."),
+    "input.text_nul": (
+        "输入的文字含有不允许的空字符（NUL），请删除后重试。未保存任何内容。",
+        "The text holds a NUL character, which is not allowed; remove it and try again. Nothing was saved.",
+    ),
     "input.decision_unknown": ("请选择确认或调整。", "Choose confirm or override."),
     "input.population_unknown": ("人群无效。", "The population is not valid."),
     "input.defeat_reason_unknown": ("请从战败原因中选择一项。", "Choose a defeat reason from the list."),
@@ -67,9 +74,16 @@ TEXT: dict[str, tuple[str, str]] = {
     "review.meeting.open": ("开始本周例会（{week}）", "Start this week's meeting ({week})"),
     "review.meeting.opened": ("本周例会已开始。", "This week's meeting has started."),
     "review.meeting.none": (
-        "这个人群还没有例会。填写名字后点击「开始本周例会」。",
-        "No meeting for this population yet. Enter your name, then start this week's meeting.",
+        "这个人群还没有例会。点击「开始本周例会」。",
+        "No meeting for this population yet. Start this week's meeting.",
     ),
+    "review.meeting.none_staff": (
+        "这个人群还没有例会。例会由经理开始，开始后这里列出你负责的客户的级别变化。",
+        "No meeting for this population yet. A manager starts the meeting; then your customers' tier changes are "
+        "listed here.",
+    ),
+    "review.meeting.managers_open": ("本周例会由经理开始。", "A manager starts this week's meeting."),
+    "input.meeting_managers_only": ("只有经理可以开始例会。", "Only a manager can start a meeting."),
     "review.meeting.caption": (
         "{week} 周例会：比较 {baseline} 与 {cutoff} 生效的级别；由 {by} 发起。",
         "Meeting of the week of {week}: tiers in force at {baseline} against {cutoff}; started by {by}.",
@@ -266,9 +280,37 @@ TEXT: dict[str, tuple[str, str]] = {
     "c360.pick": ("客户编号", "Customer id"),
     "c360.pick.placeholder": ("输入客户编号", "type a customer id"),
     "c360.none": (
-        "输入客户编号，或从分级结果、评分实验室、战败分析、周会复盘等列表中打开客户。",
-        "Type a customer id, or open a customer from a list (tiers, lab, defeats, weekly review).",
+        "按姓名、手机号（或后四位）、外部编号查找，输入客户编号，或从分级结果、评分实验室、战败分析、周会复盘等列表中"
+        "打开客户。",
+        "Find a customer by name, phone (or its last four digits) or external id, type a customer id, or open a "
+        "customer from a list (tiers, lab, defeats, weekly review).",
     ),
+    "c360.search": ("查找客户", "Find a customer"),
+    "c360.search.placeholder": (
+        "姓名、手机号或后四位、客户编号、外部编号",
+        "name, phone or its last four digits, customer id, external id",
+    ),
+    "c360.search.help": (
+        "姓名按包含查找；手机号须完整（或只输后四位）；客户编号和外部编号须完全一致。最多列出 50 位。"
+        "系统不保存车牌和车架号，不能按它们查找。销售顾问只能找到自己的客户。",
+        "Names match any part; a phone number must be complete (or just its last four digits); customer and "
+        "external ids must match exactly. At most 50 are listed. Plates and VINs are not stored, so they cannot "
+        "be searched. An advisor finds only their own customers.",
+    ),
+    "c360.search.none": ("没有找到与「{query}」相符的客户。", "No customer matches '{query}'."),
+    "c360.search.found": ("找到 {n} 位客户。", "{n} customers found."),
+    "c360.search.more": (
+        "相符的客户超过 {n} 位，只列出前 {n} 位；请输入更多内容缩小范围。",
+        "More than {n} customers match; the first {n} are listed. Type more to narrow it down.",
+    ),
+    "c360.search.choose": ("选中一行即可打开。", "Choose a row to open it."),
+    "c360.search.matched": ("匹配", "Matched by"),
+    "c360.search.by.id": ("客户编号", "Customer id"),
+    "c360.search.by.external_id": ("外部编号", "External id"),
+    "c360.search.by.phone": ("手机号", "Phone"),
+    "c360.search.by.phone_last4": ("手机后四位", "Last four digits"),
+    "c360.search.by.name": ("姓名", "Name"),
+    "c360.external_id": ("外部编号", "External id"),
     "c360.bad_id": ("「{value}」不是有效的客户编号。", "'{value}' is not a valid customer id."),
     "c360.unknown": ("没有编号为 {id} 的客户。", "There is no customer with id {id}."),
     "c360.choose_row": ("选中一行即可打开该客户的客户360。", "Choose a row to open that customer's 360."),

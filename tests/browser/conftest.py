@@ -88,7 +88,12 @@ def streamlit_app(database_url: str, log_dir: Path) -> Iterator[str]:
     ]  # fmt: skip
     # PYTHONPATH: the server imports core/ and dashboard/ from this checkout, not from wherever the
     # package was installed in editable mode (a second clone or a git worktree would test the wrong code)
-    env = {**os.environ, "DATABASE_URL": database_url, "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(PROJECT_ROOT)}
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "PYTHONUNBUFFERED": "1",
+        "PYTHONPATH": str(PROJECT_ROOT),
+    }
     log_dir.mkdir(parents=True, exist_ok=True)
     out_path, err_path = log_dir / f"streamlit-{port}.out", log_dir / f"streamlit-{port}.err"
     with open(out_path, "wb") as out, open(err_path, "wb") as err:
