@@ -17,6 +17,7 @@ ACTIONS = (  # every action the app records; each has a label in both languages 
     "login.locked",
     "logout",
     "logout.idle",
+    "logout.expired",
     "user.create",
     "user.password",
     "user.update",

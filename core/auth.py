@@ -7,7 +7,7 @@
   have wider limits over all names and addresses. An unknown name is counted, slowed and answered the same
   way, so names cannot be guessed. ``unlock`` (``python -m core users unlock NAME``) lifts a lock.
 - A session is a random token; only its SHA-256 is stored. It ends on logout or after ``IDLE_MINUTES`` without
-  activity. Every request re-reads the user and role from the database: nothing a browser or a session-state
+  activity, and at the latest ``session_hours()`` after sign-in however active. Every request re-reads the user and role from the database: nothing a browser or a session-state
   entry says about a role is trusted.
 - Logins, failed logins, lockouts, user changes and permission changes go to the audit log.
 """
@@ -19,10 +19,11 @@ import datetime as dt
 import functools
 import hashlib
 import hmac
+import os
 import re
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import pandas as pd
@@ -31,7 +32,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from core import audit
 from core.db import retrying, write_transaction
-from core.models import LoginThrottle, Meta, RoleSetting, User, UserSession
+from core.models import AuditLog, LoginThrottle, Meta, RoleSetting, User, UserSession
 from core.text_input import TextRejected as TextRejected  # raised by login; pages catch it here
 from core.text_input import check_text
 
@@ -398,9 +399,45 @@ def require(user: CurrentUser | None, permission: str) -> CurrentUser:
 
 # ---- login and sessions -------------------------------------------------------------------------------
 
+# absolute lifetime of a session in hours, however active; the setting SESSION_HOURS in the environment
+SESSION_HOURS = 12.0
+# what secrets.token_urlsafe makes; anything else is nobody and is not even looked up
+TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{32,128}")
 
-def _token_hash(token: str) -> str:
+
+def session_hours(environ: Mapping[str, str] | None = None) -> float:
+    """The absolute session lifetime in hours: ``SESSION_HOURS`` from the environment, else 12.
+
+    A value that is not a positive number is ignored (the default holds), so a typo never makes sessions
+    endless.
+
+    Examples
+    --------
+    >>> session_hours({}), session_hours({"SESSION_HOURS": "8"}), session_hours({"SESSION_HOURS": "0"})
+    (12.0, 8.0, 12.0)
+    >>> session_hours({"SESSION_HOURS": "inf"}), session_hours({"SESSION_HOURS": "twelve"})
+    (12.0, 12.0)
+    """
+    raw = (os.environ if environ is None else environ).get("SESSION_HOURS", "")
+    try:
+        hours = float(raw)
+    except ValueError:
+        return SESSION_HOURS
+    return hours if 0 < hours < 24 * 366 else SESSION_HOURS
+
+
+def token_hash(token: str) -> str:
+    """What the database keeps of a session token: its SHA-256 in hex (the token itself is never stored).
+
+    Examples
+    --------
+    >>> token_hash("abc")
+    'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad'
+    """
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+_token_hash = token_hash
 
 
 class _Refused(Exception):
@@ -653,18 +690,30 @@ def unlock(
 
 
 def current_user(
-    engine: Engine, token: str | None, *, now: dt.datetime | None = None, idle_minutes: int = IDLE_MINUTES
+    engine: Engine,
+    token: str | None,
+    *,
+    now: dt.datetime | None = None,
+    idle_minutes: int = IDLE_MINUTES,
+    max_hours: float | None = None,
 ) -> CurrentUser | None:
-    """The user of a live session (and mark it active), or None: unknown token, ended, idle too long, inactive."""
-    if not token:
+    """The user of a live session (and mark it active), or None: unknown or malformed token, ended, idle too
+    long, older than ``max_hours`` (default :func:`session_hours`) however active, or an inactive account.
+
+    A session found idle or too old is ended in the database (audited ``logout.idle`` / ``logout.expired``), so
+    the same token never works again, whichever browser tab sends it.
+    """
+    if not token or not TOKEN_PATTERN.fullmatch(token):
         return None
     at = _now(now)
+    lifetime = dt.timedelta(hours=session_hours() if max_hours is None else max_hours)
     # a plain read: every rerun of every session checks its user, and on SQLite a write transaction would take
     # the database's write lock each time (and wait behind a long import); write only when there is a change
     with engine.connect() as conn:
         row = conn.execute(
             sa.select(
                 UserSession.id,
+                UserSession.created_at,
                 UserSession.last_seen_at,
                 UserSession.ended_at,
                 User.id.label("user_id"),
@@ -680,12 +729,19 @@ def current_user(
         if row is None or row.ended_at is not None or not row.active:
             return None
         show = role_show_pii(conn=conn)[row.role]
-    if at - row.last_seen_at > dt.timedelta(minutes=idle_minutes):
+    expired = at - row.created_at >= lifetime
+    if expired or at - row.last_seen_at > dt.timedelta(minutes=idle_minutes):
         with write_transaction(engine) as conn:
-            conn.execute(sa.update(UserSession).where(UserSession.id == row.id).values(ended_at=at))
-            audit.record(
-                conn, actor=row.name, action="logout.idle", object_type="user", object_id=row.name, at=at
-            )
+            ended = conn.execute(
+                sa.update(UserSession)
+                .where(UserSession.id == row.id, UserSession.ended_at.is_(None))
+                .values(ended_at=at)
+            ).rowcount
+            if ended:  # two tabs finding it at once: one audit entry
+                action = "logout.expired" if expired else "logout.idle"
+                audit.record(
+                    conn, actor=row.name, action=action, object_type="user", object_id=row.name, at=at
+                )
         return None
     if at - row.last_seen_at >= dt.timedelta(seconds=TOUCH_SECONDS):  # not a write on every rerun
         with write_transaction(engine) as conn:
@@ -728,11 +784,21 @@ def is_demo_database(*, conn: Connection) -> bool:
     return row is not None and row[0] == "true"
 
 
+def holds_demo_data_only(*, conn: Connection) -> bool:
+    """Whether the database holds the generated demo data and nothing else: marked as demo (``meta.demo``) and
+    no import ever written into it (every committed import leaves an ``import`` entry in the audit log, in the
+    same transaction). Only then may the login page list the demo accounts' passwords."""
+    if not is_demo_database(conn=conn):
+        return False
+    imported = conn.execute(sa.select(AuditLog.id).where(AuditLog.action == "import").limit(1)).first()
+    return imported is None
+
+
 def ensure_demo_accounts(engine: Engine) -> list[tuple[str, str, str]]:
     """On a demo database without accounts, create one per role; returns (name, role, password) of the demo
-    accounts (empty on any other database, which never gets a default password)."""
+    accounts (empty on any other database, or once real data was imported: it never gets a default password)."""
     with engine.connect() as conn:
-        if not is_demo_database(conn=conn):
+        if not holds_demo_data_only(conn=conn):
             return []
         existing = set(conn.execute(sa.select(User.name)).scalars())
         staff_advisor = conn.execute(sa.text("SELECT MIN(id) FROM advisors")).scalar()

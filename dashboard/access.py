@@ -1,7 +1,8 @@
 """Who is signed in, checked against the database on every run; the guard every page and action calls.
 
-Only the session's random token lives in session state. The user and the role are read from the database each
-time (core.auth.current_user), so nothing else a session puts in its state or URL changes what it may do.
+Only the session's random token lives in session state (and in the browser's sign-in cookie, so a refresh or a
+new tab stays signed in: dashboard.session_cookie). The user and the role are read from the database each time
+(core.auth.current_user), so nothing else a session puts in its state or URL changes what it may do.
 """
 
 from __future__ import annotations
@@ -10,20 +11,27 @@ import streamlit as st
 from sqlalchemy.engine import Engine
 
 from core import auth
+from dashboard import session_cookie
 from dashboard.i18n import t
 
 TOKEN_KEY = "auth_token"
 
 
 def current_user(engine: Engine) -> auth.CurrentUser | None:
-    """The signed-in user, or None; an ended or expired session is dropped with a note for the login page."""
-    token = st.session_state.get(TOKEN_KEY)
+    """The signed-in user, or None; an ended or expired session is dropped with a note for the login page.
+
+    A new Streamlit session (a refresh, a new tab) takes the token from the browser's sign-in cookie once.
+    """
+    token = st.session_state.get(TOKEN_KEY) or session_cookie.token_from_browser()
     if not token:
         return None
     user = auth.current_user(engine, str(token))
     if user is None:
-        del st.session_state[TOKEN_KEY]
+        st.session_state.pop(TOKEN_KEY, None)
         st.session_state["auth_expired"] = True
+        session_cookie.forget(str(token))
+    else:
+        st.session_state[TOKEN_KEY] = token
     return user
 
 
@@ -46,4 +54,8 @@ def allowed(user: auth.CurrentUser | None, permission: str) -> bool:
 
 
 def sign_out(engine: Engine) -> None:
-    auth.logout(engine, st.session_state.pop(TOKEN_KEY, None))
+    """End the session in the database and clear the browser's sign-in cookie."""
+    token = st.session_state.pop(TOKEN_KEY, None)
+    auth.logout(engine, token)
+    if token:
+        session_cookie.forget(str(token))

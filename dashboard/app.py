@@ -1,4 +1,8 @@
-"""Entrypoint: `streamlit run dashboard/app.py`. Page config, language, sign-in, shared filters, navigation."""
+"""Entrypoint: `streamlit run dashboard/app.py`. Page config, language, sign-in, shared filters, navigation.
+
+The view (language, period, filters, meeting) lives in the URL (dashboard.view_state) and the sign-in in a
+cookie (dashboard.session_cookie), so a refresh, a new tab or a copied link opens the same view.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from pathlib import Path
 import streamlit as st
 
 from core.text_input import TextRejected
-from dashboard import access, db, filters
+from dashboard import access, db, filters, session_cookie, view_state
 from dashboard.i18n import DEFAULT_LANGUAGE, LANGUAGES, t
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -54,6 +58,7 @@ REGISTRY = (
 
 st.set_page_config(page_title="车商客户分级看板", page_icon=":material/directions_car:", layout="wide")
 
+view_state.from_url()  # first run of a session (a refresh, a new tab, a copied link): before the widgets exist
 if "lang" not in st.session_state:
     st.session_state["lang"] = DEFAULT_LANGUAGE
 with st.sidebar:
@@ -70,6 +75,8 @@ if st.session_state.get("lang") not in LANGUAGES:  # a click on the selected opt
 engine = db.get_engine()
 user = access.current_user(engine)
 if user is None:
+    session_cookie.clear_pending()
+    view_state.to_url(None)  # only the language: the rest of the link waits for the sign-in
     # every page's address opens the login page, so a bookmark signs in and then lands where it pointed
     login = [st.Page(PAGES / "login.py", title=t("auth.title"), icon=":material/login:", url_path="login")]
     login += [st.Page(PAGES / "login.py", title=t("auth.title"), url_path=spec.url_path) for spec in REGISTRY]
@@ -87,6 +94,7 @@ with st.sidebar:
     if st.button(t("auth.sign_out"), key="sign_out", icon=":material/logout:"):
         access.sign_out(engine)
         st.rerun()
+session_cookie.keep(st.session_state[access.TOKEN_KEY])
 if not pages:  # a role without pages says so rather than showing an empty app
     st.error(t("auth.no_pages"))
     st.stop()
@@ -95,6 +103,7 @@ nav = st.navigation(pages)
 filtered = {t(spec.title) for spec in REGISTRY if spec.url_path in FILTERED_PAGES}
 if nav.title in filtered and db.customer_count(engine, db.data_version(engine)):
     st.session_state["filters"] = filters.show(engine)
+view_state.to_url(nav.url_path)  # before the page runs: many pages end in st.stop()
 try:
     nav.run()
 except TextRejected:  # the net under every form: core refused text with a NUL byte before the database saw it

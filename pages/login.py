@@ -1,4 +1,4 @@
-"""登录 Sign in: name and password; demo accounts are listed only while the demo database is in use."""
+"""登录 Sign in: name and password; demo accounts are listed only while the database holds demo data alone."""
 
 import streamlit as st
 
@@ -10,11 +10,11 @@ from dashboard.i18n import t
 st.title(t("auth.title"))
 engine = db.get_engine()
 if st.session_state.pop("auth_expired", False):
-    st.info(t("auth.expired"))
+    st.info(t("auth.expired", hours=f"{auth.session_hours():g}"))
 
 with engine.connect() as conn:
     accounts = auth.user_count(conn=conn)
-    demo = auth.is_demo_database(conn=conn)
+    demo = auth.holds_demo_data_only(conn=conn)  # not once real data was imported into it
 if demo and accounts == 0:  # a demo database made before accounts existed
     accounts = len(auth.ensure_demo_accounts(engine))
 

@@ -208,7 +208,8 @@ def test_inactivity_ends_the_session(demo_copy):
         conn.execute(sa.update(UserSession).values(last_seen_at=dt.datetime.now() - dt.timedelta(minutes=31)))
     at.run()
     assert at.title[0].value == "登录"
-    assert "长时间未操作，已自动退出，请重新登录。" in [i.value for i in at.info]
+    ended = "会话已结束（长时间未操作、登录已满 12 小时，或已在其他标签页退出），请重新登录。"
+    assert ended in [i.value for i in at.info]
 
 
 def test_sign_out(demo_copy):

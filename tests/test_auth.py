@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import subprocess
 import sys
 
@@ -10,7 +11,8 @@ import pytest
 import sqlalchemy as sa
 
 from core import audit, auth
-from core.models import User, UserSession
+from core.db import write_transaction
+from core.models import Meta, User, UserSession
 
 T0 = dt.datetime(2026, 12, 1, 9, 0, 0)
 
@@ -259,3 +261,55 @@ def test_checking_a_session_does_not_take_the_write_lock(sqlite_url):
         blocker.rollback()
         blocker.close()
     engine.dispose()
+
+
+# ---- issue 13 item 3: an absolute session lifetime; demo passwords only while the data is demo data alone ----
+
+
+def test_a_session_ends_after_its_absolute_lifetime_however_active(accounts):
+    """A click every 25 minutes kept a session alive for 30 days; now it ends 12 h after sign-in, for good."""
+    token = auth.login(accounts, name="wang", password="wang-password", now=T0)
+    clicks = [T0 + dt.timedelta(minutes=25 * i) for i in range(1, 29)]  # up to 11 h 40 min
+    assert all(auth.current_user(accounts, token, now=at) is not None for at in clicks)
+    assert auth.current_user(accounts, token, now=T0 + dt.timedelta(hours=11, minutes=59)) is not None
+    assert auth.current_user(accounts, token, now=T0 + dt.timedelta(hours=12)) is None
+    assert auth.current_user(accounts, token, now=T0 + dt.timedelta(hours=12, minutes=1)) is None  # ended
+    assert actions(accounts)[-1] == ("wang", "logout.expired")
+    with accounts.connect() as conn:
+        ended = conn.execute(sa.select(UserSession.ended_at)).scalar_one()
+    assert ended == T0 + dt.timedelta(hours=12)  # ended in the database: no other tab can use it either
+
+
+def test_the_lifetime_is_a_setting(accounts, monkeypatch):
+    token = auth.login(accounts, name="li", password="li-password", now=T0)
+    assert auth.current_user(accounts, token, now=T0 + dt.timedelta(minutes=20), max_hours=0.5) is not None
+    monkeypatch.setenv("SESSION_HOURS", "0.25")  # 15 minutes
+    assert auth.current_user(accounts, token, now=T0 + dt.timedelta(minutes=29)) is None
+    monkeypatch.setenv("SESSION_HOURS", "forever")  # not a number: the default holds
+    assert auth.session_hours() == auth.SESSION_HOURS == 12
+
+
+def test_only_the_tokens_hash_is_stored_and_only_tokens_of_our_shape_are_looked_up(accounts):
+    token = auth.login(accounts, name="li", password="li-password", now=T0)
+    assert auth.TOKEN_PATTERN.fullmatch(token) and len(token) >= 43  # 32 random bytes, URL-safe base64
+    with accounts.connect() as conn:
+        (stored,) = conn.execute(sa.select(UserSession.token_hash)).scalars()
+    assert stored == auth.token_hash(token) == hashlib.sha256(token.encode()).hexdigest() != token
+    for forged in (stored, token[:-1], token + "=", f"{token}\x00", "x" * 43 + ";", ""):
+        assert auth.current_user(accounts, forged, now=T0) is None
+    assert auth.current_user(accounts, token, now=T0).name == "li"
+
+
+def test_demo_data_alone_until_something_is_imported(engine):
+    with write_transaction(engine) as conn:
+        assert not auth.holds_demo_data_only(conn=conn)  # not a demo database
+        conn.execute(sa.insert(Meta), {"key": "demo", "value": "true"})
+    with engine.connect() as conn:
+        assert auth.holds_demo_data_only(conn=conn)
+    with write_transaction(engine) as conn:  # every committed import writes this entry in its transaction
+        audit.record(conn, actor="manager", action="import", object_type="customers")
+    with engine.connect() as conn:
+        assert auth.is_demo_database(conn=conn) and not auth.holds_demo_data_only(conn=conn)
+    assert auth.ensure_demo_accounts(engine) == []  # and no known passwords are created any more
+    with engine.connect() as conn:
+        assert auth.user_count(conn=conn) == 0

@@ -6,6 +6,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "audit.act.login.locked": ("账号锁定", "Account locked"),
     "audit.act.logout": ("退出登录", "Signed out"),
     "audit.act.logout.idle": ("长时间未操作，自动退出", "Signed out after inactivity"),
+    "audit.act.logout.expired": ("登录时间已满，自动退出", "Signed out: session lifetime reached"),
     "audit.act.user.create": ("新建账号", "Account created"),
     "audit.act.user.password": ("修改密码", "Password changed"),
     "audit.act.user.update": ("修改账号", "Account changed"),

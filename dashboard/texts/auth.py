@@ -16,8 +16,8 @@ TEXT: dict[str, tuple[str, str]] = {
         "The user name or password holds a NUL character, which is not allowed; remove it and try again.",
     ),
     "auth.expired": (
-        "长时间未操作，已自动退出，请重新登录。",
-        "You were signed out after a period of inactivity; sign in again.",
+        "会话已结束（长时间未操作、登录已满 {hours} 小时，或已在其他标签页退出），请重新登录。",
+        "Your session has ended (inactivity, {hours} hours since sign-in, or signed out in another tab); sign in again.",
     ),
     "auth.no_accounts": (
         "这个数据库还没有任何账号。请在服务器上用命令行创建第一个管理员：",
@@ -25,8 +25,8 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
     "auth.demo": ("演示账号", "Demo accounts"),
     "auth.demo.caption": (
-        "仅在使用演示数据库时显示；正式数据库没有任何默认密码。",
-        "Shown only while the demo database is in use; a real database has no default password.",
+        "仅在数据库只有演示数据时显示；导入真实数据后不再显示，正式数据库没有任何默认密码。",
+        "Shown only while the database holds demo data alone: not once real data is imported; a real database has no default password.",
     ),
     "auth.signin_needed": ("请先登录。", "Please sign in first."),
     "auth.forbidden": (

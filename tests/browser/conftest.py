@@ -192,11 +192,22 @@ DEMO_PASSWORDS = {
 
 
 def sign_in(page, name: str = "manager", password: str | None = None) -> None:
-    """Fill the login form of the page just opened (every page.goto is a new Streamlit session) and wait."""
+    """Fill the login form of the page just opened and wait.
+
+    A page opened in a browser context that signed in before is still signed in (the sign-in cookie outlives a
+    page.goto as it outlives a refresh): then there is no form and nothing to do. Sign out first to change
+    user within one context.
+    """
+    import re
+
     from playwright.sync_api import expect
 
     main = page.get_by_test_id("stMain")
-    expect(main.get_by_role("textbox", name="用户名")).to_be_visible(timeout=WAIT_MS)
+    form = main.get_by_role("textbox", name="用户名")
+    signed_in = page.get_by_test_id("stSidebar").get_by_text(re.compile("^(当前用户：|Signed in: )"))
+    expect(form.or_(signed_in).first).to_be_visible(timeout=WAIT_MS)
+    if not form.count():
+        return
     main.get_by_role("textbox", name="用户名").fill(name)
     main.get_by_role("textbox", name="密码").fill(password or DEMO_PASSWORDS[name])
     main.get_by_role("button", name="登录").click()

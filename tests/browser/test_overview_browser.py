@@ -131,7 +131,8 @@ def test_tiers_page_from_the_sidebar(page: Page, app_url: str, artifacts_dir) ->
     wait_idle(page)
 
     page.get_by_test_id("stSidebarNavLink").filter(has_text="分级结果").click()
-    expect(page).to_have_url(f"{app_url}/tiers", timeout=WAIT_MS)
+    # the path is the page; the query keeps the view (language, period, filters: dashboard/view_state.py)
+    expect(page).to_have_url(re.compile(rf"^{re.escape(app_url)}/tiers(\?|$)"), timeout=WAIT_MS)
     expect(heading(page, "分级结果")).to_be_visible(timeout=WAIT_MS)
     wait_idle(page)
     expect(page.get_by_test_id("stMain").get_by_text("各区域级别分布")).to_be_visible()
