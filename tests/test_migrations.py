@@ -23,7 +23,7 @@ def model_tables() -> set[str]:
 
 
 def test_head_is_single_known_revision():
-    assert head_revision() == "concurrency_0007"
+    assert head_revision() == "0007_published_unique"
 
 
 def test_upgrade_from_the_first_version_keeps_data_and_gains_precision(empty_engine):

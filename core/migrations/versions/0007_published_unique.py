@@ -1,7 +1,7 @@
 """one published scheme version per population (a unique generated column), sign-in throttle table, and at
 most one active override per customer in existing data
 
-Revision ID: concurrency_0007
+Revision ID: 0007_published_unique
 Revises: 0006_purchase_lead_index
 Create Date: 2026-12-06 01:30:00
 """
@@ -10,7 +10,7 @@ import datetime as dt
 import sqlalchemy as sa
 from alembic import op
 
-revision = 'concurrency_0007'
+revision = '0007_published_unique'
 down_revision = '0006_purchase_lead_index'
 branch_labels = None
 depends_on = None
