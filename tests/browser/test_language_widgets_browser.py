@@ -96,3 +96,43 @@ def test_customer_timeline_kinds_survive_a_language_switch(
     assert_no_error(page)
     assert _chips(page, label_en) == [en]
     screenshot(page, artifacts_dir / "customer-kinds-en.png")
+
+
+def test_review_status_and_decision_survive_a_language_switch(
+    chromium_browser, browser_db_url: str, start_app, tmp_path, artifacts_dir
+) -> None:
+    from .conftest import VIEWPORT
+
+    copy = tmp_path / "review.sqlite"
+    with sqlite3.connect(browser_db_url.removeprefix("sqlite:///")) as src, sqlite3.connect(copy) as dst:
+        src.backup(dst)  # this test opens a meeting: on a copy of the shared demo database
+    with start_app(f"sqlite:///{copy}", tmp_path / "logs") as base:
+        context = chromium_browser.new_context(viewport=VIEWPORT, locale="zh-CN", timezone_id="Asia/Shanghai")
+        context.set_default_timeout(WAIT_MS)
+        page = context.new_page()
+        try:
+            main = page.get_by_test_id("stMain")
+            page.goto(f"{base}/review")
+            sign_in(page, "manager")
+            wait_idle(page)
+            main.get_by_role("button", name=re.compile("开始本周例会")).click()
+            wait_idle(page)
+            groups = main.get_by_test_id("stButtonGroup")
+            groups.get_by_text(TEXT["review.status.all"][0], exact=True).click()
+            wait_idle(page)
+            main.get_by_test_id("stForm").get_by_text(
+                TEXT["review.decision.overridden"][0], exact=True
+            ).click()
+            _english(page)
+            assert_no_error(page)
+            status = groups.locator("button").filter(has_text=TEXT["review.status.all"][1])
+            expect(status).to_have_attribute("aria-checked", "true", timeout=WAIT_MS)
+            # the next interaction keeps both choices (the browser used to send back the Chinese labels)
+            main.get_by_test_id("stForm").get_by_role("textbox").first.fill("x")
+            page.keyboard.press("Tab")
+            wait_idle(page)
+            assert_no_error(page)
+            expect(status).to_have_attribute("aria-checked", "true", timeout=WAIT_MS)
+            screenshot(page, artifacts_dir / "review-status-en.png")
+        finally:
+            context.close()
