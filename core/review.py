@@ -662,13 +662,22 @@ EXPORT_COLUMNS = (
 )
 
 
-def export_frame(agenda: pd.DataFrame, *, dimension_label=str, rule_label=str) -> pd.DataFrame:
+def export_frame(
+    agenda: pd.DataFrame, *, dimension_label=str, rule_label=str, reasons_text=None
+) -> pd.DataFrame:
     """The meeting's rows for the workbook, codes kept (the page translates headers and codes): reasons as
-    text ("dimension +12.3；…")."""
+    text ("dimension +12.3；…"), or as ``reasons_text(reasons, old_score, new_score)`` writes them (the page's
+    own wording, so screen and workbook say the same)."""
     out = agenda[list(EXPORT_COLUMNS)].copy()
-    out["reasons"] = [
-        "；".join(f"{dimension_label(d)} {v:+.1f}" for d, v in (r or [])) for r in agenda["reasons"]
-    ]
+    if reasons_text is None:
+        out["reasons"] = [
+            "；".join(f"{dimension_label(d)} {v:+.1f}" for d, v in (r or [])) for r in agenda["reasons"]
+        ]
+    else:
+        out["reasons"] = [
+            reasons_text(r, o, n)
+            for r, o, n in zip(agenda["reasons"], agenda["old_score"], agenda["new_score"], strict=True)
+        ]
     out["rule"] = [rule_label(r) if r else "" for r in agenda["rule"]]
     for col in ("old_score", "new_score"):
         out[col] = out[col].astype(float).round(1)

@@ -20,6 +20,7 @@ from core.publishing import versions as scheme_versions
 from core.scheme import NORMALISATIONS, PRESETS, TRIGGER_RULES, Problem, SchemeError, preset, validate
 from core.suggest import suggest_weights
 from dashboard import access, db, lab_state, tier_shares_view
+from dashboard import review_data as rd
 from dashboard.charts import FONT
 from dashboard.i18n import coded, language, t
 from dashboard.widgets import relabel, select, tier_label
@@ -306,7 +307,7 @@ def _movers(data: Any, scorer: Any, result: Any, spec: dict[str, Any]) -> None:
                     ],
                     t("col.rule"): [t(f"rule.{r}") if r else "" for r in why["rule"]],
                     t("col.override"): ["✓" if o else "" for o in data.overrides[shown]],
-                    t("review.col.360"): [f"customer?customer={int(c)}" for c in why["customer_id"]],
+                    t("review.col.360"): [rd.customer_url(c) for c in why["customer_id"]],
                 }
             )
             st.caption(t("lab.movers.shown", n=len(shown), total=f"{len(pos):,}"))

@@ -56,16 +56,23 @@ def may_see_customer(engine: Engine, customer_id: int) -> bool:
 
 
 def customer_url(customer_id: int) -> str:
-    """Relative URL of a customer's 360 page, for LinkColumn cells of the lists."""
-    return f"customer?customer={int(customer_id)}"
+    """Relative URL of a customer's 360 page, for LinkColumn cells of the lists: with the view's language,
+    period and filters (dashboard.view_state.link_params)."""
+    from urllib.parse import urlencode
+
+    from dashboard import view_state
+
+    return "customer?" + urlencode({**view_state.link_params(), "customer": str(int(customer_id))})
 
 
 def link_to_customer(customer_id: int) -> None:
-    """A link to the customer's 360 page (same tab, same session)."""
+    """A link to the customer's 360 page (same tab, same session), carrying the view."""
+    from dashboard import view_state
+
     st.page_link(
         CUSTOMER_PAGE,
         label=t("c360.open", id=int(customer_id)),
-        query_params={"customer": str(int(customer_id))},
+        query_params={**view_state.link_params(), "customer": str(int(customer_id))},
         icon=":material/person:",
     )
 
@@ -225,3 +232,26 @@ def conflict_text(conflict: overrides.Conflict, tier_label=str) -> str:
 
 def input_error_text(exc: overrides.InputError) -> str:
     return t(f"input.{exc.code}", **exc.params)
+
+
+def reasons_text(reasons, old_score=None, new_score=None) -> str:
+    """The dimensions that moved the score; when none moved it by 0.05 points, the score barely changed and the
+    tier's boundary moved past it (percentile cut-offs follow everyone else's scores): said so."""
+    if reasons:
+        return "；".join(f"{_dim_label(d)} {v:+.1f}" for d, v in reasons)
+    if old_score is not None and new_score is not None and pd.notna(old_score) and pd.notna(new_score):
+        return t("review.reason.boundary", old=f"{float(old_score):.2f}", new=f"{float(new_score):.2f}")
+    return ""
+
+
+def reasons_column(frame: pd.DataFrame) -> list[str]:
+    return [
+        reasons_text(r, o, n)
+        for r, o, n in zip(frame["reasons"], frame["old_score"], frame["new_score"], strict=True)
+    ]
+
+
+def _dim_label(dim: str) -> str:
+    from dashboard.lab_view import dim_label
+
+    return dim_label(dim)

@@ -121,6 +121,24 @@ def to_url(page: str | None) -> None:
     also the period and filters chosen in the sidebar and, on the weekly review, the meeting. Other parameters
     (``customer``, ``print``) are left as they are; a signed-out run changes nothing but the language, so the
     link it was opened with survives the sign-in."""
+    want, drop = _wanted(page)
+    query = st.query_params
+    for param, value in want.items():
+        if query.get(param) != value:
+            query[param] = value
+    for param in drop:
+        if param in query:
+            del query[param]
+
+
+def link_params() -> dict[str, str]:
+    """The view's query (language, period, filters) for a link to another page, e.g. a customer's 360: the
+    page opened by it already holds the view, so it writes no new query (Streamlit would push a history entry
+    for that, and the browser's Back button would then stay on the 360), and a new tab keeps the language."""
+    return _wanted("")[0]
+
+
+def _wanted(page: str | None) -> tuple[dict[str, str], set[str]]:
     want: dict[str, str] = {"lang": language()}
     drop: set[str] = set()
     if page is not None:
@@ -142,10 +160,4 @@ def to_url(page: str | None) -> None:
                 want["meeting"] = str(int(meeting))
             else:
                 drop.add("meeting")
-    query = st.query_params
-    for param, value in want.items():
-        if query.get(param) != value:
-            query[param] = value
-    for param in drop:
-        if param in query:
-            del query[param]
+    return want, drop

@@ -10,6 +10,7 @@ from core import defeats as cd
 from core.models import DEFEAT_REASONS
 from dashboard import access, charts, db, drilldown, filters, table_view
 from dashboard import facts as data_facts
+from dashboard import review_data as rd
 from dashboard.charts import FONT
 from dashboard.i18n import coded, language, t
 from dashboard.widgets import pct, select
@@ -243,6 +244,6 @@ if cand.empty:
     st.info(t("defeats.candidates.none"))
 else:
     shown = columns(cand)
-    urls = [f"customer?customer={int(c)}" for c in cand["customer_id"]]  # to the customer 360 page
+    urls = [rd.customer_url(c) for c in cand["customer_id"]]  # to the customer 360 page
     show_table(shown.assign(**{t("review.col.360"): urls}), key="candidates")
     downloads(shown, key="candidates")

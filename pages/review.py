@@ -15,7 +15,6 @@ from dashboard import access, db
 from dashboard import downloads as dl
 from dashboard import review_data as rd
 from dashboard.i18n import coded, t
-from dashboard.lab_view import dim_label
 from dashboard.widgets import relabel, tier_label
 
 POPULATIONS = ("owners", "leads")
@@ -32,10 +31,6 @@ SAVED_KEY = "rv_saved_item"  # the item saved last: its customer's 360 link is s
 
 def rule_label(code: str | None) -> str:
     return t(f"rule.{code}") if code else ""
-
-
-def reasons_text(reasons) -> str:
-    return "；".join(f"{dim_label(d)} {v:+.1f}" for d, v in (reasons or []))
 
 
 customer_link = rd.customer_url
@@ -305,7 +300,7 @@ with agenda_tab:
                                 f"{tier_label(o) if isinstance(o, str) else '—'} → {tier_label(n)}"
                                 for o, n in zip(part["old_tier"], part["new_tier"], strict=True)
                             ],
-                            t("col.reasons"): [reasons_text(r) for r in part["reasons"]],
+                            t("col.reasons"): rd.reasons_column(part),
                             t("review.col.decision"): decisions(part),
                             t("review.col.reason"): part["reason"].fillna(""),
                             t("review.col.note"): part["note"].fillna(""),
@@ -349,7 +344,7 @@ with agenda_tab:
                         tier_label(x) if isinstance(x, str) else "—" for x in shown["old_tier"]
                     ],
                     t("review.col.new"): [tier_label(x) for x in shown["new_tier"]],
-                    t("col.reasons"): [reasons_text(r) for r in shown["reasons"]],
+                    t("col.reasons"): rd.reasons_column(shown),
                     t("col.rule"): [rule_label(r) for r in shown["rule"]],
                     t("review.col.decision"): decisions(shown),
                     t("review.col.active_override"): [
@@ -396,7 +391,7 @@ with agenda_tab:
                         "review.item.summary",
                         old=tier_label(r["old_tier"]) if isinstance(r["old_tier"], str) else "—",
                         new=tier_label(r["new_tier"]),
-                        reasons=reasons_text(r["reasons"]) or "—",
+                        reasons=rd.reasons_text(r["reasons"], r["old_score"], r["new_score"]) or "—",
                     )
                 )
                 if isinstance(r["decision"], str):
@@ -461,7 +456,7 @@ with agenda_tab:
 
         if not printing and not items.empty:
             labels = {c: t(f"review.export.{c}") for c in cr.EXPORT_COLUMNS}
-            frame = cr.export_frame(items, dimension_label=dim_label, rule_label=rule_label)
+            frame = cr.export_frame(items, rule_label=rule_label, reasons_text=rd.reasons_text)
             for col in ("old_tier", "new_tier", "decided_tier"):
                 frame[col] = frame[col].map(lambda x: tier_label(x) if isinstance(x, str) else x)
             frame["decision"] = frame["decision"].map(

@@ -4,6 +4,7 @@ import streamlit as st
 
 from dashboard import access, db, filters, tier_shares_view
 from dashboard import facts as data_facts
+from dashboard import review_data as rd
 from dashboard.charts import FONT, tier_colour_map
 from dashboard.i18n import language, t
 from dashboard.widgets import select, tier_label
@@ -66,7 +67,7 @@ st.subheader(t("tiers.list", n=len(members)))
 st.dataframe(
     members.assign(
         tier=members["tier"].map(tier_label),
-        c360=[f"customer?customer={int(c)}" for c in members["customer_id"]],  # to the customer 360 page
+        c360=[rd.customer_url(c) for c in members["customer_id"]],  # to the customer 360 page
     ).rename(
         columns={
             "customer_id": t("col.customer_id"),

@@ -5,6 +5,7 @@ Every action of the pages is exercised and its effect checked in the database.""
 from __future__ import annotations
 
 import datetime as dt
+import re
 import sqlite3
 from contextlib import closing
 from pathlib import Path
@@ -23,6 +24,15 @@ from tests.signin import sign_in
 
 APP = str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py")
 REVIEW, FOLLOWUP, CUSTOMER = "../pages/review.py", "../pages/followup.py", "../pages/customer.py"
+
+
+def no_period(link: str) -> str:
+    return re.sub(r"&period=[^&]*", "", link)
+
+
+def customer_link(customer_id, query: str = "") -> str:
+    """A list's link to a customer's 360: the view's language (and period, filters) travel with it."""
+    return f"customer?lang=zh{query}&customer={int(customer_id)}"
 
 
 @pytest.fixture(autouse=True)
@@ -167,7 +177,7 @@ def test_open_meeting_shows_the_changes_grouped_by_advisor_with_progress(db):
     assert len(table) == len(items)
     assert table["顾问"].tolist() == items["advisor"].tolist()  # grouped: sorted by advisor
     assert table["客户编号"].tolist() == items["customer_id"].tolist()
-    assert table["客户360"].tolist() == [f"customer?customer={c}" for c in items["customer_id"]]
+    assert [no_period(x) for x in table["客户360"]] == [customer_link(c) for c in items["customer_id"]]
     first = items.iloc[0]
     assert (
         table["原级别"].iloc[0] == (first["old_tier"] or "—") and table["新级别"].iloc[0] == first["new_tier"]
@@ -474,18 +484,18 @@ def test_followup_page_figures_are_the_core_figures(db):
     assert table["达标率"].tolist() == pytest.approx(adv["rate"].tolist())
     late = find_table(at, "距今天数")
     assert len(late) == int(states["overdue"].sum())
-    assert late["客户360"].iloc[0].startswith("customer?customer=")
+    assert late["客户360"].iloc[0].startswith("customer?lang=zh")
 
 
 def test_tiers_and_defeats_lists_link_to_the_customer_360(db):
     url, _ = db
     at = page(url, "../pages/tiers.py")
     members = find_table(at, "客户360")
-    assert members["客户360"].tolist() == [f"customer?customer={c}" for c in members["客户编号"]]
+    assert [no_period(x) for x in members["客户360"]] == [customer_link(c) for c in members["客户编号"]]
     at = page(url, "../pages/defeats.py")
     at.sidebar.date_input(key="f_period").set_value((dt.date(2025, 7, 1), dt.date(2026, 6, 30))).run()
     cand = find_table(at, "客户360")
-    assert len(cand) and cand["客户360"].str.startswith("customer?customer=").all()
+    assert len(cand) and cand["客户360"].str.startswith("customer?lang=zh").all()
 
 
 def test_mark_discussed_without_deciding_and_back(db):
@@ -527,7 +537,9 @@ def test_lab_movers_link_to_the_customer_360(db):
     movers = [f.value for f in at.dataframe if f.value is not None and "客户360" in f.value.columns]
     assert movers and all(len(m) for m in movers)
     for m in movers:
-        assert m["客户360"].tolist() == [f"customer?customer={c}" for c in m["客户编号"]]
+        assert [re.sub(r"period=[^&]*&", "", x) for x in m["客户360"]] == [
+            customer_link(c) for c in m["客户编号"]
+        ]
 
 
 def test_followup_and_customer_pages_in_english(db):
@@ -570,3 +582,29 @@ def test_pages_on_an_empty_database_say_what_to_do(sqlite_url, path):
     shown = messages(at)
     assert not shown["error"]
     assert shown["info"] or shown["warning"]
+
+
+def test_a_mover_whose_score_barely_moved_says_the_boundary_moved():
+    """Issue 12 item 9: a customer whose points moved by less than 0.05 on every dimension changed tier because
+    the percentile boundary moved past it; the reason says so (on screen and in the workbook) instead of
+    staying empty."""
+
+    def script():
+        import streamlit as st
+
+        from dashboard import review_data as rd
+
+        st.session_state["lang"] = st.session_state.get("want_lang", "zh")
+        st.text(rd.reasons_text([], 69.9065, 69.9534))
+        st.text(rd.reasons_text([["amount_12m", -16.04], ["purchases_12m", 7.0]], 60.0, 51.0))
+        st.text(rd.reasons_text([], None, 51.0) or "—")
+
+    at = AppTest.from_function(script).run()
+    assert [x.value for x in at.text] == [
+        "得分几乎未变（69.91 → 69.95），分级线移过了它",
+        "近12个月消费金额 -16.0；近12个月消费次数 +7.0",
+        "—",
+    ]
+    at.session_state["want_lang"] = "en"
+    at.run()
+    assert at.text[0].value == "Score barely changed (69.91 → 69.95); the tier boundary moved past it"

@@ -133,6 +133,10 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
     "review.decide": ("确认或调整", "Confirm or override"),
     "review.pick": ("客户", "Customer"),
+    "review.reason.boundary": (
+        "得分几乎未变（{old} → {new}），分级线移过了它",
+        "Score barely changed ({old} → {new}); the tier boundary moved past it",
+    ),
     "review.item.summary": ("**{old} → {new}**　原因：{reasons}", "**{old} → {new}**　Reasons: {reasons}"),
     "review.item.decided": ("{by} 于 {at} 已{what}", "{by} decided at {at}: {what}"),
     "review.decision": ("决定", "Decision"),

@@ -74,8 +74,9 @@ def open_first_listed_360(page: Page) -> None:
     wait_idle(page)
     expect(heading(page, "客户360")).to_be_visible(timeout=WAIT_MS)
     assert_no_error(page)
-    page.go_back()
+    page.go_back()  # one press of Back returns to the page (the link carried the view: no extra history entry)
     wait_idle(page)
+    expect(heading(page, "客户360")).to_have_count(0, timeout=WAIT_MS)
 
 
 def metric_labels(page: Page) -> list[str]:

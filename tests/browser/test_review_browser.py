@@ -119,7 +119,7 @@ def test_open_review_override_see_it_in_the_360_and_export(
     # to the customer's 360 page, in the same session
     page.get_by_role("link", name=f"打开客户 #{cid} 的 360 页").click()
     expect(heading(page, "客户360")).to_be_visible(timeout=WAIT_MS)
-    page.wait_for_url(re.compile(rf"/customer\?customer={cid}(&|$)"))  # then the view: lang, period
+    page.wait_for_url(re.compile(rf"/customer\?(.*&)?customer={cid}(&|$)"))  # with the view: lang, period
     wait_idle(page)
     tier = page.get_by_test_id("stMetric").filter(has_text="生效级别").first
     expect(tier.get_by_test_id("stMetricValue")).to_have_text(target)
