@@ -400,8 +400,8 @@ from dashboard.texts import data_import as _data_import  # noqa: E402
 from dashboard.texts import defeats as _defeats  # noqa: E402
 from dashboard.texts import followup as _followup  # noqa: E402
 from dashboard.texts import funnel as _funnel  # noqa: E402
-from dashboard.texts import periods as _periods  # noqa: E402
 from dashboard.texts import lab_versions as _lab_versions  # noqa: E402
+from dashboard.texts import periods as _periods  # noqa: E402
 from dashboard.texts import regions as _regions  # noqa: E402
 from dashboard.texts import review as _review  # noqa: E402
 from dashboard.texts import tier_shares as _tier_shares  # noqa: E402
