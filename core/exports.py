@@ -119,12 +119,58 @@ def csv_bytes(frame: pd.DataFrame, *, show_pii: bool = False, pii: dict[str, str
     return _shown(frame, show_pii, pii).to_csv(index=False).encode("utf-8-sig")
 
 
+NUMBER_FORMATS = {  # one format per kind of measure, as the pages show them
+    "percent": "0.00%",  # a ratio 0.3444 shows as 34.44%
+    "money": "#,##0.00",
+    "integer": "#,##0",
+    "number": "#,##0.00",
+}
+
+
+def number_kinds(frame: pd.DataFrame, percent=(), money=()) -> dict[str, str]:
+    """Each numeric column's kind: ``percent`` and ``money`` as given, else ``integer`` or ``number`` by dtype.
+
+    Examples
+    --------
+    >>> number_kinds(pd.DataFrame({"n": [1], "r": [0.5], "x": [1.5], "s": ["a"]}), percent=("r",))
+    {'n': 'integer', 'r': 'percent', 'x': 'number'}
+    """
+    kinds: dict[str, str] = {}
+    for col in frame.columns:
+        if col in percent:
+            kinds[col] = "percent"
+        elif col in money:
+            kinds[col] = "money"
+        elif pd.api.types.is_bool_dtype(frame[col]):
+            continue
+        elif pd.api.types.is_integer_dtype(frame[col]):
+            kinds[col] = "integer"
+        elif pd.api.types.is_float_dtype(frame[col]):
+            kinds[col] = "number"
+    return kinds
+
+
 def xlsx_bytes(
-    frame: pd.DataFrame, *, sheet: str = "data", show_pii: bool = False, pii: dict[str, str] | None = None
+    frame: pd.DataFrame,
+    *,
+    sheet: str = "data",
+    show_pii: bool = False,
+    pii: dict[str, str] | None = None,
+    percent: tuple[str, ...] = (),
+    money: tuple[str, ...] = (),
 ) -> bytes:
     """A table as an Excel workbook (one sheet, header row first; openpyxl), formula-like text neutralised,
-    personal data masked unless ``show_pii``."""
+    personal data masked unless ``show_pii``; numbers keep their values and get one format per kind
+    (:data:`NUMBER_FORMATS`: ``percent`` columns as percentages, thousands separators elsewhere)."""
     buffer = BytesIO()
+    kinds = number_kinds(frame, percent, money)
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
         _shown(frame, show_pii, pii).to_excel(writer, sheet_name=sheet[:31], index=False)
+        cells = writer.sheets[sheet[:31]]
+        for i, col in enumerate(frame.columns, start=1):
+            kind = kinds.get(col)
+            if kind is None:
+                continue
+            for (cell,) in cells.iter_rows(min_row=2, min_col=i, max_col=i):
+                cell.number_format = NUMBER_FORMATS[kind]
     return buffer.getvalue()

@@ -102,7 +102,7 @@ def chart_and_table(
             event = st.plotly_chart(layout(fig, height), key=f"{key}_chart")
     with table_tab:
         table(frame, f"{key}_table", percent, money, missing, missing_text)
-    downloads(with_missing(frame, missing, missing_text), name, key)
+    downloads(with_missing(frame, missing, missing_text), name, key, percent=percent, money=money)
     return event
 
 

@@ -36,7 +36,23 @@ def _csv(frame: pd.DataFrame) -> bytes:
     return exports.csv_bytes(frame, show_pii=True)  # masked already as the viewer's role requires
 
 
-def _xlsx(frame: pd.DataFrame, sheet: str):
+def file_stem(name: str) -> str:
+    """A download's file name without extension: the table, then the period and the filters it shows, e.g.
+    ``channel_roi_2026-06-01_2026-06-30_store-1-3_channel-4`` (ids: names may hold characters file systems
+    refuse)."""
+    from dashboard import filters
+
+    f = filters.current()
+    if f is None:
+        return name
+    parts = [name, f"{f.start:%Y-%m-%d}_{f.end:%Y-%m-%d}"]
+    for label, ids in (("store", f.store_ids), ("region", f.region_ids), ("channel", f.channel_ids)):
+        if ids:
+            parts.append(f"{label}-" + "-".join(str(i) for i in ids))
+    return "_".join(parts)
+
+
+def _xlsx(frame: pd.DataFrame, sheet: str, percent: tuple[str, ...] = (), money: tuple[str, ...] = ()):
     """The Excel file, built when the button is clicked (Streamlit runs the callable on its own thread).
 
     openpyxl takes 50-100 ms per table even for a few hundred rows; built eagerly, a page of six tables spent
@@ -44,21 +60,25 @@ def _xlsx(frame: pd.DataFrame, sheet: str):
     rerun cannot change what an earlier click downloads."""
     frame = frame.copy()
 
-    def build() -> bytes:
-        return exports.xlsx_bytes(frame, sheet=sheet, show_pii=True)  # masked already, as shown
+    def build() -> bytes:  # masked already, as shown
+        return exports.xlsx_bytes(frame, sheet=sheet, show_pii=True, percent=percent, money=money)
 
     return build
 
 
-def downloads(frame: pd.DataFrame, name: str, key: str) -> None:
+def downloads(
+    frame: pd.DataFrame, name: str, key: str, *, percent: tuple[str, ...] = (), money: tuple[str, ...] = ()
+) -> None:
     """CSV (UTF-8 with BOM, for Excel) and Excel downloads of ``frame``, formula-like cells neutralised;
-    each download is audited."""
+    each download is audited. The file names carry the period and filters (:func:`file_stem`); in Excel the
+    ``percent`` columns show as percentages and other numbers with thousands separators."""
+    stem = file_stem(name)
     c1, c2, _ = st.columns([1, 1, 4])
     with c1:
         st.download_button(
             t("download.csv"),
             _csv(frame),
-            file_name=f"{name}.csv",
+            file_name=f"{stem}.csv",
             mime=dl.mime(dl.CSV),
             key=f"{key}_csv",
             icon=":material/download:",
@@ -68,8 +88,8 @@ def downloads(frame: pd.DataFrame, name: str, key: str) -> None:
     with c2:
         st.download_button(
             t("download.xlsx"),
-            _xlsx(frame, name),
-            file_name=f"{name}.xlsx",
+            _xlsx(frame, name, tuple(percent), tuple(money)),
+            file_name=f"{stem}.xlsx",
             mime=dl.mime(dl.XLSX),
             key=f"{key}_xlsx",
             icon=":material/download:",
@@ -125,4 +145,4 @@ def table(frame: pd.DataFrame, name: str, key: str, percent: tuple[str, ...] = (
     shown, made_text = with_empty_text(frame, {c: percent_text for c in percent})
     config = {c: st.column_config.NumberColumn(format="percent") for c in percent if c not in made_text}
     st.dataframe(shown, hide_index=True, column_config=config | text_columns(made_text), key=key)
-    downloads(frame, name, key)
+    downloads(frame, name, key, percent=percent)

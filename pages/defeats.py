@@ -66,7 +66,8 @@ def show_table(shown: pd.DataFrame, *, key: str) -> None:
 
 
 def downloads(shown: pd.DataFrame, *, key: str) -> None:
-    table_view.downloads(shown, key, key)
+    percent = tuple(c for c in (t("defeats.col.share"), t("defeats.col.cum_share")) if c in shown)
+    table_view.downloads(shown, key, key, percent=percent)
 
 
 def section(fig: go.Figure, shown: pd.DataFrame, *, key: str, clickable: bool = False):

@@ -12,7 +12,7 @@ import streamlit as st
 from core.followup import FOLLOW_UP_DAYS
 from dashboard import access, db
 from dashboard import review_data as rd
-from dashboard.charts import FONT
+from dashboard.charts import FONT, day_axis
 from dashboard.i18n import coded, t
 from dashboard.widgets import pct
 
@@ -115,7 +115,7 @@ fig.update_layout(
     xaxis_title=t("fu.week_end"),
     legend=dict(orientation="h", y=1.12),
 )
-st.plotly_chart(fig, key="fu_trend")
+st.plotly_chart(day_axis(fig), key="fu_trend")  # dates written in the page's language
 
 st.subheader(t("fu.overdue"))
 late = figures["overdue"]
