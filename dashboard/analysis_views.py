@@ -25,9 +25,9 @@ def layout(fig: go.Figure, height: int = 400) -> go.Figure:
     return fig
 
 
-def downloads(frame: pd.DataFrame, name: str, key: str) -> None:
+def downloads(frame: pd.DataFrame, name: str, key: str, *, percent=(), money=()) -> None:
     """CSV and Excel downloads of exactly the table shown (CSV cached per table, Excel built on click; audited)."""
-    table_view.downloads(frame, name, key)
+    table_view.downloads(frame, name, key, percent=tuple(percent), money=tuple(money))
 
 
 def _formatter(kind: str, empty: str):

@@ -4,7 +4,7 @@ import streamlit as st
 
 from core.db import head_revision, mask_url, schema_revision
 from dashboard import access, db, demo_widget
-from dashboard.i18n import t
+from dashboard.i18n import TEXT, t
 
 st.title(t("data.title"))
 access.require("import_data")
@@ -29,8 +29,12 @@ if meta.get("demo") == "true":
     )
 st.subheader(t("data.tables"))
 counts = db.table_counts(engine, version)
+shown = counts.assign(
+    name=counts["table"],
+    table=counts["table"].map(lambda x: t(f"data.tbl.{x}") if f"data.tbl.{x}" in TEXT else x),
+)[["table", "rows", "name"]]
 st.dataframe(
-    counts.rename(columns={"table": t("data.table"), "rows": t("data.rows")}),
+    shown.rename(columns={"table": t("data.table"), "rows": t("data.rows"), "name": t("data.table.name")}),
     hide_index=True,
     key="table_counts",
 )

@@ -50,6 +50,9 @@ def columns(frame: pd.DataFrame) -> pd.DataFrame:
         )
     if "stage_lost" in out:
         out["stage_lost"] = out["stage_lost"].map(stage_label)
+    for col in ("competitor_brand", "competitor_model", "sub_reason", "model", "advisor"):  # none: "—"
+        if col in out and not pd.api.types.is_numeric_dtype(out[col]):
+            out[col] = out[col].astype(object).where(out[col].notna(), "—")
     return out.rename(columns={c: t(f"defeats.col.{c}") for c in out.columns})
 
 

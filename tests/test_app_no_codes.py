@@ -1,0 +1,59 @@
+"""No page shows None, nan or a code where a person expects words (issue 12 item 19): every table of every page,
+in Chinese, on the demo database, as the role that uses the page."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.signin import sign_in
+from tests.test_app_auth import APP, demo_copy  # noqa: F401  (fixture)
+
+EMPTY = {"None", "nan", "NaT", "<NA>", "none", "null"}
+CODE = re.compile(r"^[a-z]+(_[a-z0-9]+)+$|^[a-z]+\.[a-z_.]+$")  # snake_case or dotted.codes
+ALLOWED = {
+    "数据表（库中名称）"
+}  # the data page names each table as the database does, beside its Chinese name
+PAGES = [
+    ("manager", p)
+    for p in (
+        "overview",
+        "funnel",
+        "defeats",
+        "regions",
+        "channels",
+        "tiers",
+        "lab",
+        "review",
+        "followup",
+        "data",
+    )
+] + [("admin", "users"), ("admin", "audit"), ("staff", "review"), ("staff", "followup")]
+
+
+@pytest.mark.parametrize(("role", "page"), PAGES, ids=[f"{r}-{p}" for r, p in PAGES])
+def test_tables_show_words_not_none_or_codes(demo_copy, role, page):  # noqa: F811
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.secrets["database_url"] = demo_copy
+    at.session_state["lang"] = "zh"
+    sign_in(at, demo_copy, role)
+    at.run()
+    at.switch_page(f"../pages/{page}.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    bad = set()
+    for element in at.dataframe:
+        value = element.value
+        if value is None:
+            continue
+        frame = pd.DataFrame(getattr(value, "data", value))
+        for col in frame.columns:
+            if col in ALLOWED:
+                continue
+            for cell in frame[col].tolist():
+                text = str(cell)
+                if text in EMPTY or CODE.match(text):
+                    bad.add((col, text))
+    assert sorted(bad) == []
