@@ -255,3 +255,20 @@ def _dim_label(dim: str) -> str:
     from dashboard.lab_view import dim_label
 
     return dim_label(dim)
+
+
+@st.cache_data(show_spinner=False, ttl=60)
+def _display_names(_engine: Engine) -> dict[str, str]:
+    from core import auth
+
+    with _engine.connect() as conn:
+        accounts = auth.users(conn=conn)
+    return {str(n): str(d) for n, d in zip(accounts["name"], accounts["display_name"], strict=True) if d}
+
+
+def person(name: object) -> str:
+    """Who did something, as people know them: the account's display name (the login name when it has none or
+    the name is not an account, e.g. a script)."""
+    if name is None or (isinstance(name, float) and pd.isna(name)):
+        return ""
+    return _display_names(db.get_engine()).get(str(name), str(name))

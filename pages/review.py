@@ -275,7 +275,7 @@ with agenda_tab:
                 week=m["week_start"],
                 baseline=pd.Timestamp(baseline).strftime("%Y-%m-%d %H:%M") if baseline is not None else "—",
                 cutoff=pd.Timestamp(m["cutoff_at"]).strftime("%Y-%m-%d %H:%M"),
-                by=m["created_by"],
+                by=rd.plain(rd.person(m["created_by"])),
             ),
             help=None if printing else t("review.meeting.help"),
         )
@@ -304,7 +304,7 @@ with agenda_tab:
                             t("review.col.decision"): decisions(part),
                             t("review.col.reason"): part["reason"].fillna(""),
                             t("review.col.note"): part["note"].fillna(""),
-                            t("review.col.by"): part["decided_by"].fillna(""),
+                            t("review.col.by"): part["decided_by"].map(rd.person),
                         }
                     ).set_index(t("col.customer_id"))
                 )
@@ -351,7 +351,7 @@ with agenda_tab:
                         tier_label(x) if isinstance(x, str) else "" for x in shown["active_override"]
                     ],
                     t("review.col.discussed"): ["✓" if d else "" for d in shown["discussed"]],
-                    t("review.col.by"): shown["decided_by"].fillna(""),
+                    t("review.col.by"): shown["decided_by"].map(rd.person),
                     t("review.col.360"): [customer_link(c) for c in shown["customer_id"]],
                 }
             )
@@ -398,7 +398,7 @@ with agenda_tab:
                     st.caption(
                         t(
                             "review.item.decided",
-                            by=r["decided_by"],
+                            by=rd.plain(rd.person(r["decided_by"])),
                             at=pd.Timestamp(r["decided_at"]).strftime("%m-%d %H:%M"),
                             what=decision_text(r),
                         )

@@ -15,7 +15,7 @@ import review_fixtures as fx
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
-from core import customer360, followup, overrides, review
+from core import auth, customer360, followup, overrides, review
 from core import defeat_approval as da
 from core.db import open_database
 from core.demo import generate
@@ -608,3 +608,16 @@ def test_a_mover_whose_score_barely_moved_says_the_boundary_moved():
     at.session_state["want_lang"] = "en"
     at.run()
     assert at.text[0].value == "Score barely changed (69.91 → 69.95); the tier boundary moved past it"
+
+
+def test_people_appear_by_display_name(db):
+    """Issue 12 item 19: the meeting says who opened it, and the agenda who decided, by display name."""
+    url, engine = db
+    auth.create_user(
+        engine, name="zhao", role="manager", password="zhao-password", actor="t", display_name="赵总"
+    )
+    at = page(url, REVIEW, name="zhao")
+    at.button(key="rv_open").click().run()
+    assert not at.exception
+    caption = next(c.value for c in at.caption if "周例会" in c.value)
+    assert "由 赵总 发起" in caption and "zhao" not in caption
