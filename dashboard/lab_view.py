@@ -492,9 +492,9 @@ def versions(engine: Any, data: Any) -> None:
             t("col.version"): [v.version for v in rows],
             t("lab.name"): [v.name for v in rows],
             t("col.status"): [t(f"status.{v.status}") for v in rows],
-            t("col.created_by"): [v.created_by for v in rows],
-            t("col.created_at"): [v.created_at for v in rows],
-            t("col.published_at"): [v.published_at for v in rows],
+            t("col.created_by"): [rd.person(v.created_by) for v in rows],
+            t("col.created_at"): [_when(v.created_at) for v in rows],
+            t("col.published_at"): [_when(v.published_at) for v in rows],  # a draft: never, "—"
         }
     )
     st.dataframe(table, hide_index=True, key=f"lab_versions_{pop}")
@@ -662,6 +662,10 @@ def _compare(engine: Any, data: Any, by_version: dict[int, Any]) -> None:
         shown = pd.DataFrame(tr.to_numpy(), columns=[tier_label(str(x)) for x in tr.columns])
         shown.insert(0, f"{name_a} → {name_b}", [tier_label(str(x)) for x in tr.index])
         st.dataframe(shown, hide_index=True, key=f"lab_cmp_t_{pop}")
+
+
+def _when(value: Any) -> str:
+    return "—" if value is None or pd.isna(value) else pd.Timestamp(value).strftime("%Y-%m-%d %H:%M")
 
 
 def versions_of(conn: Any, population: str) -> list[Any]:

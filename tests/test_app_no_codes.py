@@ -57,3 +57,24 @@ def test_tables_show_words_not_none_or_codes(demo_copy, role, page):  # noqa: F8
                 if text in EMPTY or CODE.match(text):
                     bad.add((col, text))
     assert sorted(bad) == []
+
+
+def test_lab_versions_table_with_a_draft_shows_no_none_and_names_people(demo_copy):  # noqa: F811
+    from core.db import open_database
+    from core.publishing import published, save_draft
+
+    engine = open_database(demo_copy)
+    with engine.connect() as conn:
+        spec = published(conn=conn, population="owners").params
+    save_draft(engine, spec, name="分析师的草稿", actor="analyst")  # a draft: never published
+    engine.dispose()
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.secrets["database_url"] = demo_copy
+    at.session_state["lang"] = "zh"
+    sign_in(at, demo_copy, "manager")
+    at.run()
+    at.switch_page("../pages/lab.py").run()
+    assert not at.exception
+    versions = next(d.value for d in at.dataframe if "发布时间" in getattr(d.value, "columns", []))
+    draft = versions[versions["状态"] == "草稿"].iloc[0]
+    assert draft["发布时间"] == "—" and draft["创建人"] == "李分析"
