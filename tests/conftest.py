@@ -215,3 +215,18 @@ def real_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealDatabase]:
 # property tests: no example database written into the project, no deadline on slow CI machines
 settings.register_profile("project", database=None, deadline=None)
 settings.load_profile("project")
+
+
+@pytest.fixture
+def demo_copy(demo_db, tmp_path):
+    """A private copy of the demo database, for tests that sign in, lock accounts, change users or import."""
+    import sqlite3
+    from contextlib import closing
+
+    dst = tmp_path / "demo.sqlite"
+    with (
+        closing(sqlite3.connect(demo_db.url.removeprefix("sqlite:///"))) as src,
+        closing(sqlite3.connect(dst)) as d,
+    ):
+        src.backup(d)
+    return f"sqlite:///{dst}"

@@ -11,7 +11,7 @@ from core import audit, auth
 from core.db import open_database, write_transaction
 from dashboard.i18n import TEXT
 from tests.signin import sign_in
-from tests.test_app_auth import app, demo_copy  # noqa: F401  (fixture)
+from tests.test_app_auth import app
 
 CODE = re.compile(r"^[a-z_]+(\.[a-z_]+)+$")  # what an untranslated action code looks like
 
@@ -29,7 +29,7 @@ def test_an_unlisted_action_is_refused_so_it_can_never_show_as_a_code():
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
-def test_audit_page_shows_actions_people_and_details_as_words(demo_copy, lang):  # noqa: F811
+def test_audit_page_shows_actions_people_and_details_as_words(demo_copy, lang):
     engine = open_database(demo_copy)
     auth.create_user(engine, name="lihua", role="manager", password="lihua-pass-1", actor="admin",
                      display_name="李华")  # fmt: skip
@@ -52,7 +52,7 @@ def test_audit_page_shows_actions_people_and_details_as_words(demo_copy, lang): 
     assert f"{display}（admin）" in actors
 
 
-def test_users_page_shows_no_none_and_advisors_by_name(demo_copy):  # noqa: F811
+def test_users_page_shows_no_none_and_advisors_by_name(demo_copy):
     at = sign_in(app(demo_copy), demo_copy, "admin").run()
     at.switch_page("../pages/users.py").run()
     assert not at.exception

@@ -38,21 +38,6 @@ def _no_env_url(monkeypatch):
     monkeypatch.delenv("DATABASE_URL", raising=False)
 
 
-@pytest.fixture
-def demo_copy(demo_db, tmp_path):
-    """A private copy of the demo database: these tests sign in, lock accounts and change users."""
-    import sqlite3
-    from contextlib import closing
-
-    dst = tmp_path / "demo.sqlite"
-    with (
-        closing(sqlite3.connect(demo_db.url.removeprefix("sqlite:///"))) as src,
-        closing(sqlite3.connect(dst)) as d,
-    ):
-        src.backup(d)
-    return f"sqlite:///{dst}"
-
-
 def app(url: str, lang: str = "zh") -> AppTest:
     at = AppTest.from_file(APP, default_timeout=120)
     at.secrets["database_url"] = url

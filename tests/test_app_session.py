@@ -8,8 +8,6 @@ browser by replacing ``session_cookie.token_from_browser``; the real cookie is t
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
-from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -32,18 +30,6 @@ APP = str(ROOT / "dashboard" / "app.py")
 def _no_env_url(monkeypatch):
     monkeypatch.delenv("DATABASE_URL", raising=False)
     monkeypatch.delenv("SESSION_HOURS", raising=False)
-
-
-@pytest.fixture
-def demo_copy(demo_db, tmp_path):
-    """A private copy of the demo database: these tests sign in, sign out and import."""
-    dst = tmp_path / "demo.sqlite"
-    with (
-        closing(sqlite3.connect(demo_db.url.removeprefix("sqlite:///"))) as src,
-        closing(sqlite3.connect(dst)) as d,
-    ):
-        src.backup(d)
-    return f"sqlite:///{dst}"
 
 
 def app(url: str, query: dict[str, str] | None = None) -> AppTest:

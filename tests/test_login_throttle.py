@@ -10,7 +10,7 @@ import threading
 
 import pytest
 import sqlalchemy as sa
-from test_app_auth import _no_env_url, demo_copy  # noqa: F401 (fixtures)
+from test_app_auth import _no_env_url  # noqa: F401 (fixture)
 from test_auth import T0, Sleeps, cli
 
 from core import audit, auth, review
