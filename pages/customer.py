@@ -87,7 +87,7 @@ def search_box(engine, user, pii: bool) -> None:
             show_pii=pii,
         )
     if hits.empty:
-        st.info(t("c360.search.none", query=query.strip()))
+        st.info(t("c360.search.none", query=rd.plain(query.strip())))
         return
     st.session_state["c360_hit_ids"] = [int(x) for x in hits["customer_id"]]
     st.caption(
@@ -157,7 +157,7 @@ try:
     customer_id = int(raw) if raw is not None else None
 except ValueError:
     customer_id = None
-    st.warning(t("c360.bad_id", value=raw))
+    st.warning(t("c360.bad_id", value=rd.plain(raw)))
 picked = st.number_input(
     t("c360.pick"),
     min_value=1,

@@ -7,6 +7,7 @@ import streamlit as st
 
 from dashboard import db, drilldown, filters
 from dashboard import facts as data_facts
+from dashboard import review_data as rd
 from dashboard.charts import tier_bar
 from dashboard.i18n import t
 from dashboard.widgets import label_of, metric, pct, select, tier_label
@@ -62,7 +63,7 @@ tier_click = None
 if scheme is None:
     st.info(t("overview.tiers.none"))
 else:
-    st.caption(t("overview.tiers.scheme", name=scheme["name"], version=scheme["version"]))
+    st.caption(t("overview.tiers.scheme", name=rd.plain(scheme["name"]), version=scheme["version"]))
     shown = tiers.assign(tier=tiers["tier"].map(tier_label))
     if int(tiers_prev["customers"].sum()):
         shown["previous"] = (

@@ -306,7 +306,9 @@ with agenda_tab:
                             t("review.col.note"): part["note"].fillna(""),
                             t("review.col.by"): part["decided_by"].map(rd.person),
                         }
-                    ).set_index(t("col.customer_id"))
+                    )
+                    .set_index(t("col.customer_id"))
+                    .map(rd.plain)  # st.table parses Markdown in its cells: data shown as text
                 )
         else:
             c1, c2 = st.columns(2)

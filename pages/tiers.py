@@ -15,7 +15,7 @@ scheme = db.published_scheme(engine, version)
 if scheme is None:
     st.info(t("overview.tiers.none"))
     st.stop()
-st.caption(t("overview.tiers.scheme", name=scheme["name"], version=scheme["version"]))
+st.caption(t("overview.tiers.scheme", name=rd.plain(scheme["name"]), version=scheme["version"]))
 labels = list(scheme["params"].get("labels", []))
 
 shares = db.tier_shares(engine, version)
