@@ -133,6 +133,9 @@ def test_tiers_page_shows_phones_to_a_manager(demo_db):
 
 
 def test_data_page_counts_rows(demo_db):
+    import streamlit as st
+
+    st.cache_data.clear()  # other tests sign in on this shared database (audit rows) under the same data version
     at = make_app(demo_db.url).run()
     at.switch_page("../pages/data.py").run()
     assert not at.exception
