@@ -23,16 +23,9 @@ from dashboard import access, db, lab_state, tier_shares_view
 from dashboard import review_data as rd
 from dashboard.charts import FONT
 from dashboard.i18n import coded, language, t
-from dashboard.widgets import relabel, select, tier_label
+from dashboard.widgets import dim_label, relabel, select, tier_label
 
 MOVERS_SHOWN = 200
-
-
-def dim_label(name: str) -> str:
-    d = DIMENSIONS.get(name)
-    if d is None:
-        return name
-    return d.label_en if language() == "en" else d.label_zh
 
 
 def problem_text(p: Problem) -> str:
@@ -307,7 +300,7 @@ def _movers(data: Any, scorer: Any, result: Any, spec: dict[str, Any]) -> None:
                     ],
                     t("col.rule"): [t(f"rule.{r}") if r else "" for r in why["rule"]],
                     t("col.override"): ["✓" if o else "" for o in data.overrides[shown]],
-                    t("review.col.360"): [rd.customer_url(c) for c in why["customer_id"]],
+                    t("review.col.360"): rd.customer_urls(why["customer_id"]),
                 }
             )
             st.caption(t("lab.movers.shown", n=len(shown), total=f"{len(pos):,}"))

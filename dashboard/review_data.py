@@ -16,6 +16,7 @@ from core import customer360, defeat_approval, followup, overrides, review
 from core.models import Customer
 from dashboard import access, db
 from dashboard.i18n import t
+from dashboard.widgets import dim_label
 
 CUSTOMER_PAGE = Path(__file__).resolve().parents[1] / "pages" / "customer.py"
 
@@ -56,14 +57,15 @@ def may_see_customer(engine: Engine, customer_id: int) -> bool:
     return owner is not None and owner == user.advisor_id
 
 
-def customer_url(customer_id: int) -> str:
-    """Relative URL of a customer's 360 page, for LinkColumn cells of the lists: with the view's language,
-    period and filters (dashboard.view_state.link_params)."""
+def customer_urls(customer_ids) -> list[str]:
+    """Relative URLs of customers' 360 pages, for LinkColumn cells of the lists: with the view's language,
+    period and filters (dashboard.view_state.link_params), written once for the whole list."""
     from urllib.parse import urlencode
 
     from dashboard import view_state
 
-    return "customer?" + urlencode({**view_state.link_params(), "customer": str(int(customer_id))})
+    query = urlencode(view_state.link_params())
+    return [f"customer?{query}&customer={int(c)}" for c in customer_ids]
 
 
 def link_to_customer(customer_id: int) -> None:
@@ -259,7 +261,7 @@ def reasons_text(reasons, old_score=None, new_score=None) -> str:
     """The dimensions that moved the score; when none moved it by 0.05 points, the score barely changed and the
     tier's boundary moved past it (percentile cut-offs follow everyone else's scores): said so."""
     if reasons:
-        return "；".join(f"{_dim_label(d)} {v:+.1f}" for d, v in reasons)
+        return "；".join(f"{dim_label(d)} {v:+.1f}" for d, v in reasons)
     if old_score is not None and new_score is not None and pd.notna(old_score) and pd.notna(new_score):
         return t("review.reason.boundary", old=f"{float(old_score):.2f}", new=f"{float(new_score):.2f}")
     return ""
@@ -270,12 +272,6 @@ def reasons_column(frame: pd.DataFrame) -> list[str]:
         reasons_text(r, o, n)
         for r, o, n in zip(frame["reasons"], frame["old_score"], frame["new_score"], strict=True)
     ]
-
-
-def _dim_label(dim: str) -> str:
-    from dashboard.lab_view import dim_label
-
-    return dim_label(dim)
 
 
 @st.cache_data(show_spinner=False, ttl=60)

@@ -20,6 +20,16 @@ TIER_LABELS_EN = {
 }
 
 
+def dim_label(name: str) -> str:
+    """A scoring dimension's name in the session's language (the code itself for an unknown one)."""
+    from core.features import DIMENSIONS
+
+    d = DIMENSIONS.get(name)
+    if d is None:
+        return name
+    return d.label_en if language() == "en" else d.label_zh
+
+
 def tier_label(label: str) -> str:
     """A tier label for display: the stored label, translated for the English UI when it is a preset's."""
     if language() == "en" and label in TIER_LABELS_EN:

@@ -15,8 +15,7 @@ from dashboard import access, db
 from dashboard import review_data as rd
 from dashboard.charts import FONT
 from dashboard.i18n import TEXT, coded, language, t
-from dashboard.lab_view import dim_label
-from dashboard.widgets import relabel, tier_label
+from dashboard.widgets import dim_label, relabel, tier_label
 
 MSG_KEY = "c360_message"
 EVENTS = ("lead", "stage", "follow_up", "purchase", "defeat", "satisfaction", "event")

@@ -248,6 +248,6 @@ if cand.empty:
     st.info(t("defeats.candidates.none"))
 else:
     shown = columns(cand)
-    urls = [rd.customer_url(c) for c in cand["customer_id"]]  # to the customer 360 page
+    urls = rd.customer_urls(cand["customer_id"])  # to the customer 360 page
     show_table(shown.assign(**{t("review.col.360"): urls}), key="candidates")
     downloads(shown, key="candidates")

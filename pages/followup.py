@@ -149,7 +149,7 @@ else:
                 ),
                 t("fu.col.days"): [f"{x:.1f}" if pd.notna(x) else "" for x in shown["days_since"]],
                 t("fu.col.cadence"): shown["cadence_days"],
-                t("review.col.360"): [rd.customer_url(c) for c in shown["customer_id"]],
+                t("review.col.360"): rd.customer_urls(shown["customer_id"]),
             }
         ),
         hide_index=True,
@@ -170,7 +170,7 @@ else:
                 t("fu.grade"): flags["grade"],
                 t("fu.col.created"): flags["created_at"].map(lambda x: f"{x:%Y-%m-%d %H:%M}"),
                 t("fu.col.hours"): flags["hours"],
-                t("review.col.360"): [rd.customer_url(c) for c in flags["customer_id"]],
+                t("review.col.360"): rd.customer_urls(flags["customer_id"]),
             }
         ),
         hide_index=True,

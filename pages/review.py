@@ -33,9 +33,6 @@ def rule_label(code: str | None) -> str:
     return t(f"rule.{code}") if code else ""
 
 
-customer_link = rd.customer_url
-
-
 def meeting_label(frame: pd.DataFrame, meeting_id: int) -> str:
     row = frame.set_index("id").loc[meeting_id]
     return t(
@@ -354,7 +351,7 @@ with agenda_tab:
                     ],
                     t("review.col.discussed"): ["✓" if d else "" for d in shown["discussed"]],
                     t("review.col.by"): shown["decided_by"].map(rd.person),
-                    t("review.col.360"): [customer_link(c) for c in shown["customer_id"]],
+                    t("review.col.360"): rd.customer_urls(shown["customer_id"]),
                 }
             )
             st.dataframe(
@@ -530,7 +527,7 @@ if defeats_tab is not None:
                         ],
                         t("defeat.col.requested_by"): pending["requested_by"].fillna(""),
                         t("defeat.col.note"): pending["note"].fillna(""),
-                        t("review.col.360"): [customer_link(c) for c in pending["customer_id"]],
+                        t("review.col.360"): rd.customer_urls(pending["customer_id"]),
                     }
                 ),
                 hide_index=True,

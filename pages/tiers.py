@@ -67,7 +67,7 @@ st.subheader(t("tiers.list", n=len(members)))
 st.dataframe(
     members.assign(
         tier=members["tier"].map(tier_label),
-        c360=[rd.customer_url(c) for c in members["customer_id"]],  # to the customer 360 page
+        c360=rd.customer_urls(members["customer_id"]),  # to the customer 360 page
     ).rename(
         columns={
             "customer_id": t("col.customer_id"),

@@ -139,7 +139,9 @@ def test_data_page_counts_rows(demo_db):
     at = make_app(demo_db.url).run()
     at.switch_page("../pages/data.py").run()
     assert not at.exception
-    counts = at.dataframe[0].value.set_index("数据表（库中名称）")["行数"].to_dict()  # tables now also in words
+    counts = (
+        at.dataframe[0].value.set_index("数据表（库中名称）")["行数"].to_dict()
+    )  # tables now also in words
     with demo_db.engine.connect() as conn:
         for table in Base.metadata.sorted_tables:
             assert (

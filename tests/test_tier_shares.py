@@ -12,8 +12,6 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
-import sqlite3
-from contextlib import closing
 from pathlib import Path
 
 import numpy as np
@@ -311,14 +309,8 @@ def test_the_lab_warns_about_ties_and_its_tie_break_brings_tiers_to_their_cut_of
     assert last.params["tiering"]["cutoffs"] == [20, 60, 20]
 
 
-def test_loading_a_scheme_with_a_tie_break_sets_the_lab_control(demo_db, tmp_path):
-    dst = tmp_path / "lab.sqlite"
-    with (
-        closing(sqlite3.connect(demo_db.url.removeprefix("sqlite:///"))) as src,
-        closing(sqlite3.connect(dst)) as d,
-    ):
-        src.backup(d)
-    url = f"sqlite:///{dst}"
+def test_loading_a_scheme_with_a_tie_break_sets_the_lab_control(demo_db, demo_copy):
+    url = demo_copy
     engine = open_database(url)
     spec = preset("value_3")
     spec["tiering"]["tie_break"] = "purchases_12m"
