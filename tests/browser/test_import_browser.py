@@ -83,6 +83,10 @@ def test_upload_report_and_import_the_valid_rows(
     wait_idle(page)
     main = page.get_by_test_id("stMain")
     expect(main.get_by_text("1 行有问题")).to_be_visible(timeout=WAIT_MS)
+    wait_idle(page)  # labels and values of the figures are read in two passes: not while they are drawn
+    expect(page.get_by_test_id("stMetricValue")).to_have_count(
+        page.get_by_test_id("stMetricLabel").count(), timeout=WAIT_MS
+    )
     figures = dict(
         zip(
             [x.strip() for x in page.get_by_test_id("stMetricLabel").all_inner_texts()],
