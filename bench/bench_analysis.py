@@ -22,11 +22,11 @@ sys.path.insert(0, str(ROOT))
 
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
-from core import channel_roi as cr  # noqa: E402
-from core import tier_report as tr  # noqa: E402
-from core.db import open_database  # noqa: E402
-from core.demo import generate  # noqa: E402
-from core.overview import Filters  # noqa: E402
+from core.analytics import channel_roi as cr  # noqa: E402
+from core.analytics import tier_report as tr  # noqa: E402
+from core.analytics.overview import Filters  # noqa: E402
+from core.demo.generator import generate  # noqa: E402
+from core.storage.db import open_database  # noqa: E402
 from tests.signin import sign_in  # noqa: E402
 
 AS_OF = dt.date(2026, 6, 30)

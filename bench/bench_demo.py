@@ -13,8 +13,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from core.db import open_database
-from core.demo import generate
+from core.demo.generator import generate
+from core.storage.db import open_database
 
 
 def main() -> None:

@@ -25,7 +25,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from core.demo_reference import GIVEN, REGIONS, STORES, SURNAMES  # noqa: E402
+from core.demo.reference import GIVEN, REGIONS, STORES, SURNAMES  # noqa: E402
 
 BASELINE_LIMIT_S = 480.0
 
@@ -76,8 +76,8 @@ NAIVE = textwrap.dedent(
     import csv, datetime as dt, re, sys
     import sqlalchemy as sa
     from sqlalchemy.orm import Session
-    from core.db import open_database
-    from core.models import Customer, Region, Store
+    from core.storage.db import open_database
+    from core.storage.models import Customer, Region, Store
     engine = open_database(sys.argv[2])
     with Session(engine) as s, open(sys.argv[1], encoding="utf-8-sig", newline="") as f:
         regions, stores = {}, {}

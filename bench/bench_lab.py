@@ -5,8 +5,8 @@ Usage:
                               [--skip-memory] [--db-dir DIR]
 
 (a) Reclassification after a weight change, on N generated customers (default 1,000,000; in memory:
-    core.demo.build_frames → FeatureInputs.from_frames → compute_features, owners population). The lab's way:
-    ``Scorer.score`` + ``core.lab.preview`` (tiers, counts, transition matrix against the published tiering),
+    core.demo.generator.build_frames → FeatureInputs.from_frames → compute_features, owners population). The lab's way:
+    ``Scorer.score`` + ``core.scoring.lab.preview`` (tiers, counts, transition matrix against the published tiering),
     median of ``--changes`` weight changes, beside two baselines on the same changes in the same run: pandas
     ``rank(pct=True)`` per weighted dimension per change + weighted sum + qcut tiers + crosstab, and the same in
     SQL (DuckDB window functions over an in-memory table; SQLite window functions when duckdb is missing).
@@ -18,7 +18,7 @@ Usage:
     files with ``--db-dir``). Median of 5 reruns after the first run has loaded the lab data.
     Targets: at most 0.3 s at 100k, at most 1 s at 1M.
 (c) Peak memory of the lab at 1M customers: ru_maxrss of a subprocess that loads the lab data
-    (``core.lab.load_lab_data``) from the 1M database and does 10 reclassifications, and of a second subprocess
+    (``core.scoring.lab_data.load_lab_data``) from the 1M database and does 10 reclassifications, and of a second subprocess
     that only reads the event tables (``load_feature_inputs``), to say which part dominates. Target: 600 MB.
 """
 
@@ -44,9 +44,9 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from core.features import DIMENSIONS, dimension_names  # noqa: E402
-from core.lab import Published, preview  # noqa: E402
-from core.scheme import TRIGGER_RULES, Scorer, preset  # noqa: E402
+from core.scoring.features import DIMENSIONS, dimension_names  # noqa: E402
+from core.scoring.lab import Published, preview  # noqa: E402
+from core.scoring.scheme import TRIGGER_RULES, Scorer, preset  # noqa: E402
 
 AS_OF = dt.date(2026, 6, 30)
 SEED = 42
@@ -131,7 +131,7 @@ def pandas_reclassify(
 def sql_reclassify_text(spec: dict[str, Any], weights: dict[str, float], n: int) -> str:
     """Baseline 2: the same scoring in SQL with window functions (DuckDB or SQLite: no dialect-specific syntax).
 
-    Same rules as core.scheme: percentile = (average rank - 1) / (n - 1), ties at a cut-off go to the higher
+    Same rules as core.scoring.scheme: percentile = (average rank - 1) / (n - 1), ties at a cut-off go to the higher
     tier (a tier holds the customers whose best-first rank() is within its bound), triggers force the tier.
     """
     dims = [d for d, w in weights.items() if w]
@@ -210,7 +210,7 @@ def part_a(features: pd.DataFrame, changes: int, title: str) -> None:
     preview(scorer, specs[0], published)  # warm-up
     lab_s, result = median_time(lambda s: preview(scorer, s, published), specs)
     print(
-        f"    lab (Scorer.score + core.lab.preview: scores, tiers, counts, transition matrix), median of "
+        f"    lab (Scorer.score + core.scoring.lab.preview: scores, tiers, counts, transition matrix), median of "
         f"{len(specs)} changes: {ms(lab_s)}  (target <= {TARGET_RECLASSIFY_MS:.0f} ms: "
         f"{'met' if lab_s * 1000 <= TARGET_RECLASSIFY_MS else 'MISSED'})"
     )
@@ -263,8 +263,8 @@ def tiled(features: pd.DataFrame, rows: int) -> pd.DataFrame:
 
 def demo_database(n: int, db_dir: Path) -> str:
     """A generated demo SQLite database of ``n`` customers (reused when ``db_dir`` already holds it)."""
-    from core.db import open_database
-    from core.demo import generate
+    from core.demo.generator import generate
+    from core.storage.db import open_database
 
     path = db_dir / f"lab-bench-{n}.sqlite"
     done = path.with_suffix(".done")
@@ -339,9 +339,10 @@ def hwm():
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     return float("nan")
-from core.db import open_database
-from core.feature_inputs import load_feature_inputs
-from core.lab import load_lab_data, preview
+from core.storage.db import open_database
+from core.scoring.feature_inputs import load_feature_inputs
+from core.scoring.lab import preview
+from core.scoring.lab_data import load_lab_data
 out = {"after_imports": peak()}
 engine = open_database(sys.argv[1])
 if sys.argv[2] == "inputs":
@@ -371,7 +372,7 @@ else:
     out["backtest_features_mb"] = float(data.backtest_features.memory_usage(deep=True).sum() / 2**20)
     out["matrices_mb"] = float((scorer.matrix_.nbytes + bt.matrix_.nbytes) / 2**20)
     out["peak"] = peak()
-    # the worker process that read the event tables (core.lab reads large databases in one)
+    # the worker process that read the event tables (core.scoring.lab reads large databases in one)
     out["worker_peak"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 out["hwm"] = hwm()
 print(json.dumps(out))
@@ -406,7 +407,7 @@ def part_c(url: str) -> None:
     )
     if lab.get("worker_peak"):
         print(
-            f"      the events were read in a worker process (core.lab.WORKER_MIN_CUSTOMERS): its own peak "
+            f"      the events were read in a worker process (core.scoring.lab_data.WORKER_MIN_CUSTOMERS): its own peak "
             f"{lab['worker_peak']:,.0f} MB, for the {lab['seconds']:.0f} s of the load; its memory is returned when it exits"
         )
     print(
@@ -461,9 +462,9 @@ def main() -> None:
         f"bench_lab: python {sys.version.split()[0]}, pandas {pd.__version__}, numpy {np.__version__}, "
         f"{os.cpu_count()} CPUs"
     )
-    from core.demo import build_frames
-    from core.feature_inputs import FeatureInputs
-    from core.features import compute_features
+    from core.demo.generator import build_frames
+    from core.scoring.feature_inputs import FeatureInputs
+    from core.scoring.features import compute_features
 
     t0 = time.perf_counter()
     frames = build_frames(args.customers, seed=SEED, as_of=AS_OF)

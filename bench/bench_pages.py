@@ -85,7 +85,7 @@ def filter_steps(last: dt.date) -> list[dict]:
 
 def filters_after(last: dt.date):
     """The Filters of the cold run and after each step (as the sidebar builds them)."""
-    from core.overview import Filters
+    from core.analytics.overview import Filters
 
     state = {"f_period": (last - dt.timedelta(days=29), last), "f_store": [], "f_region": [], "f_channel": []}
     out = [Filters(*state["f_period"])]
@@ -207,23 +207,22 @@ def _same(a, b, path="") -> list[str]:
 def baseline_and_check(db: Path, pages: list[str]) -> dict:
     import naive_sql
 
-    from core import facts as cf
-    from core import facts_analysis
-    from core import facts_snapshot as snap
-    from core.db import open_database
-    from core.overview import published_scheme
+    from core.analytics import facts_analysis
+    from core.analytics import facts_snapshot as snap
+    from core.analytics.overview import published_scheme
+    from core.storage.db import open_database
 
     url = f"sqlite:///{db}"
     engine = open_database(url)
-    facts = cf.load_event_facts(engine, cache_dir=snap.snapshot_dir(url))
-    tiers = cf.load_tier_facts(engine, cache_dir=snap.snapshot_dir(url))
+    facts = snap.load_event_facts(engine, cache_dir=snap.snapshot_dir(url))
+    tiers = snap.load_tier_facts(engine, cache_dir=snap.snapshot_dir(url))
     with engine.connect() as conn:
         scheme = published_scheme(conn=conn)
         roi_reference = facts_analysis.roi_reference(conn=conn)
     first_label = (scheme or {}).get("params", {}).get("labels", [None])[0]
 
     def people(ids: list[int]):
-        from core.defeats import _people
+        from core.analytics.defeats import _people
 
         with engine.connect() as conn:
             return _people(conn, ids)

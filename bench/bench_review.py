@@ -20,9 +20,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT))
 
-from core import followup, review  # noqa: E402
-from core.db import open_database  # noqa: E402
-from core.demo import generate  # noqa: E402
+from core.analytics import followup  # noqa: E402
+from core.demo.generator import generate  # noqa: E402
+from core.storage.db import open_database  # noqa: E402
+from core.workflow import review  # noqa: E402
 from tests.signin import sign_in  # noqa: E402
 
 

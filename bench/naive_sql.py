@@ -1,10 +1,10 @@
 """The naive baseline of bench_pages.py: each analysis page's figures with plain SQL GROUP BY queries on SQLite,
 run again for every filter change, and the same figures from the in-memory facts to check them against.
 
-Independent of core.funnel / core.defeats / core.overview / core.tier_report: the definitions are written
+Independent of core.analytics.funnel / core.analytics.defeats / core.analytics.overview / core.analytics.tier_report: the definitions are written
 again here in SQL (the README's), so an equal result is a second implementation agreeing.
 Each ``PAGE_SQL[page](conn, f)`` returns a dict of plain figures (ints, floats, tuples); ``PAGE_FACTS[page]``
-returns the same dict from the facts (``core.facts_figures``).
+returns the same dict from the facts (``core.analytics.facts_figures``).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 
-from core.overview import FOLLOW_UP_DAYS, Filters
+from core.analytics.overview import FOLLOW_UP_DAYS, Filters
 
 TIME_COLUMNS = (
     "created_at",
@@ -124,7 +124,7 @@ def overview_sql(conn, f: Filters, latest: dt.date) -> dict:
 
 
 def overview_facts(facts, tiers, scheme, f: Filters, latest: dt.date) -> dict:
-    from core import facts_figures as ff
+    from core.analytics import facts_figures as ff
 
     got = ff.overview(facts, tiers, f, latest, scheme)
     keep = ("leads", "orders", "delivered", "defeated", "overdue")
@@ -207,8 +207,8 @@ def funnel_sql(conn, f: Filters, latest: dt.date) -> dict:
 
 
 def funnel_facts(facts, tiers, scheme, f: Filters, latest: dt.date) -> dict:
-    from core import facts_figures as ff
-    from core import funnel as fu
+    from core.analytics import facts_figures as ff
+    from core.analytics import funnel as fu
 
     leads = ff.period_leads(facts, f)
     prev = ff.period_leads(facts, f.previous())
@@ -286,7 +286,7 @@ def defeats_sql(conn, f: Filters, latest: dt.date) -> dict:
 
 
 def defeats_facts(facts, tiers, scheme, f: Filters, latest: dt.date, people=None) -> dict:
-    from core import facts_figures as ff
+    from core.analytics import facts_figures as ff
 
     pareto = ff.defeat_figure(facts, "pareto", f)
     model = ff.defeat_figure(facts, "breakdown", f, by="model")
@@ -346,7 +346,7 @@ def tiers_sql(conn, f: Filters, latest: dt.date, tier: str | None = None) -> dic
 def tiers_facts(
     facts, tiers, scheme, f: Filters, latest: dt.date, people=None, tier: str | None = None
 ) -> dict:
-    from core import facts_figures as ff
+    from core.analytics import facts_figures as ff
 
     by = ff.tiers_by_region(tiers, facts, f)
     members = ff.tier_members(tiers, facts, f, tier, people=people)
@@ -409,8 +409,8 @@ def regions_sql(conn, f: Filters, latest: dt.date) -> dict:
 
 
 def regions_facts(facts, tiers, scheme, f: Filters, latest: dt.date) -> dict:
-    from core import facts_analysis as fa
-    from core import tier_report as tr
+    from core.analytics import facts_analysis as fa
+    from core.analytics import tier_report as tr
 
     now = fa.tiers_at(tiers, facts, f, f.end_dt)
     before = fa.tiers_at(tiers, facts, f, tr.end_of_day(tr.year_before(f.end)))
@@ -519,8 +519,8 @@ def _roi_rows(per: dict[str, dict]) -> dict:
 
 
 def channels_facts(facts, tiers, scheme, f: Filters, latest: dt.date, reference=None) -> dict:
-    from core import channel_roi as cr
-    from core import facts_analysis as fa
+    from core.analytics import channel_roi as cr
+    from core.analytics import facts_analysis as fa
 
     months = cr.channel_months_from_frames(fa.roi_frames(facts, f, reference), f)
     per: dict[str, dict] = {}

@@ -2,7 +2,7 @@
 
 Only the session's random token lives in session state (and in the browser's sign-in cookie, so a refresh or a
 new tab stays signed in: dashboard.session_cookie). The user and the role are read from the database each time
-(core.auth.current_user), so nothing else a session puts in its state or URL changes what it may do.
+(core.access.auth.current_user), so nothing else a session puts in its state or URL changes what it may do.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import streamlit as st
 from sqlalchemy.engine import Engine
 
-from core import auth
+from core.access import auth
 from dashboard import session_cookie
 from dashboard.i18n import t
 

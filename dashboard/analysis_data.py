@@ -8,16 +8,16 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy.engine import Engine
 
-from core import channel_roi as cr
-from core import tier_report as tr
-from core.overview import Filters
+from core.analytics import channel_roi as cr
+from core.analytics import tier_report as tr
+from core.analytics.overview import Filters
 
 
 @st.cache_data(show_spinner=False, ttl=600)
 def stores(_engine: Engine, version: str) -> pd.DataFrame:
     import sqlalchemy as sa
 
-    from core.models import Store
+    from core.storage.models import Store
 
     with _engine.connect() as conn:
         return pd.read_sql(sa.select(Store.id, Store.name, Store.name_en).order_by(Store.id), conn)

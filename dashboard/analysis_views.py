@@ -143,7 +143,7 @@ def tier_colours(labels: list[str], schemes: list[list[str]] = ()) -> dict[str, 
     first) that holds it, as on the tiers page; other labels get the colour of their position in ``labels``.
     So the top tier is green in every version and on every page.
     """
-    from core.tier_report import UNTIERED
+    from core.analytics.tier_report import UNTIERED
 
     out = tier_colour_map([x for x in labels if x != UNTIERED])
     for scheme in reversed(list(schemes)):
@@ -154,7 +154,7 @@ def tier_colours(labels: list[str], schemes: list[list[str]] = ()) -> dict[str, 
 
 def tier_name(label: str) -> str:
     """A tier label for display; "untiered" in the session's language."""
-    from core.tier_report import UNTIERED
+    from core.analytics.tier_report import UNTIERED
 
     return t("views.untiered") if label == UNTIERED else tier_label(label)
 

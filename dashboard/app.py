@@ -11,7 +11,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from core.text_input import TextRejected
+from core.storage.text_input import TextRejected
 from dashboard import access, db, filters, session_cookie, view_state
 from dashboard.i18n import DEFAULT_LANGUAGE, LANGUAGES, t
 
@@ -27,7 +27,7 @@ class PageSpec:
     title: str  # text key
     icon: str
     url_path: str
-    permission: str  # core.auth.PERMISSIONS: the page appears only for roles that have it
+    permission: str  # core.access.auth.PERMISSIONS: the page appears only for roles that have it
 
 
 # the order here is the order in the sidebar; each page checks the permission itself as well

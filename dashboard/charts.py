@@ -91,7 +91,7 @@ def monthly_line(
     colour: str,
     customdata: list | None = None,
 ) -> go.Figure:
-    """One series over months (first days) with its partial months drawn apart (see ``core.periods``).
+    """One series over months (first days) with its partial months drawn apart (see ``core.analytics.periods``).
 
     Whole months are joined by a solid line; a partial month is an open, lighter marker joined to its
     neighbours by a dotted line, so its figure is never read as a whole month's. ``partial_month_notes``
@@ -135,7 +135,7 @@ def monthly_line(
 
 
 def partial_month_notes(fig: go.Figure, coverage: pd.DataFrame) -> go.Figure:
-    """Label each partial month of ``coverage`` (``core.periods.month_coverage``) above the plot
+    """Label each partial month of ``coverage`` (``core.analytics.periods.month_coverage``) above the plot
     (部分月份（5/31 天）), with a light band behind it."""
     for _, row in coverage[coverage["partial"]].iterrows():
         m = pd.Timestamp(row["month"])

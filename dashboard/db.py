@@ -9,10 +9,10 @@ import sqlalchemy as sa
 import streamlit as st
 from sqlalchemy.engine import Engine
 
-from core import overview as ov
-from core.db import DatabaseError, mask_url, open_database
-from core.models import Channel, Meta, Region, Store
-from core.settings import SECRETS_PATH, Settings, load_settings
+from core.analytics import overview as ov
+from core.storage.db import DatabaseError, mask_url, open_database
+from core.storage.models import Channel, Meta, Region, Store
+from core.storage.settings import SECRETS_PATH, Settings, load_settings
 from dashboard.i18n import t
 
 
@@ -131,7 +131,7 @@ def published_scheme(_engine: Engine, version: str, population: str = "owners") 
 
 @st.cache_data(show_spinner=False, ttl=600)
 def table_counts(_engine: Engine, version: str) -> pd.DataFrame:
-    from core.models import Base
+    from core.storage.models import Base
 
     rows = []
     with _engine.connect() as conn:
@@ -144,14 +144,14 @@ def table_counts(_engine: Engine, version: str) -> pd.DataFrame:
 
 @st.cache_resource(show_spinner=False, max_entries=2)
 def _lab_base(url: str, events_version: str, population: str):
-    from core.lab import load_lab_data
+    from core.scoring.lab_data import load_lab_data
 
     return load_lab_data(_engine(url), population=population)
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
 def _lab_with_state(url: str, events_version: str, state_version: str, population: str):
-    from core.lab import published_state, with_published
+    from core.scoring.lab_data import published_state, with_published
 
     base = _lab_base(url, events_version, population)
     with _engine(url).connect() as conn:
@@ -170,7 +170,7 @@ def lab_data(engine: Engine, version: str, population: str):
 
 @st.cache_data(show_spinner=False, ttl=600)
 def advisors(_engine: Engine, version: str) -> pd.DataFrame:
-    from core.models import Advisor
+    from core.storage.models import Advisor
 
     with _engine.connect() as conn:
         return pd.read_sql(
@@ -183,8 +183,8 @@ def advisors(_engine: Engine, version: str) -> pd.DataFrame:
 
 @st.cache_data(show_spinner=False, ttl=600)
 def tier_shares(_engine: Engine, version: str, population: str = "owners") -> pd.DataFrame | None:
-    """Target and actual share per tier of the published scheme (``core.tier_shares.published_shares``)."""
-    from core.tier_shares import published_shares
+    """Target and actual share per tier of the published scheme (``core.scoring.publishing.published_shares``)."""
+    from core.scoring.publishing import published_shares
 
     with _engine.connect() as conn:
         return published_shares(conn=conn, population=population)

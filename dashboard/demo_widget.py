@@ -5,8 +5,8 @@ from __future__ import annotations
 import streamlit as st
 from sqlalchemy.engine import Engine
 
-from core.bulk import NotEmptyError
-from core.demo import generate
+from core.demo.generator import generate
+from core.storage.bulk import NotEmptyError
 from dashboard import db
 from dashboard.i18n import t
 

@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy.engine import Engine
 
-from core import drilldown
+from core.analytics import drilldown
 from dashboard import access, customer_links
 from dashboard.i18n import language, t
 from dashboard.table_view import EMPTY, downloads

@@ -1,8 +1,8 @@
 """The analysis pages' data: the in-memory facts, shared by every session, and the figures per filter set.
 
-The facts (:mod:`core.facts`) load once per data version into ``st.cache_resource`` (one copy per process,
-read-only, never pickled), from the disk snapshot when it holds that version (:mod:`core.facts_snapshot`);
-every filter change is then a numpy filter of those arrays (:mod:`core.facts_figures`). Per filter set the
+The facts (:mod:`core.analytics.facts`) load once per data version into ``st.cache_resource`` (one copy per process,
+read-only, never pickled), from the disk snapshot when it holds that version (:mod:`core.analytics.facts_snapshot`);
+every filter change is then a numpy filter of those arrays (:mod:`core.analytics.facts_figures`). Per filter set the
 figures are small, and ``st.cache_data`` keeps them, keyed on the facts' version and the filters.
 """
 
@@ -16,13 +16,13 @@ import sqlalchemy as sa
 import streamlit as st
 from sqlalchemy.engine import Engine
 
-from core import channel_roi as cr
-from core import facts as cf
-from core import facts_analysis as fa
-from core import facts_figures as ff
-from core import facts_snapshot as snap
-from core.models import Customer
-from core.overview import Filters
+from core.analytics import channel_roi as cr
+from core.analytics import facts as cf
+from core.analytics import facts_analysis as fa
+from core.analytics import facts_figures as ff
+from core.analytics import facts_snapshot as snap
+from core.analytics.overview import Filters
+from core.storage.models import Customer
 from dashboard import db
 
 
@@ -33,12 +33,12 @@ def _url(engine: Engine) -> str:
 @st.cache_resource(show_spinner=False, max_entries=1)
 def _events(url: str, key: str) -> cf.EventFacts:
     # max_entries=1: a new version replaces the old arrays instead of holding both
-    return cf.load_event_facts(db._engine(url), cache_dir=snap.snapshot_dir(url))
+    return snap.load_event_facts(db._engine(url), cache_dir=snap.snapshot_dir(url))
 
 
 @st.cache_resource(show_spinner=False, max_entries=1)
 def _tiers(url: str, key: str) -> cf.TierFacts:
-    return cf.load_tier_facts(db._engine(url), cache_dir=snap.snapshot_dir(url))
+    return snap.load_tier_facts(db._engine(url), cache_dir=snap.snapshot_dir(url))
 
 
 def keys(engine: Engine) -> tuple[str, str]:
@@ -74,7 +74,7 @@ def _people(engine: Engine, ids: list[int]) -> pd.DataFrame:
 
 
 def leads(engine: Engine, f: Filters) -> pd.DataFrame:
-    """The leads created in the period (as :func:`core.funnel.period_leads`), from the facts.
+    """The leads created in the period (as :func:`core.analytics.funnel.period_leads`), from the facts.
 
     Not cached here: the funnel page caches it (a second cached copy of a 100k-row frame per filter set
     only cost memory; filtering the facts again takes tens of milliseconds)."""
@@ -102,7 +102,7 @@ def _defeat_figure(_engine: Engine, key: str, what: str, f: Filters, kwargs: tup
 
 
 def defeat_figure(engine: Engine, version: str, what: str, f: Filters, **kwargs) -> object:
-    """A figure of the defeat page by the name of its :mod:`core.defeats` function; a function the facts do
+    """A figure of the defeat page by the name of its :mod:`core.analytics.defeats` function; a function the facts do
     not cover (yet) runs on the database, cached on the data version as before."""
     if what not in ff.DEFEAT_FIGURES:
         return _defeat_sql(engine, version, what, f, tuple(sorted(kwargs.items())))
@@ -111,7 +111,7 @@ def defeat_figure(engine: Engine, version: str, what: str, f: Filters, **kwargs)
 
 @st.cache_data(show_spinner=False, ttl=600)
 def _defeat_sql(_engine: Engine, version: str, what: str, f: Filters, kwargs: tuple) -> object:
-    from core import defeats as cd
+    from core.analytics import defeats as cd
 
     with _engine.connect() as conn:
         return getattr(cd, what)(conn=conn, filters=f, **dict(kwargs))
@@ -125,7 +125,7 @@ def _overview(_engine: Engine, keys_: tuple[str, str], version: str, f: Filters,
 
 
 def overview(engine: Engine, version: str, f: Filters, latest_day: dt.date | None) -> dict:
-    """Every overview figure (as :func:`core.overview.overview`), from the facts."""
+    """Every overview figure (as :func:`core.analytics.overview.overview`), from the facts."""
     return _overview(engine, keys(engine), version, f, latest_day)
 
 
@@ -136,7 +136,7 @@ def _tiers_by_region(_engine: Engine, keys_: tuple[str, str], f: Filters) -> pd.
 
 
 def tiers_by_region(engine: Engine, version: str, f: Filters) -> pd.DataFrame:
-    """Customers per region and tier (as :func:`core.tier_report.tiers_by_region`), from the facts."""
+    """Customers per region and tier (as :func:`core.analytics.tier_report.tiers_by_region`), from the facts."""
     return _tiers_by_region(engine, keys(engine), f)
 
 
@@ -158,7 +158,7 @@ def _tier_members(
 def tier_members(
     engine: Engine, version: str, f: Filters, tier: str | None, show_pii: bool = False
 ) -> pd.DataFrame:
-    """A tier's customers, best first (as :func:`core.tier_report.tier_members`), from the facts."""
+    """A tier's customers, best first (as :func:`core.analytics.tier_report.tier_members`), from the facts."""
     return _tier_members(engine, keys(engine), f, tier, show_pii)
 
 
@@ -179,7 +179,7 @@ def _roi_frames(url: str, key: str, version: str, f: Filters) -> cr.RoiFrames:
 
 
 def roi_frames(engine: Engine, version: str, f: Filters) -> cr.RoiFrames:
-    """What the channel ROI figures are computed from (as :func:`core.channel_roi.roi_frames`), from the
+    """What the channel ROI figures are computed from (as :func:`core.analytics.channel_roi.roi_frames`), from the
     facts and the spend rows (read once per data version)."""
     return _roi_frames(_url(engine), keys(engine)[0], version, f)
 
@@ -190,7 +190,7 @@ def _tiers_at(url: str, keys_: tuple[str, str], f: Filters, at: dt.datetime) -> 
 
 
 def tiers_at(engine: Engine, f: Filters, at: dt.datetime) -> pd.DataFrame:
-    """Each filtered customer's owners tier in force at ``at`` (as :func:`core.tier_report.tiers_at`)."""
+    """Each filtered customer's owners tier in force at ``at`` (as :func:`core.analytics.tier_report.tiers_at`)."""
     return _tiers_at(_url(engine), keys(engine), f, at)
 
 
@@ -201,7 +201,7 @@ def _version_tiers(url: str, keys_: tuple[str, str], f: Filters, scheme_id: int)
 
 def version_tiers(engine: Engine, f: Filters, scheme_id: int) -> pd.DataFrame:
     """Each filtered customer's latest assignment from one owners scheme version (as
-    :func:`core.tier_report.version_tiers`); the facts hold the owners schemes only."""
+    :func:`core.analytics.tier_report.version_tiers`); the facts hold the owners schemes only."""
     return _version_tiers(_url(engine), keys(engine), f, scheme_id)
 
 
@@ -219,5 +219,5 @@ def overview_ids(
     engine: Engine, f: Filters, latest_day: dt.date | None, figure: str, tier: str | None = None
 ) -> np.ndarray:
     """The lead ids (customer ids for a tier) behind one overview figure, from the facts
-    (:func:`core.facts_figures.overview_figure_ids`): as many as the figure."""
+    (:func:`core.analytics.facts_figures.overview_figure_ids`): as many as the figure."""
     return _overview_ids(engine, keys(engine), f, latest_day, figure, tier)

@@ -6,8 +6,8 @@ order chosen, ``()`` for nothing chosen. The widgets (keys ``f_period``, ``f_sto
 ``f_channel``) only show it, because Streamlit drops a widget's state on a run that does not draw it (a page
 without the filters), and keeps a multiselect's choice in the browser as the option *labels*, which change
 with the language. Code that restores a view (a link) calls :func:`choose`; the sidebar shows it on its next
-draw. ``st.session_state["filters"]`` holds the :class:`core.overview.Filters` the sidebar made on this run,
-where choosing every option of a filter is no filter (:meth:`core.overview.Filters.chosen`).
+draw. ``st.session_state["filters"]`` holds the :class:`core.analytics.overview.Filters` the sidebar made on this run,
+where choosing every option of a filter is no filter (:meth:`core.analytics.overview.Filters.chosen`).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from functools import partial
 import streamlit as st
 from sqlalchemy.engine import Engine
 
-from core.overview import Filters
+from core.analytics.overview import Filters
 from dashboard import db
 from dashboard.i18n import name_column, t
 from dashboard.widgets import label_of, labels_changed

@@ -10,12 +10,12 @@ import streamlit as st
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from core.exports import mask_pii
-from core.importing import ImportResult, Mapping, MappingError, Table, import_table, mapping_from_dict
-from core.importing import report as ir
-from core.importing.fields import fields
-from core.importing.mapping import suggest_mapping
-from core.importing.messages import text as core_text
+from core.io.exports import mask_pii
+from core.io.importing import ImportResult, Mapping, MappingError, Table, import_table, mapping_from_dict
+from core.io.importing import report as ir
+from core.io.importing.fields import fields
+from core.io.importing.mapping import suggest_mapping
+from core.io.importing.messages import text as core_text
 from dashboard import access, db
 from dashboard import downloads as dl
 from dashboard.i18n import language, t

@@ -8,8 +8,8 @@ from typing import Any
 
 import streamlit as st
 
-from core.features import DIMENSIONS, dimension_names
-from core.scheme import PRESETS, TRIGGER_RULES, preset
+from core.scoring.features import DIMENSIONS, dimension_names
+from core.scoring.scheme import PRESETS, TRIGGER_RULES, preset
 
 NO_TIE_BREAK = "none"  # the tie-break selectbox's option for no tie-break (a spec's tie_break None)
 

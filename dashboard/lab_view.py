@@ -11,14 +11,21 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from core.features import DIMENSIONS, dimension_names
-from core.lab import NO_HISTORY, backtest, explain_movers, workload
-from core.lab import preview as reclassify
-from core.privacy import mask_name
-from core.publishing import assignments_frame, compare, compare_tiers, publish, save_draft, write_assignments
-from core.publishing import versions as scheme_versions
-from core.scheme import NORMALISATIONS, PRESETS, TRIGGER_RULES, Problem, SchemeError, preset, validate
-from core.suggest import suggest_weights
+from core.access.privacy import mask_name
+from core.scoring.features import DIMENSIONS, dimension_names
+from core.scoring.lab import NO_HISTORY, backtest, explain_movers, workload
+from core.scoring.lab import preview as reclassify
+from core.scoring.publishing import (
+    assignments_frame,
+    compare,
+    compare_tiers,
+    publish,
+    save_draft,
+    write_assignments,
+)
+from core.scoring.publishing import versions as scheme_versions
+from core.scoring.scheme import NORMALISATIONS, PRESETS, TRIGGER_RULES, Problem, SchemeError, preset, validate
+from core.scoring.suggest import suggest_weights
 from dashboard import access, db, lab_state, tier_shares_view
 from dashboard import review_data as rd
 from dashboard.charts import FONT

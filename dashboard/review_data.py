@@ -12,8 +12,9 @@ import sqlalchemy as sa
 import streamlit as st
 from sqlalchemy.engine import Engine
 
-from core import customer360, defeat_approval, followup, overrides, review
-from core.models import Customer
+from core.analytics import followup
+from core.storage.models import Customer
+from core.workflow import customer360, defeat_approval, overrides, review
 from dashboard import access, db
 from dashboard.i18n import t
 from dashboard.widgets import dim_label
@@ -115,7 +116,7 @@ def option_label(labels: dict, key: object) -> str:
 
 
 def show_pii() -> bool:
-    """Whether the signed-in user's role may see personal data (an admin's setting, core.auth)."""
+    """Whether the signed-in user's role may see personal data (an admin's setting, core.access.auth)."""
     user = access.current_user(db.get_engine())
     return bool(user and user.show_pii)
 
@@ -123,7 +124,7 @@ def show_pii() -> bool:
 @st.cache_data(show_spinner=False, ttl=600)
 def data_now(_engine: Engine, version: str) -> dt.datetime:
     """'Now' for the data: the end of the day of the latest customer or lead (demo data ends in the past)."""
-    from core.models import Lead
+    from core.storage.models import Lead
 
     with _engine.connect() as conn:
         last = conn.execute(
@@ -154,7 +155,7 @@ def meeting(_engine: Engine, version: str, meeting_id: int) -> dict[str, Any]:
 
 @st.cache_data(show_spinner=False, ttl=600)
 def item_customer(_engine: Engine, version: str, item_id: int) -> int:
-    from core.models import ReviewItem
+    from core.storage.models import ReviewItem
 
     with _engine.connect() as conn:
         return int(
@@ -197,10 +198,10 @@ def effective_tier(_engine: Engine, version: str, population: str, customer_id: 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
 def _scorer(url: str, events_version: str, state_version: str, population: str):
-    from core.feature_inputs import load_feature_inputs
-    from core.features import compute_features
-    from core.overview import published_scheme
-    from core.scheme import Scorer
+    from core.analytics.overview import published_scheme
+    from core.scoring.feature_inputs import load_feature_inputs
+    from core.scoring.features import compute_features
+    from core.scoring.scheme import Scorer
 
     engine = db._engine(url)
     with engine.connect() as conn:
@@ -276,7 +277,7 @@ def reasons_column(frame: pd.DataFrame) -> list[str]:
 
 @st.cache_data(show_spinner=False, ttl=60)
 def _display_names(_engine: Engine) -> dict[str, str]:
-    from core import auth
+    from core.access import auth
 
     with _engine.connect() as conn:
         accounts = auth.users(conn=conn)

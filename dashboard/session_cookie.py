@@ -1,6 +1,6 @@
 """The sign-in cookie: a refresh or a new tab of the same browser stays signed in.
 
-The browser keeps the session's random token in a cookie; the database keeps only its SHA-256 (core.auth), and
+The browser keeps the session's random token in a cookie; the database keeps only its SHA-256 (core.access.auth), and
 every run checks it there (idle timeout, absolute lifetime, sign-out, disabled account, role change).
 
 - Written by Streamlit's own ``st.html(..., unsafe_allow_javascript=True)``: a script in the page (no iframe,
@@ -9,7 +9,7 @@ every run checks it there (idle timeout, absolute lifetime, sign-out, disabled a
   the same, but in Streamlit 1.67 its widget state cannot be pickled, which this app's
   ``runner.enforceSerializableSessionState`` requires (UnserializableSessionStateError on every run). JavaScript cannot set ``HttpOnly``, so script running in
   the page could read it: the app never renders data as HTML, and the token dies with the server session.
-  The script holds only the token, as JSON, after checking it has the shape core.auth makes.
+  The script holds only the token, as JSON, after checking it has the shape core.access.auth makes.
 - Read from ``st.context.cookies`` (what the browser sent when the Streamlit session connected), once per
   Streamlit session: after a sign-out in this session the old value is still in that snapshot and must not be
   taken up again.
@@ -23,7 +23,7 @@ import json
 
 import streamlit as st
 
-from core import auth
+from core.access import auth
 
 COOKIE = "dealer_tiering_session"
 READ_KEY = "auth_cookie_read"  # session state: the cookie was consulted in this Streamlit session

@@ -7,8 +7,9 @@ from collections.abc import Callable, Mapping
 import pandas as pd
 import streamlit as st
 
-from core import audit, exports
-from core.db import write_transaction
+from core.access import audit
+from core.io import exports
+from core.storage.db import write_transaction
 from dashboard import access, db
 from dashboard import downloads as dl
 from dashboard.i18n import t

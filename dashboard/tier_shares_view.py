@@ -1,4 +1,4 @@
-"""The target-against-actual share table (``core.tier_shares``), drawn on 分级结果 and in the lab."""
+"""The target-against-actual share table (``core.scoring.tier_shares``), drawn on 分级结果 and in the lab."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import re
 import pandas as pd
 import streamlit as st
 
-from core.tier_shares import TIE_TOLERANCE
+from core.scoring.tier_shares import TIE_TOLERANCE
 from dashboard.i18n import t
 from dashboard.widgets import tier_label
 

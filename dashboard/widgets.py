@@ -22,7 +22,7 @@ TIER_LABELS_EN = {
 
 def dim_label(name: str) -> str:
     """A scoring dimension's name in the session's language (the code itself for an unknown one)."""
-    from core.features import DIMENSIONS
+    from core.scoring.features import DIMENSIONS
 
     d = DIMENSIONS.get(name)
     if d is None:

@@ -5,7 +5,7 @@ from functools import partial
 
 import streamlit as st
 
-from core import audit, auth
+from core.access import audit, auth
 from dashboard import access, admin_view, db
 from dashboard.i18n import coded, t
 from dashboard.table_view import downloads

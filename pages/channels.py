@@ -6,7 +6,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from core import channel_roi as cr
+from core.analytics import channel_roi as cr
 from dashboard import access, charts, db, filters
 from dashboard import analysis_data as data
 from dashboard import facts as dfacts

@@ -7,10 +7,10 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from core import customer360
-from core.defeat_approval import request_defeat
-from core.models import DEFEAT_REASONS, PRICE_SUB_REASONS
-from core.overrides import Conflict, InputError, clear_override
+from core.storage.models import DEFEAT_REASONS, PRICE_SUB_REASONS
+from core.workflow import customer360
+from core.workflow.defeat_approval import request_defeat
+from core.workflow.overrides import Conflict, InputError, clear_override
 from dashboard import access, db
 from dashboard import review_data as rd
 from dashboard.charts import FONT

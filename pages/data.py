@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from core.db import head_revision, mask_url, schema_revision
+from core.storage.db import head_revision, mask_url, schema_revision
 from dashboard import access, db, demo_widget
 from dashboard.i18n import TEXT, t
 

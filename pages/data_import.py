@@ -5,8 +5,8 @@ import json
 
 import streamlit as st
 
-from core.importing import KINDS, ReadError, read_table
-from core.importing.report import file_issue
+from core.io.importing import KINDS, ReadError, read_table
+from core.io.importing.report import file_issue
 from dashboard import access, db
 from dashboard import import_view as iv
 from dashboard.i18n import coded, t

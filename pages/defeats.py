@@ -6,8 +6,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from core import defeats as cd
-from core.models import DEFEAT_REASONS
+from core.analytics import defeats as cd
+from core.storage.models import DEFEAT_REASONS
 from dashboard import access, charts, db, drilldown, filters, table_view
 from dashboard import facts as data_facts
 from dashboard import review_data as rd

@@ -9,7 +9,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from core.followup import FOLLOW_UP_DAYS
+from core.analytics.followup import FOLLOW_UP_DAYS
 from dashboard import access, db
 from dashboard import review_data as rd
 from dashboard.charts import FONT, day_axis

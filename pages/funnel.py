@@ -8,9 +8,9 @@ import plotly.graph_objects as go
 import streamlit as st
 from sqlalchemy.engine import Engine
 
-from core import funnel as fu
-from core.models import FUNNEL_STAGES
-from core.overview import Filters
+from core.analytics import funnel as fu
+from core.analytics.overview import Filters
+from core.storage.models import FUNNEL_STAGES
 from dashboard import charts, drilldown, filters
 from dashboard import facts as data_facts
 from dashboard.charts import FONT

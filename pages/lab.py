@@ -4,7 +4,7 @@ from functools import partial
 
 import streamlit as st
 
-from core.features import dimension_names
+from core.scoring.features import dimension_names
 from dashboard import access, db, demo_widget, lab_state, lab_view
 from dashboard.i18n import coded, t
 from dashboard.widgets import relabel

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from core import auth
+from core.access import auth
 from dashboard import db, demo_widget
 from dashboard.access import TOKEN_KEY
 from dashboard.i18n import t

@@ -7,7 +7,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from core import tier_report as tr
+from core.analytics import tier_report as tr
 from dashboard import access, db, filters
 from dashboard import analysis_data as data
 from dashboard import facts as dfacts

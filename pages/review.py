@@ -8,9 +8,9 @@ from functools import partial
 import pandas as pd
 import streamlit as st
 
-from core import review as cr
-from core.defeat_approval import approve_defeat, return_defeat
-from core.overrides import Conflict, InputError
+from core.workflow import review as cr
+from core.workflow.defeat_approval import approve_defeat, return_defeat
+from core.workflow.overrides import Conflict, InputError
 from dashboard import access, db
 from dashboard import downloads as dl
 from dashboard import review_data as rd

@@ -4,7 +4,7 @@ from functools import partial
 
 import streamlit as st
 
-from core import auth
+from core.access import auth
 from dashboard import access, admin_view, db
 from dashboard.i18n import coded, t
 from dashboard.widgets import label_of

@@ -19,8 +19,8 @@ import sqlalchemy as sa
 from hypothesis import settings
 from sqlalchemy.engine import Engine
 
-from core.db import open_database
-from core.demo import DemoSummary, generate
+from core.demo.generator import DemoSummary, generate
+from core.storage.db import open_database
 from tests.served import served  # noqa: F401 (a fixture every test module may use)
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -169,12 +169,12 @@ REAL_DATA = next(
     ),
     PROJECT_ROOT.parent / "shared" / "data" / "real",
 )
-MAPPINGS = PROJECT_ROOT / "core" / "importing" / "mappings"
+MAPPINGS = PROJECT_ROOT / "core" / "io" / "importing" / "mappings"
 
 
 def import_real(engine: Engine, kind: str, source: str, mapping: str):
     """Import one real data set's file with its shipped mapping; fails the test unless all of it went in."""
-    from core.importing import import_bytes, load_mapping, report_frame
+    from core.io.importing import import_bytes, load_mapping, report_frame
 
     path = REAL_DATA / source
     if not path.exists():
@@ -198,7 +198,7 @@ class RealDatabase:
 
 @pytest.fixture(scope="session")
 def real_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealDatabase]:
-    """Maven's CRM opportunities imported through core.importing with the shipped mappings. Read-only."""
+    """Maven's CRM opportunities imported through core.io.importing with the shipped mappings. Read-only."""
 
     path = tmp_path_factory.mktemp("real") / "maven.sqlite"
     url = f"sqlite:///{path}"

@@ -7,7 +7,8 @@ import datetime as dt
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from core.models import (
+from core.scoring.scheme import preset
+from core.storage.models import (
     Advisor,
     Channel,
     Customer,
@@ -18,7 +19,6 @@ from core.models import (
     Store,
     TierAssignment,
 )
-from core.scheme import preset
 
 T0 = dt.datetime(2026, 6, 1, 6, 0)  # first publish
 T1 = dt.datetime(2026, 6, 8, 6, 0)  # rescore a week later
@@ -216,10 +216,10 @@ def publish_second_version(engine: Engine, *, at: dt.datetime = dt.datetime(2026
     the first meeting has tier changes to review. Returns the spec."""
     import copy
 
-    from core import publishing
-    from core.feature_inputs import load_feature_inputs
-    from core.features import compute_features
-    from core.scheme import Scorer
+    from core.scoring import publishing
+    from core.scoring.feature_inputs import load_feature_inputs
+    from core.scoring.features import compute_features
+    from core.scoring.scheme import Scorer
 
     spec = copy.deepcopy(preset("value_3"))
     spec["dimensions"]["amount_12m"]["weight"] = 10

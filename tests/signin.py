@@ -5,9 +5,9 @@ from __future__ import annotations
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
-from core import auth
-from core.db import open_database
-from core.models import User
+from core.access import auth
+from core.storage.db import open_database
+from core.storage.models import User
 from dashboard.access import TOKEN_KEY
 
 PASSWORDS = {name: password for name, _role, _display, password in auth.DEMO_ACCOUNTS}

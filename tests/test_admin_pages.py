@@ -7,8 +7,8 @@ import re
 import pandas as pd
 import pytest
 
-from core import audit, auth
-from core.db import open_database, write_transaction
+from core.access import audit, auth
+from core.storage.db import open_database, write_transaction
 from dashboard.i18n import TEXT
 from tests.signin import sign_in
 from tests.test_app_auth import app

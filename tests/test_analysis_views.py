@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from streamlit.testing.v1 import AppTest
 
-from core.tier_report import UNTIERED
+from core.analytics.tier_report import UNTIERED
 from dashboard.analysis_views import UNTIERED_COLOUR, tier_colours
 from dashboard.charts import TIER_COLOURS
 

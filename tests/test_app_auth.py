@@ -9,9 +9,9 @@ import pytest
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
-from core import audit, auth
-from core.db import open_database
-from core.models import ScoringScheme, User, UserSession
+from core.access import audit, auth
+from core.storage.db import open_database
+from core.storage.models import ScoringScheme, User, UserSession
 from dashboard.access import TOKEN_KEY
 from tests.signin import sign_in
 
@@ -104,7 +104,7 @@ def test_a_database_without_accounts_says_how_to_make_the_first_admin(tmp_path):
 
 def test_the_embedded_default_database_offers_demo_data_before_any_account(tmp_path, monkeypatch):
     """The README's zero-set-up start: an empty default SQLite file may get demo data from the login page."""
-    from core import settings
+    from core.storage import settings
 
     monkeypatch.setattr(settings, "DEFAULT_SQLITE_PATH", tmp_path / "default.sqlite")
     at = AppTest.from_file(APP, default_timeout=120)
@@ -270,7 +270,7 @@ def test_the_app_never_edits_or_deletes_audit_entries():
 
 
 def test_sign_ins_and_exports_leave_cached_figures_alone_but_a_decision_does_not(demo_copy):
-    from core.db import write_transaction
+    from core.storage.db import write_transaction
     from dashboard import db as dashboard_db
 
     engine = open_database(demo_copy)
@@ -298,8 +298,8 @@ def test_hostile_login_names_are_just_wrong_names(demo_copy, monkeypatch):
 
 def test_approving_a_defeat_checks_the_role_again_when_the_button_is_pressed(demo_copy):
     """The page was drawn for a manager; the admin demotes them before they press approve: nothing happens."""
-    from core import defeat_approval
-    from core.models import Defeat, Lead
+    from core.storage.models import Defeat, Lead
+    from core.workflow import defeat_approval
 
     engine = open_database(demo_copy)
     with engine.connect() as conn:

@@ -12,8 +12,9 @@ import pytest
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
-from core import overview as ov
-from core.models import Channel, Store
+from core.analytics import followup
+from core.analytics import overview as ov
+from core.storage.models import Channel, Store
 from tests.test_app_pages import default_filters, make_app, metrics
 
 
@@ -78,8 +79,8 @@ def test_the_figure_picker_shows_the_filtered_count(demo_db):
     _picker(at).set_value("overdue").run()
     f = default_filters(demo_db)
     with demo_db.engine.connect() as conn:
-        everything = ov.overdue_follow_ups(conn=conn, filters=f)
-        filtered = ov.overdue_follow_ups(conn=conn, filters=ov.Filters(f.start, f.end, store_ids=(2,)))
+        everything = followup.overdue_follow_ups(conn=conn, filters=f)
+        filtered = followup.overdue_follow_ups(conn=conn, filters=ov.Filters(f.start, f.end, store_ids=(2,)))
     assert filtered != everything
     assert _picker(at).proto.options[_picker(at).index] == f"逾期未跟进：{everything:,}"
 

@@ -11,10 +11,10 @@ import pytest
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
-from core import followup
-from core.db import open_database
-from core.demo import generate
-from core.models import Advisor
+from core.analytics import followup
+from core.demo.generator import generate
+from core.storage.db import open_database
+from core.storage.models import Advisor
 from tests.signin import sign_in
 
 APP = str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py")

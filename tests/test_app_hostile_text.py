@@ -10,9 +10,9 @@ import re
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
-from core import review
-from core.db import open_database
-from core.models import Customer, ScoringScheme
+from core.storage.db import open_database
+from core.storage.models import Customer, ScoringScheme
+from core.workflow import review
 from tests.signin import sign_in
 from tests.test_app_auth import APP
 

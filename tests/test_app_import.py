@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
-from core.db import open_database
+from core.storage.db import open_database
 from tests.signin import sign_in
 
 APP = str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py")

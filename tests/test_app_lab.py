@@ -1,7 +1,7 @@
 """The scoring lab page through the real Streamlit runtime (AppTest) on the small demo database.
 
-Every figure the page shows is checked against an independent computation: ``core.lab.load_lab_data`` +
-``core.scheme.Scorer`` + ``core.lab.preview`` on a spec written out by hand here, and for the transition
+Every figure the page shows is checked against an independent computation: ``core.scoring.lab_data.load_lab_data`` +
+``core.scoring.scheme.Scorer`` + ``core.scoring.lab.preview`` on a spec written out by hand here, and for the transition
 matrix also a ``pandas.crosstab`` of the tiers in force in the database against the draft's tiers.
 Tests that write (save, publish, roll back, refused input) run on a fresh copy of the demo database.
 """
@@ -24,11 +24,12 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from streamlit.testing.v1 import AppTest
 
-from core.db import open_database
-from core.features import DIMENSIONS
-from core.lab import LabData, Preview, load_lab_data, preview
-from core.publishing import get_version, versions
-from core.scheme import Scorer, preset
+from core.scoring.features import DIMENSIONS
+from core.scoring.lab import LabData, Preview, preview
+from core.scoring.lab_data import load_lab_data
+from core.scoring.publishing import get_version, versions
+from core.scoring.scheme import Scorer, preset
+from core.storage.db import open_database
 from tests.signin import sign_in
 
 APP = str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py")
@@ -432,7 +433,7 @@ def test_publish_asks_to_confirm_then_writes_the_new_tiers_and_rollback_restores
 def test_a_manager_loads_an_analysts_draft_and_publishing_it_asks_to_confirm(fresh_db):
     """Any version loads into the sliders; the draft's publish button opens a confirmation with the change
     (counts before/after, movers) and writes nothing until confirmed; cancel writes nothing either."""
-    from core.publishing import save_draft
+    from core.scoring.publishing import save_draft
 
     draft_spec = owners_spec(amount_12m=10, purchases_12m=50, repurchase_rate=40)
     draft = save_draft(fresh_db.engine, draft_spec, name="分析师草稿", actor="analyst")

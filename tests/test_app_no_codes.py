@@ -50,8 +50,8 @@ def test_tables_show_words_not_none_or_codes(demo_copy, role, page):
 
 
 def test_lab_versions_table_with_a_draft_shows_no_none_and_names_people(demo_copy):
-    from core.db import open_database
-    from core.publishing import published, save_draft
+    from core.scoring.publishing import published, save_draft
+    from core.storage.db import open_database
 
     engine = open_database(demo_copy)
     with engine.connect() as conn:

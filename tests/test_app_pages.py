@@ -9,9 +9,10 @@ import pytest
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
-from core import overview as ov
-from core.db import open_database
-from core.models import Base
+from core.analytics import followup
+from core.analytics import overview as ov
+from core.storage.db import open_database
+from core.storage.models import Base
 from tests.signin import sign_in
 
 APP = str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py")
@@ -48,7 +49,7 @@ def test_overview_shows_the_figures_of_the_database(demo_db):
     with demo_db.engine.connect() as conn:
         cur = ov.lead_figures(conn=conn, filters=f)
         prev = ov.lead_figures(conn=conn, filters=f.previous())
-        overdue = ov.overdue_follow_ups(conn=conn, filters=f)
+        overdue = followup.overdue_follow_ups(conn=conn, filters=f)
         tiers = ov.tier_counts(conn=conn, filters=f)
     m = metrics(at)
     assert m["新增线索"] == (f"{cur['leads']:,}", f"{cur['leads'] - prev['leads']:+,}")

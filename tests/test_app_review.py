@@ -15,11 +15,13 @@ import review_fixtures as fx
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
-from core import auth, customer360, followup, overrides, review
-from core import defeat_approval as da
-from core.db import open_database
-from core.demo import generate
-from core.models import AuditLog, Defeat, FollowUp, Lead, Purchase, ReviewItem, TierOverride
+from core.access import auth
+from core.analytics import followup
+from core.demo.generator import generate
+from core.storage.db import open_database
+from core.storage.models import AuditLog, Defeat, FollowUp, Lead, Purchase, ReviewItem, TierOverride
+from core.workflow import customer360, overrides, review
+from core.workflow import defeat_approval as da
 from tests.signin import sign_in
 
 APP = str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py")

@@ -14,10 +14,11 @@ import pytest
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
-from core import auth, review
-from core import importing as imp
-from core.db import open_database
-from core.models import UserSession
+from core.access import auth
+from core.io import importing as imp
+from core.storage.db import open_database
+from core.storage.models import UserSession
+from core.workflow import review
 from dashboard import session_cookie
 from dashboard.access import TOKEN_KEY
 from tests.signin import sign_in

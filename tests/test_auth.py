@@ -10,9 +10,9 @@ import sys
 import pytest
 import sqlalchemy as sa
 
-from core import audit, auth
-from core.db import write_transaction
-from core.models import Meta, User, UserSession
+from core.access import audit, auth
+from core.storage.db import write_transaction
+from core.storage.models import Meta, User, UserSession
 
 T0 = dt.datetime(2026, 12, 1, 9, 0, 0)
 
@@ -248,7 +248,7 @@ def test_checking_a_session_does_not_take_the_write_lock(sqlite_url):
     """Every rerun checks its user: while another writer holds SQLite's write lock the check still answers."""
     import sqlite3
 
-    from core.db import open_database
+    from core.storage.db import open_database
 
     engine = open_database(sqlite_url)
     auth.create_user(engine, name="li", role="analyst", password="li-password", actor="test", now=T0)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from tier_history import publish_second_version
 
-from core.db import open_database
+from core.storage.db import open_database
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))

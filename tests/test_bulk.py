@@ -11,10 +11,10 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from core import bulk
-from core.bulk import NotEmptyError, write_frames
-from core.db import open_database
-from core.models import Base, Lead, Meta
+from core.storage import bulk
+from core.storage.bulk import NotEmptyError, write_frames
+from core.storage.db import open_database
+from core.storage.models import Base, Lead, Meta
 
 REGIONS = pd.DataFrame(
     {

@@ -12,10 +12,10 @@ import pytest
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
-from core import channel_roi as cr
-from core.bulk import write_frames
-from core.db import open_database
-from core.overview import Filters
+from core.analytics import channel_roi as cr
+from core.analytics.overview import Filters
+from core.storage.bulk import write_frames
+from core.storage.db import open_database
 from tests.signin import sign_in
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -623,7 +623,7 @@ def test_the_app_serves_the_page_with_the_shared_filters(demo_db):
 
 
 def test_a_missing_spend_is_written_out_in_the_download():
-    from core.exports import csv_bytes
+    from core.io.exports import csv_bytes
     from dashboard.analysis_views import with_missing
 
     shown = pd.DataFrame({"渠道": ["抖音", "汽车之家"], "投放费用": [NAN, 1000.0], "ROI": [NAN, 0.5]})

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from core.db import head_revision
+from core.storage.db import head_revision
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SECRET = "S3cr3t-pw"

@@ -12,11 +12,12 @@ import pytest
 import review_fixtures as fx
 import sqlalchemy as sa
 
-from core import overrides as ovr
-from core import publishing, review
-from core.db import open_database
-from core.models import Customer, ReviewItem, ScoringScheme, TierAssignment, TierOverride
-from core.scheme import preset
+from core.scoring import publishing
+from core.scoring.scheme import preset
+from core.storage.db import open_database
+from core.storage.models import Customer, ReviewItem, ScoringScheme, TierAssignment, TierOverride
+from core.workflow import overrides as ovr
+from core.workflow import review
 
 
 def _run_together(target, n: int) -> list[BaseException]:
@@ -296,7 +297,7 @@ class _Orig(Exception):
 def test_retrying_runs_again_on_deadlocks_only_and_a_bounded_number_of_times(orig, retried, monkeypatch):
     from sqlalchemy.exc import OperationalError
 
-    from core import db
+    from core.storage import db
 
     monkeypatch.setattr(db.time, "sleep", lambda s: None)
     runs = []

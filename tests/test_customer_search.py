@@ -1,4 +1,4 @@
-"""Finding a customer for the 360 (core.customer360.search): by name, phone or its last four digits, customer
+"""Finding a customer for the 360 (core.workflow.customer360.search): by name, phone or its last four digits, customer
 number and external id; masked for roles without personal data; an advisor finds only their own customers."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 
-from core.customer360 import search
-from core.models import Advisor, Customer, Region, Store
+from core.storage.models import Advisor, Customer, Region, Store
+from core.workflow.customer360 import search
 
 CUSTOMERS = [
     # id, name, phone, external id, advisor

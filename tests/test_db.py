@@ -7,7 +7,7 @@ import importlib.util
 import pytest
 import sqlalchemy as sa
 
-from core.db import (
+from core.storage.db import (
     HINTS,
     DatabaseError,
     check_connection,

@@ -1,4 +1,4 @@
-"""One definition of a defeat (core.defeats' docstring, the README's figure definitions): a lead recorded as lost
+"""One definition of a defeat (core.analytics.defeats' docstring, the README's figure definitions): a lead recorded as lost
 in the period (imported as lost, or a request a manager approved), with its record's reason or 未填写原因 when it
 has none; a pending request is not one yet. The overview (SQL and facts), its drill-down and the defeat page
 count the same leads, equal to a plain pandas reading of the source (Maven's CSV; the demo's tables)."""
@@ -14,14 +14,14 @@ import pytest
 import sqlalchemy as sa
 from test_defeats import page
 
-from core import defeat_approval as da
-from core import defeats as cd
-from core import facts_figures as ff
-from core.db import open_database
-from core.demo import generate
-from core.facts import facts_key, read_event_facts
-from core.models import Lead
-from core.overview import Filters, lead_figures
+from core.analytics import defeats as cd
+from core.analytics import facts_figures as ff
+from core.analytics.facts import facts_key, read_event_facts
+from core.analytics.overview import Filters, lead_figures
+from core.demo.generator import generate
+from core.storage.db import open_database
+from core.storage.models import Lead
+from core.workflow import defeat_approval as da
 
 
 def figures(engine, f: Filters) -> dict[str, object]:

@@ -13,13 +13,13 @@ import pytest
 from pandas.testing import assert_frame_equal
 from streamlit.testing.v1 import AppTest
 
-from core import defeats as cd
-from core import exports
-from core.bulk import write_frames
-from core.db import open_database
-from core.models import DEFEAT_REASONS, FUNNEL_STAGES, PRICE_SUB_REASONS
-from core.overview import Filters
-from core.privacy import mask_name, mask_phone
+from core.access.privacy import mask_name, mask_phone
+from core.analytics import defeats as cd
+from core.analytics.overview import Filters
+from core.io import exports
+from core.storage.bulk import write_frames
+from core.storage.db import open_database
+from core.storage.models import DEFEAT_REASONS, FUNNEL_STAGES, PRICE_SUB_REASONS
 from tests.signin import sign_in
 
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "defeats.py")

@@ -11,9 +11,9 @@ import pandas.testing as pdt
 import pytest
 import sqlalchemy as sa
 
-from core.bulk import NotEmptyError
-from core.demo import TABLE_ORDER, build_frames, generate
-from core.models import (
+from core.demo.generator import TABLE_ORDER, build_frames, generate
+from core.storage.bulk import NotEmptyError
+from core.storage.models import (
     DEFEAT_REASONS,
     FUNNEL_STAGES,
     LEAD_GRADES,
@@ -383,9 +383,9 @@ def test_fast_first_contact_converts_more(big_frames):
 
 def test_the_demo_staff_account_has_customers_on_the_first_meeting(sqlite_url):
     """The staff account stands for an advisor whose customers the first weekly meeting lists."""
-    from core import review
-    from core.db import open_database
-    from core.models import User
+    from core.storage.db import open_database
+    from core.storage.models import User
+    from core.workflow import review
 
     engine = open_database(sqlite_url)
     try:

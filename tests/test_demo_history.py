@@ -1,4 +1,4 @@
-"""The demo's tier history (core.tiering): owners version 1 published 18 months before the as-of date and rescored
+"""The demo's tier history (core.demo.tier_history): owners version 1 published 18 months before the as-of date and rescored
 half-yearly, version 2 published a week before the as-of date and rescored on it. Checked against plain SQL over the demo's own rows, against
 scoring by hand with each day's features, and through the figures that compare tiers over time (year over year,
 migration, the weekly review's first meeting, the overview's previous period)."""
@@ -13,17 +13,17 @@ import pandas.testing as pdt
 import pytest
 import sqlalchemy as sa
 
-from core import overview as ov
-from core import review
-from core import tier_report as tr
-from core.db import open_database
-from core.demo import generate
-from core.feature_inputs import load_feature_inputs
-from core.features import compute_features
-from core.models import AuditLog, ScoringScheme
-from core.publishing import assignments_frame
-from core.scheme import Scorer, preset
-from core.tiering import months_before, scoring_times
+from core.analytics import overview as ov
+from core.analytics import tier_report as tr
+from core.demo.generator import generate
+from core.demo.tier_history import months_before, scoring_times
+from core.scoring.feature_inputs import load_feature_inputs
+from core.scoring.features import compute_features
+from core.scoring.publishing import assignments_frame
+from core.scoring.scheme import Scorer, preset
+from core.storage.db import open_database
+from core.storage.models import AuditLog, ScoringScheme
+from core.workflow import review
 
 # the owners' scorings of a demo as of 2026-06-30 (the session's demo_db), written out by hand
 V1_PUBLISHED = dt.datetime(2024, 12, 30, 6, 0)
@@ -379,7 +379,7 @@ def test_reasons_of_a_rescore_on_a_day_after_the_data_use_the_day_it_scored(demo
     engine = open_database(f"sqlite:///{path}")
     later = dt.datetime.combine(demo_db.as_of + dt.timedelta(days=40), dt.time(6, 0))
     try:
-        from core.publishing import rescore
+        from core.scoring.publishing import rescore
 
         rescore(engine, population="owners", as_of=later.date(), at=later)
         mid = review.open_meeting(

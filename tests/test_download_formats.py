@@ -11,7 +11,7 @@ import openpyxl
 import pandas as pd
 from streamlit.testing.v1 import AppTest
 
-from core import exports
+from core.io import exports
 from tests.test_app_followup_staff import followup_page
 
 
@@ -38,7 +38,7 @@ def test_download_file_names_carry_period_and_filters():
 
         import streamlit as st
 
-        from core.overview import Filters
+        from core.analytics.overview import Filters
         from dashboard.table_view import file_stem
 
         st.session_state["filters"] = Filters(dt.date(2026, 6, 1), dt.date(2026, 6, 30), (1, 3), (), (4,))

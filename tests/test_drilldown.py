@@ -10,11 +10,11 @@ import pytest
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
-from core import drilldown
-from core import funnel as fu
-from core.models import FUNNEL_STAGES
-from core.overview import Filters
-from core.privacy import mask_name, mask_phone
+from core.access.privacy import mask_name, mask_phone
+from core.analytics import drilldown
+from core.analytics import funnel as fu
+from core.analytics.overview import Filters
+from core.storage.models import FUNNEL_STAGES
 from tests.signin import sign_in
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -8,7 +8,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from core import exports
+from core.io import exports
 
 
 @pytest.mark.parametrize(

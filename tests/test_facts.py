@@ -12,16 +12,17 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from core import defeats as cd
-from core import facts as cf
-from core import facts_figures as ff
-from core import facts_snapshot as snap
-from core import funnel as fu
-from core import overview as ov
-from core import tier_report as tr
-from core.db import open_database, write_transaction
-from core.demo import generate
-from core.models import Lead
+from core.analytics import defeats as cd
+from core.analytics import facts as cf
+from core.analytics import facts_figures as ff
+from core.analytics import facts_snapshot as snap
+from core.analytics import followup, overview_totals
+from core.analytics import funnel as fu
+from core.analytics import overview as ov
+from core.analytics import tier_report as tr
+from core.demo.generator import generate
+from core.storage.db import open_database, write_transaction
+from core.storage.models import Lead
 from tests.signin import sign_in
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -89,11 +90,11 @@ def assert_same_figures(engine, facts: cf.EventFacts, tiers: cf.TierFacts, f: ov
         # overview page
         _same_overview(
             ff.overview(facts, tiers, f, latest, ov.published_scheme(conn=conn)),
-            ov.overview(conn=conn, filters=f, latest_day=latest),
+            overview_totals.overview(conn=conn, filters=f, latest_day=latest),
         )
         for current in (True, False):
             for g in (f, f.previous()):
-                assert ff.overdue_follow_ups(facts, g, current=current) == ov.overdue_follow_ups(
+                assert ff.overdue_follow_ups(facts, g, current=current) == followup.overdue_follow_ups(
                     conn=conn, filters=g, current=current
                 ), (g, current)
         # tiers page (SQL orders tiers by the database's collation: compare in one order)
@@ -198,7 +199,7 @@ def _add_lead(engine) -> int:
 def test_snapshot_round_trip_and_reuse(small_db, tmp_path):
     url, engine = small_db
     folder = tmp_path / "cache"
-    first = cf.load_event_facts(engine, cache_dir=folder)
+    first = snap.load_event_facts(engine, cache_dir=folder)
     files = list(folder.glob("events-*.facts"))
     assert len(files) == 1
     again = snap.load_events(folder, first.key)
@@ -209,12 +210,12 @@ def test_snapshot_round_trip_and_reuse(small_db, tmp_path):
     for encoding in ("utf-8", "utf-32-le"):  # no personal data on disk (text arrays are stored as UTF-32)
         assert advisors and not any(n.encode(encoding) in data for n in advisors)
     assert again.names == {}
-    again = cf.load_event_facts(engine, cache_dir=folder)  # from the snapshot, names from the database
+    again = snap.load_event_facts(engine, cache_dir=folder)  # from the snapshot, names from the database
     pd.testing.assert_frame_equal(again.names["advisors"], first.names["advisors"])
     for f in (JUNE, ov.Filters(dt.date(2025, 1, 1), dt.date(2026, 6, 30), region_ids=(2,))):
         pd.testing.assert_frame_equal(ff.period_leads(again, f), ff.period_leads(first, f))
         pd.testing.assert_frame_equal(ff.defeats(again, f), ff.defeats(first, f))
-    tiers = cf.load_tier_facts(engine, cache_dir=folder)
+    tiers = snap.load_tier_facts(engine, cache_dir=folder)
     back = snap.load_tiers(folder, tiers.key)
     np.testing.assert_array_equal(back.score, tiers.score)
     assert back.tier.categories.tolist() == tiers.tier.categories.tolist()
@@ -223,13 +224,13 @@ def test_snapshot_round_trip_and_reuse(small_db, tmp_path):
 def test_a_written_row_makes_the_snapshot_ignored_and_rebuilt(small_db, tmp_path):
     url, engine = small_db
     folder = tmp_path / "cache"
-    before = cf.load_event_facts(engine, cache_dir=folder)
+    before = snap.load_event_facts(engine, cache_dir=folder)
     old_file = next(folder.glob("events-*.facts"))
     new_id = _add_lead(engine)
     with engine.connect() as conn:
         assert cf.facts_key(conn) != before.key
     assert new_id not in before.leads["id"]
-    after = cf.load_event_facts(engine, cache_dir=folder)
+    after = snap.load_event_facts(engine, cache_dir=folder)
     assert new_id in after.leads["id"]  # not the stale snapshot
     assert not old_file.exists()  # the older version's file is gone
     assert len(list(folder.glob("events-*.facts"))) == 1
@@ -245,7 +246,7 @@ def test_a_written_row_makes_the_snapshot_ignored_and_rebuilt(small_db, tmp_path
 
 def test_a_defeat_sent_back_in_place_makes_new_facts(small_db, tmp_path):
     """Returning a defeat updates rows without a new id; its audit entry still changes the facts' version."""
-    from core import defeat_approval
+    from core.workflow import defeat_approval
 
     url, engine = small_db
     folder = tmp_path / "cache"
@@ -254,18 +255,18 @@ def test_a_defeat_sent_back_in_place_makes_new_facts(small_db, tmp_path):
     did = defeat_approval.request_defeat(
         engine, lead_id=lead, reason="price", sub_reason="excuse", actor="staff"
     )
-    before = cf.load_event_facts(engine, cache_dir=folder)
+    before = snap.load_event_facts(engine, cache_dir=folder)
     defeat_approval.return_defeat(engine, defeat_id=did, actor="manager", note="还在比价")
     with engine.connect() as conn:
         assert cf.facts_key(conn) != before.key
         f = ov.Filters(
             dt.date(2020, 1, 1), dt.date.today() + dt.timedelta(days=1)
         )  # the request is dated now
-        expected = ff.defeats(cf.load_event_facts(engine, cache_dir=folder), f)
-        from core import defeats as cd
+        expected = ff.defeats(snap.load_event_facts(engine, cache_dir=folder), f)
+        from core.analytics import defeats as cd
 
         pd.testing.assert_frame_equal(expected, cd.defeats(conn=conn, filters=f))
-    # a pending request is not a defeat yet (core.defeats: only recorded or approved ones count), nor one sent
+    # a pending request is not a defeat yet (core.analytics.defeats: only recorded or approved ones count), nor one sent
     # back; before, a pending request counted on the defeat page but not on the overview
     assert did not in set(ff.defeats(before, f)["defeat_id"].dropna())
     assert did not in set(expected["defeat_id"].dropna())
@@ -274,8 +275,8 @@ def test_a_defeat_sent_back_in_place_makes_new_facts(small_db, tmp_path):
 def test_a_defeat_approved_in_place_makes_new_facts_that_count_it(small_db, tmp_path):
     """Approving updates the request and its lead without a new id; the new facts count the defeat, as the
     overview does."""
-    from core import defeat_approval
-    from core import defeats as cd
+    from core.analytics import defeats as cd
+    from core.workflow import defeat_approval
 
     url, engine = small_db
     folder = tmp_path / "cache"
@@ -283,12 +284,12 @@ def test_a_defeat_approved_in_place_makes_new_facts_that_count_it(small_db, tmp_
         lead = conn.execute(sa.select(Lead.id).where(Lead.status == "open").order_by(Lead.id)).scalar()
     did = defeat_approval.request_defeat(engine, lead_id=lead, reason="competitor", actor="staff")
     f = ov.Filters(dt.date(2020, 1, 1), dt.date.today() + dt.timedelta(days=1))  # the request is dated now
-    before = cf.load_event_facts(engine, cache_dir=folder)
+    before = snap.load_event_facts(engine, cache_dir=folder)
     with engine.connect() as conn:
         assert cd.pending_requests(conn=conn, filters=f) == 1
         assert ff.lead_figures(before, f)["defeated"] == len(ff.defeats(before, f))
     defeat_approval.approve_defeat(engine, defeat_id=did, actor="manager")
-    after = cf.load_event_facts(engine, cache_dir=folder)
+    after = snap.load_event_facts(engine, cache_dir=folder)
     with engine.connect() as conn:
         assert after.key != before.key and cd.pending_requests(conn=conn, filters=f) == 0
         pd.testing.assert_frame_equal(ff.defeats(after, f), cd.defeats(conn=conn, filters=f))
@@ -300,7 +301,7 @@ def test_a_defeat_approved_in_place_makes_new_facts_that_count_it(small_db, tmp_
 def test_a_snapshot_of_another_version_or_a_broken_file_is_ignored(small_db, tmp_path):
     url, engine = small_db
     folder = tmp_path / "cache"
-    facts = cf.load_event_facts(engine, cache_dir=folder)
+    facts = snap.load_event_facts(engine, cache_dir=folder)
     path = next(folder.glob("events-*.facts"))
     # a file renamed to the name of another version still carries its own key inside
     other = snap._file(folder, "events", "f1:other")
@@ -311,7 +312,7 @@ def test_a_snapshot_of_another_version_or_a_broken_file_is_ignored(small_db, tmp
     path = next(p for p in folder.glob("events-*.facts") if p != other)
     path.write_bytes(path.read_bytes()[:1000])
     assert snap.load_events(folder, facts.key) is None
-    again = cf.load_event_facts(engine, cache_dir=folder)
+    again = snap.load_event_facts(engine, cache_dir=folder)
     _same_facts(facts, again)
     assert snap.load_events(folder, facts.key) is not None
 
@@ -319,7 +320,7 @@ def test_a_snapshot_of_another_version_or_a_broken_file_is_ignored(small_db, tmp
 def test_concurrent_writers_never_leave_a_broken_snapshot(small_db, tmp_path):
     url, engine = small_db
     folder = tmp_path / "cache"
-    facts = cf.load_event_facts(engine, cache_dir=None)
+    facts = snap.load_event_facts(engine, cache_dir=None)
     errors: list[BaseException] = []
     loaded: list[object] = []
 
@@ -356,13 +357,13 @@ def test_an_unwritable_folder_does_not_stop_the_app(small_db, tmp_path):
     url, engine = small_db
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
-    facts = cf.load_event_facts(engine, cache_dir=blocker / "cache")
+    facts = snap.load_event_facts(engine, cache_dir=blocker / "cache")
     assert len(facts.leads["id"]) > 0
 
 
 def test_core_facts_never_import_streamlit():
     for name in ("facts.py", "facts_snapshot.py", "facts_figures.py"):
-        tree = ast.parse((ROOT / "core" / name).read_text(encoding="utf-8"))
+        tree = ast.parse((ROOT / "core" / "analytics" / name).read_text(encoding="utf-8"))
         names = [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
         names += [n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
         assert not any(n.split(".")[0] == "streamlit" for n in names), name
@@ -401,7 +402,7 @@ def test_the_pages_show_a_new_row_on_the_next_rerun(small_db, _no_env_url):
 
 
 def test_cli_builds_the_snapshot(small_db, capsys, monkeypatch):
-    from core.cli import main
+    from core.cli.main import main
 
     monkeypatch.delenv(snap.ENV_VAR, raising=False)
     url, engine = small_db
@@ -413,7 +414,7 @@ def test_cli_builds_the_snapshot(small_db, capsys, monkeypatch):
 
 
 def test_cli_says_what_to_set_for_a_database_without_a_snapshot_folder(capsys, monkeypatch):
-    from core.cli import main
+    from core.cli.main import main
 
     monkeypatch.delenv(snap.ENV_VAR, raising=False)
     assert main(["facts", "build", "--db", "sqlite://"]) == 2

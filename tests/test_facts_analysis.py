@@ -13,14 +13,14 @@ from test_channel_roi import _tiny_frames as roi_tiny_frames
 from test_tier_regions import _write_tiny as write_tier_tiny
 from tier_history import publish_second_version
 
-from core import channel_roi as cr
-from core import facts as cf
-from core import facts_analysis as fa
-from core import tier_report as tr
-from core.bulk import write_frames
-from core.db import open_database
-from core.demo import generate
-from core.overview import Filters
+from core.analytics import channel_roi as cr
+from core.analytics import facts as cf
+from core.analytics import facts_analysis as fa
+from core.analytics import tier_report as tr
+from core.analytics.overview import Filters
+from core.demo.generator import generate
+from core.storage.bulk import write_frames
+from core.storage.db import open_database
 
 
 def day(s: str) -> dt.date:

@@ -12,10 +12,10 @@ import pandas as pd
 import pandas.testing as pdt
 import pytest
 
-from core.cli_features import add_commands, run
-from core.demo import build_frames, generate
-from core.feature_inputs import COLUMNS, FeatureInputs, load_feature_inputs
-from core.features import (
+from core.cli.features import add_commands, run
+from core.demo.generator import build_frames, generate
+from core.scoring.feature_inputs import COLUMNS, FeatureInputs, load_feature_inputs
+from core.scoring.features import (
     DIMENSIONS,
     DIRECTIONS,
     FLAGS,
@@ -537,7 +537,7 @@ def test_database_gives_the_same_features_as_the_frames(demo_db):
 
 
 def test_sqlite_fast_path_agrees_with_read_sql(demo_db):
-    from core.feature_inputs import _normalise, _read_sqlite, _select
+    from core.scoring.feature_inputs import _normalise, _read_sqlite, _select
 
     with demo_db.engine.connect() as conn:
         for table in COLUMNS:

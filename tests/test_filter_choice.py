@@ -13,14 +13,15 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from core import channel_roi as cr
-from core import defeats as cd
-from core import facts_analysis as fa
-from core import facts_figures as ff
-from core import funnel as fu
-from core import overview as ov
-from core import tier_report as tr
-from core.models import Channel, Region, ScoringScheme, Store
+from core.analytics import channel_roi as cr
+from core.analytics import defeats as cd
+from core.analytics import facts_analysis as fa
+from core.analytics import facts_figures as ff
+from core.analytics import funnel as fu
+from core.analytics import overview as ov
+from core.analytics import overview_totals
+from core.analytics import tier_report as tr
+from core.storage.models import Channel, Region, ScoringScheme, Store
 from tests.test_facts import _same_overview, facts_of
 
 PERIODS = [
@@ -96,8 +97,8 @@ def _same_figures(demo_db, events, tiers, reference, scheme, versions, f, none) 
     )
     with demo_db.engine.connect() as conn:
         _same_overview(
-            ov.overview(conn=conn, filters=f, latest_day=latest),
-            ov.overview(conn=conn, filters=none, latest_day=latest),
+            overview_totals.overview(conn=conn, filters=f, latest_day=latest),
+            overview_totals.overview(conn=conn, filters=none, latest_day=latest),
         )
         pd.testing.assert_frame_equal(fu.funnel(conn=conn, filters=f), fu.funnel(conn=conn, filters=none))
         pd.testing.assert_frame_equal(cd.defeats(conn=conn, filters=f), cd.defeats(conn=conn, filters=none))

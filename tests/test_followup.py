@@ -10,9 +10,10 @@ import pytest
 import review_fixtures as fx
 import sqlalchemy as sa
 
-from core import followup as fu
-from core import overview as ov
-from core.db import open_database
+from core.analytics import followup
+from core.analytics import followup as fu
+from core.analytics import overview as ov
+from core.storage.db import open_database
 
 
 @pytest.fixture
@@ -111,7 +112,7 @@ def test_overdue_count_agrees_with_the_overview_on_the_demo(demo_db):
     with demo_db.engine.connect() as conn:
         for i, day in enumerate(_days(demo_db)):
             f = ov.Filters(day - dt.timedelta(days=29), day)
-            expected = ov.overdue_follow_ups(conn=conn, filters=f, current=i == 0)
+            expected = followup.overdue_follow_ups(conn=conn, filters=f, current=i == 0)
             states = fu.lead_states(conn=conn, at=f.end_dt, current=i == 0)
             assert int(states["overdue"].sum()) == expected, day
             assert expected > 0
@@ -153,7 +154,7 @@ def test_weekly_trend_per_store_agrees_with_the_overview_on_the_demo(demo_db):
         for (end, store_id), row in trend.set_index(["week_end", "store_id"]).iterrows():
             day = (end - pd.Timedelta(days=1)).date()
             f = ov.Filters(day, day, store_ids=(int(store_id),))
-            assert row["overdue"] == ov.overdue_follow_ups(conn=conn, filters=f, current=False)
+            assert row["overdue"] == followup.overdue_follow_ups(conn=conn, filters=f, current=False)
     assert len(trend["week_end"].unique()) == 6
 
 

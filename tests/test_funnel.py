@@ -14,12 +14,12 @@ import pytest
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
-from core import exports
-from core import funnel as fu
-from core.bulk import write_frames
-from core.db import open_database
-from core.models import FUNNEL_STAGES, STAGE_TIME_COLUMNS
-from core.overview import Filters, data_extent
+from core.analytics import funnel as fu
+from core.analytics.overview import Filters, data_extent
+from core.io import exports
+from core.storage.bulk import write_frames
+from core.storage.db import open_database
+from core.storage.models import FUNNEL_STAGES, STAGE_TIME_COLUMNS
 from tests.signin import sign_in
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -429,7 +429,7 @@ def test_excel_and_csv_bytes_round_trip():
 
 
 def test_core_funnel_never_imports_streamlit():
-    tree = ast.parse((ROOT / "core" / "funnel.py").read_text(encoding="utf-8"))
+    tree = ast.parse((ROOT / "core" / "analytics" / "funnel.py").read_text(encoding="utf-8"))
     names = [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
     names += [n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
     assert not any(n.split(".")[0] == "streamlit" for n in names)

@@ -1,4 +1,4 @@
-"""This period's funnel against the previous period's at equal age (core.funnel.equal_age_comparison): a
+"""This period's funnel against the previous period's at equal age (core.analytics.funnel.equal_age_comparison): a
 hand-made case with exact counts, the demo and Maven's pipeline against an independent per-lead computation,
 and the page's caption and table through AppTest."""
 
@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core import funnel as fu
-from core.models import FUNNEL_STAGES, STAGE_TIME_COLUMNS
-from core.overview import Filters, data_extent
+from core.analytics import funnel as fu
+from core.analytics.overview import Filters, data_extent
+from core.storage.models import FUNNEL_STAGES, STAGE_TIME_COLUMNS
 from tests.signin import sign_in
 
 ROOT = Path(__file__).resolve().parents[1]

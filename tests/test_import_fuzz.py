@@ -23,11 +23,11 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from core import importing as imp
-from core.db import open_database
-from core.importing import commit
-from core.importing.store import TABLE
-from core.models import Base
+from core.io import importing as imp
+from core.io.importing import commit
+from core.io.importing.store import TABLE
+from core.storage.db import open_database
+from core.storage.models import Base
 
 HEADERS = {
     "customers": ["客户编号", "姓名", "手机号", "性别", "区域", "生日", "客户类型"],

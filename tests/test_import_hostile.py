@@ -14,8 +14,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from core import importing as imp
-from core.importing import reading
+from core.io import importing as imp
+from core.io.importing import reading
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SECONDS, PEAK_MB = 5.0, 300
@@ -23,8 +23,8 @@ SECONDS, PEAK_MB = 5.0, 300
 CHILD = """
 import json, resource, sys, time
 from pathlib import Path
-from core import importing as imp
-from core.db import open_database
+from core.io import importing as imp
+from core.storage.db import open_database
 
 def peak_mb():
     # VmHWM starts afresh at exec; ru_maxrss would carry the forking pytest process's peak over

@@ -8,8 +8,8 @@ import pytest
 import sqlalchemy as sa
 from conftest import MAPPINGS, REAL_DATA, import_real
 
-from core.db import open_database
-from core.models import Base
+from core.storage.db import open_database
+from core.storage.models import Base
 
 
 def q(engine, sql: str) -> pd.DataFrame:
@@ -161,7 +161,7 @@ def test_maven_pipeline_without_its_opportunity_id_keeps_equal_opportunities(sql
     every exported column to an earlier one. They are distinct deals: all are imported, and once only."""
     import json
 
-    from core import importing as imp
+    from core.io import importing as imp
 
     path = REAL_DATA / "maven-crm-sales-opportunities" / "sales_pipeline.csv"
     if not path.exists():

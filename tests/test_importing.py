@@ -11,12 +11,12 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from core import importing as imp
-from core.importing import values as pv
-from core.importing.commit import write_plan
-from core.importing.mapping import Mapping, suggest_mapping
-from core.importing.reading import ReadError, read_table
-from core.models import Base
+from core.io import importing as imp
+from core.io.importing import values as pv
+from core.io.importing.commit import write_plan
+from core.io.importing.mapping import Mapping, suggest_mapping
+from core.io.importing.reading import ReadError, read_table
+from core.storage.models import Base
 
 NOW = dt.datetime(2026, 6, 30, 12, 0)
 
@@ -429,7 +429,7 @@ def test_report_lists_row_column_value_problem_and_fix(engine):
     # import only the valid rows: the formula-like name is stored as text, and neutralised in downloads
     res = imp.import_bytes(engine, csv('客户编号,姓名\nC2,=HYPERLINK("http://x")\n'), "customers", now=NOW)
     assert res.committed
-    from core.exports import csv_bytes
+    from core.io.exports import csv_bytes
 
     with engine.connect() as conn:
         frame = pd.read_sql(sa.text("SELECT external_id, name FROM customers"), conn)
@@ -461,7 +461,7 @@ def test_a_mapping_that_does_not_fit_rejects_the_file(engine):
 def test_a_crash_while_writing_leaves_the_database_as_before(engine, monkeypatch):
     imp.import_bytes(engine, csv(CUSTOMERS), "customers", now=NOW)
     before = counts(engine)
-    from core.importing import commit
+    from core.io.importing import commit
 
     calls = []
     real = commit.insert_frame
@@ -491,7 +491,7 @@ def test_write_plan_is_the_only_writer(engine):
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk"])
 def test_big_files_read_the_same_with_either_csv_reader(monkeypatch, encoding):
     """Files over 4 MB go through pyarrow's reader; it must give exactly what the C reader gives."""
-    from core.importing import reading
+    from core.io.importing import reading
 
     line = '王小明,"138 1234 5678",惠城区,"有逗号, 和""引号""",2024/3/5,\n'
     data = ("姓名,手机号,区域,备注,日期,\n" + line * 70_000).encode(encoding)
@@ -554,7 +554,7 @@ def test_excel_leads_with_real_dates_numbers_and_formulas(engine):
 def test_every_problem_has_both_languages_and_a_fix():
     import re
 
-    from core.importing.messages import TEXT
+    from core.io.importing.messages import TEXT
 
     for key, (zh, en) in TEXT.items():
         assert zh.strip() and en.strip(), key
@@ -704,7 +704,7 @@ DATED = {
 
 @pytest.fixture
 def sqlite_engine(sqlite_url):
-    from core.db import open_database
+    from core.storage.db import open_database
 
     eng = open_database(sqlite_url)
     yield eng

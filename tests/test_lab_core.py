@@ -1,4 +1,4 @@
-"""The scoring lab's pure core (core.lab): preview, movers and why, workload, AUC and backtest by hand, and the
+"""The scoring lab's pure core (core.scoring.lab): preview, movers and why, workload, AUC and backtest by hand, and the
 lab's data read from a demo database."""
 
 from __future__ import annotations
@@ -15,17 +15,17 @@ import sqlalchemy as sa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.lab import (
+from core.scoring.lab import (
     FALLBACK_CADENCE_DAYS,
     Published,
     auc,
     backtest,
     explain_movers,
-    load_lab_data,
     preview,
     workload,
 )
-from core.scheme import Scorer
+from core.scoring.lab_data import load_lab_data
+from core.scoring.scheme import Scorer
 
 LABELS_3 = ["高价值", "普通", "流失风险"]
 
@@ -412,7 +412,7 @@ def test_load_lab_data_leads(demo_db):
 def test_lab_data_read_in_a_worker_process_equals_in_process(demo_db):
     """Large databases are read in a separate process (the app keeps only the features); the result must be the
     same as reading in the app's own process."""
-    from core.lab import load_lab_data
+    from core.scoring.lab_data import load_lab_data
 
     here = load_lab_data(demo_db.engine, population="owners", worker=False)
     there = load_lab_data(demo_db.engine, population="owners", worker=True)

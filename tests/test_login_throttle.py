@@ -13,10 +13,11 @@ import sqlalchemy as sa
 from test_app_auth import _no_env_url  # noqa: F401 (fixture)
 from test_auth import T0, Sleeps, cli
 
-from core import audit, auth, review
-from core import overrides as ovr
-from core.db import open_database
-from core.text_input import TextRejected
+from core.access import audit, auth
+from core.storage.db import open_database
+from core.storage.text_input import TextRejected
+from core.workflow import overrides as ovr
+from core.workflow import review
 
 GUESSES = 40
 ENGINES = 8

@@ -7,8 +7,8 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from core.db import head_revision, make_engine, open_database, schema_revision, upgrade
-from core.models import Base, Region
+from core.storage.db import head_revision, make_engine, open_database, schema_revision, upgrade
+from core.storage.models import Base, Region
 
 
 @pytest.fixture
@@ -31,7 +31,7 @@ def test_upgrade_from_the_first_version_keeps_data_and_gains_precision(empty_eng
     are stored at double precision afterwards (0001's FLOAT is single precision on MariaDB)."""
     from alembic import command
 
-    from core.db import _alembic_config
+    from core.storage.db import _alembic_config
 
     command.upgrade(_alembic_config(empty_engine), "0001")
     with empty_engine.begin() as conn:
@@ -122,7 +122,7 @@ def test_upgrade_resolves_several_published_versions_and_duplicate_overrides(emp
     override; afterwards the database refuses a second published version."""
     from alembic import command
 
-    from core.db import _alembic_config
+    from core.storage.db import _alembic_config
 
     command.upgrade(_alembic_config(empty_engine), "0006_purchase_lead_index")
     ins = (

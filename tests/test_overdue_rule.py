@@ -1,4 +1,4 @@
-"""Overdue follow-ups: one rule (DOMAIN.md's cadence by grade, ``core.overview.overdue_rule``) for every period,
+"""Overdue follow-ups: one rule (DOMAIN.md's cadence by grade, ``core.analytics.overview.overdue_rule``) for every period,
 the one ending on the data's last day included; the overview (SQL and facts), its drill-down and the follow-up
 page count the same leads, equal to a plain pandas reading of the source (Maven's CSV; the demo's tables)."""
 
@@ -11,10 +11,11 @@ import pytest
 import sqlalchemy as sa
 from test_overview import expected_overdue, raw  # noqa: F401  (raw: the demo's tables, a fixture)
 
-from core import facts_figures as ff
-from core import followup as fu
-from core import overview as ov
-from core.facts import facts_key, read_event_facts
+from core.analytics import facts_figures as ff
+from core.analytics import followup, overview_totals
+from core.analytics import followup as fu
+from core.analytics import overview as ov
+from core.analytics.facts import facts_key, read_event_facts
 
 CADENCE = {"H": 3, "A": 7, "B": 15, "C": 30, "O": 7}
 MAVEN_LAST_DAY = dt.date(2017, 12, 31)
@@ -44,8 +45,10 @@ def counts(engine, f: ov.Filters, latest_day: dt.date) -> dict[str, int]:
         states = fu.lead_states(conn=conn, at=f.end_dt, filters=f)
         summary = fu.summary(conn=conn, at=f.end_dt, last_day=f.end, weeks=1)
         return {
-            "overview": ov.overview(conn=conn, filters=f, latest_day=latest_day)["current"]["overdue"],
-            "overview_stored": ov.overdue_follow_ups(conn=conn, filters=f, current=True),
+            "overview": overview_totals.overview(conn=conn, filters=f, latest_day=latest_day)["current"][
+                "overdue"
+            ],
+            "overview_stored": followup.overdue_follow_ups(conn=conn, filters=f, current=True),
             "facts": ff.overdue_follow_ups(facts, f, current=f.end >= latest_day),
             "drill": len(ff.overview_figure_ids(facts, None, f, "overdue", latest_day=latest_day)),
             "followup": int(states["overdue"].sum()),

@@ -7,9 +7,9 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from core import overview as ov
-from core import tier_report
-from core.tiering import scoring_times
+from core.analytics import followup, tier_report
+from core.analytics import overview as ov
+from core.demo.tier_history import scoring_times
 
 CADENCE = {"H": 3, "A": 7, "B": 15, "C": 30, "O": 7}
 
@@ -118,7 +118,7 @@ def test_lead_figures_match_pandas(demo_db, raw, period, extra):
 def test_overdue_rebuilt_from_history_matches_pandas(demo_db, raw, period, extra):
     f = ov.Filters(period[0], period[1], **extra)
     with demo_db.engine.connect() as conn:
-        assert ov.overdue_follow_ups(conn=conn, filters=f, current=False) == expected_overdue(raw, f)
+        assert followup.overdue_follow_ups(conn=conn, filters=f, current=False) == expected_overdue(raw, f)
 
 
 @pytest.mark.parametrize("extra", FILTERS, ids=str)
@@ -126,10 +126,10 @@ def test_current_overdue_agrees_with_history(demo_db, extra):
     """At the data's last day the stored last-contact time and the rebuilt history must agree."""
     f = ov.Filters(demo_db.as_of - dt.timedelta(days=29), demo_db.as_of, **extra)
     with demo_db.engine.connect() as conn:
-        assert ov.overdue_follow_ups(conn=conn, filters=f, current=True) == ov.overdue_follow_ups(
+        assert followup.overdue_follow_ups(conn=conn, filters=f, current=True) == followup.overdue_follow_ups(
             conn=conn, filters=f, current=False
         )
-        assert ov.overdue_follow_ups(conn=conn, filters=f, current=True) > 0 or extra
+        assert followup.overdue_follow_ups(conn=conn, filters=f, current=True) > 0 or extra
 
 
 @pytest.mark.parametrize("extra", FILTERS, ids=str)

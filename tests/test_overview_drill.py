@@ -15,13 +15,14 @@ import pytest
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
-from core import auth, drilldown
-from core import facts as cf
-from core import facts_figures as ff
-from core import overview as ov
-from core.db import open_database
-from core.demo import generate
-from core.privacy import mask_name, mask_phone
+from core.access import auth
+from core.access.privacy import mask_name, mask_phone
+from core.analytics import drilldown, followup
+from core.analytics import facts as cf
+from core.analytics import facts_figures as ff
+from core.analytics import overview as ov
+from core.demo.generator import generate
+from core.storage.db import open_database
 from tests.signin import sign_in
 from tests.test_facts import FILTER_SETS as FACTS_FILTER_SETS
 
@@ -232,7 +233,7 @@ def test_every_figure_lists_its_customers_with_the_figure_as_count(demo_db, sqli
     assert not at.exception
     with demo_db.engine.connect() as conn:
         figures = ov.lead_figures(conn=conn, filters=f)
-        overdue = ov.overdue_follow_ups(conn=conn, filters=f, current=f.end >= AS_OF)
+        overdue = followup.overdue_follow_ups(conn=conn, filters=f, current=f.end >= AS_OF)
         tiers = ov.tier_counts(conn=conn, filters=f)
     names = dict(sqlite_file.execute("SELECT id, name FROM customers").fetchall())
     lead_customer = dict(sqlite_file.execute("SELECT id, customer_id FROM leads").fetchall())

@@ -1,4 +1,4 @@
-"""Partial months (部分月份, core.periods): the rule by hand-made cases, the channel ROI and the defeat trend
+"""Partial months (部分月份, core.analytics.periods): the rule by hand-made cases, the channel ROI and the defeat trend
 marking the months the period or the data cuts short (on a demo that ends on the 5th of a month and on Maven's
 pipeline, which starts on 20 October 2016), and the pages' tables, captions and charts (Chinese dates on the
 axes) through AppTest."""
@@ -15,12 +15,12 @@ import pytest
 from conftest import REAL_DATA
 from streamlit.testing.v1 import AppTest
 
-from core import channel_roi as cr
-from core import defeats as cd
-from core.db import open_database
-from core.demo import generate
-from core.overview import Filters, data_extent
-from core.periods import mark_months, month_coverage
+from core.analytics import channel_roi as cr
+from core.analytics import defeats as cd
+from core.analytics.overview import Filters, data_extent
+from core.analytics.periods import mark_months, month_coverage
+from core.demo.generator import generate
+from core.storage.db import open_database
 from tests.signin import sign_in
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -1,4 +1,4 @@
-"""Scheme versions in the database (core.publishing), on every backend: drafts, publish, rollback, compare,
+"""Scheme versions in the database (core.scoring.publishing), on every backend: drafts, publish, rollback, compare,
 rescore, export, and all-or-nothing publishing under injected failures."""
 
 from __future__ import annotations
@@ -12,13 +12,12 @@ import pandas.testing as pdt
 import pytest
 import sqlalchemy as sa
 
-import core.bulk
-import core.publishing
-from core.demo import generate
-from core.feature_inputs import load_feature_inputs
-from core.features import compute_features
-from core.models import AuditLog, ScoringScheme, TierAssignment
-from core.publishing import (
+import core.scoring.publishing
+import core.storage.bulk
+from core.demo.generator import generate
+from core.scoring.feature_inputs import load_feature_inputs
+from core.scoring.features import compute_features
+from core.scoring.publishing import (
     assignments_frame,
     compare,
     current_assignments,
@@ -31,7 +30,8 @@ from core.publishing import (
     versions,
     write_assignments,
 )
-from core.scheme import SchemeError, Scorer, preset
+from core.scoring.scheme import SchemeError, Scorer, preset
+from core.storage.models import AuditLog, ScoringScheme, TierAssignment
 
 AS_OF = dt.date(2026, 6, 30)
 T0 = dt.datetime(2026, 6, 1, 9, 0)
@@ -324,10 +324,10 @@ def test_compare_versions_with_different_dimensions(engine):
 
 
 def fail_after_two_chunks(monkeypatch, seen):
-    real = core.bulk._insert_rows
+    real = core.storage.bulk._insert_rows
 
     def insert_two_chunks_then_fail(conn, table, cols, frame, sqlite):
-        real(conn, table, cols, frame.iloc[: 2 * core.bulk.CHUNK], sqlite)
+        real(conn, table, cols, frame.iloc[: 2 * core.storage.bulk.CHUNK], sqlite)
         # inside the transaction the rows are really there: the failure comes in the middle of the writing
         seen.append(
             conn.execute(
@@ -338,11 +338,11 @@ def fail_after_two_chunks(monkeypatch, seen):
         )
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(core.bulk, "_insert_rows", insert_two_chunks_then_fail)
+    monkeypatch.setattr(core.storage.bulk, "_insert_rows", insert_two_chunks_then_fail)
 
 
 def fail_in_the_third_chunk(monkeypatch, seen):
-    real = core.bulk._column_values
+    real = core.storage.bulk._column_values
     calls = []
 
     def column_values(series, sql_type, sqlite):
@@ -352,7 +352,7 @@ def fail_in_the_third_chunk(monkeypatch, seen):
             raise RuntimeError("connection lost")
         return real(series, sql_type, sqlite)
 
-    monkeypatch.setattr(core.bulk, "_column_values", column_values)
+    monkeypatch.setattr(core.storage.bulk, "_column_values", column_values)
 
 
 def fail_after_every_row(monkeypatch, seen):
@@ -360,13 +360,13 @@ def fail_after_every_row(monkeypatch, seen):
         seen.append("audit")
         raise RuntimeError("audit log full")
 
-    monkeypatch.setattr(core.publishing, "_audit", audit)
+    monkeypatch.setattr(core.scoring.publishing, "_audit", audit)
 
 
 @pytest.mark.parametrize("inject", [fail_after_two_chunks, fail_in_the_third_chunk, fail_after_every_row])
 def test_a_failed_publish_leaves_the_old_assignments(dealer, monkeypatch, inject):
     engine = dealer
-    monkeypatch.setattr(core.bulk, "CHUNK", 25)  # 120 rows: five chunks
+    monkeypatch.setattr(core.storage.bulk, "CHUNK", 25)  # 120 rows: five chunks
     features = made_up_features(customer_ids(engine), seed=3)
     a1, a2 = assignments(SPEC_V1, features), assignments(SPEC_V2, features)
     v1 = save_draft(engine, SPEC_V1, name="v1", actor="ana", now=T0)

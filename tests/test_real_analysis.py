@@ -13,7 +13,7 @@ from conftest import REAL_DATA, import_real
 from streamlit.testing.v1 import AppTest
 from tier_history import publish_second_version
 
-from core.db import open_database
+from core.storage.db import open_database
 from dashboard.i18n import t
 from tests.signin import sign_in
 

@@ -12,14 +12,15 @@ import pytest
 import review_fixtures as fx
 import sqlalchemy as sa
 
-from core import overrides as ovr
-from core import publishing, review
-from core.db import open_database
-from core.demo import generate
-from core.feature_inputs import load_feature_inputs
-from core.features import compute_features
-from core.models import AuditLog, Defeat, Lead, ReviewItem, TierOverride
-from core.scheme import Scorer, preset
+from core.demo.generator import generate
+from core.scoring import publishing
+from core.scoring.feature_inputs import load_feature_inputs
+from core.scoring.features import compute_features
+from core.scoring.scheme import Scorer, preset
+from core.storage.db import open_database
+from core.storage.models import AuditLog, Defeat, Lead, ReviewItem, TierOverride
+from core.workflow import overrides as ovr
+from core.workflow import review
 
 
 @pytest.fixture
@@ -317,7 +318,7 @@ def test_reasons_are_the_dimensions_whose_points_moved_most(demo):
 
 
 def test_overrides_survive_rescoring_and_the_lab_counts_them(demo):
-    from core.lab import published_state
+    from core.scoring.lab_data import published_state
 
     engine, _, _ = demo
     with engine.connect() as conn:
@@ -390,7 +391,7 @@ def _open_lead(engine) -> int:
 
 
 def test_defeat_request_approval_and_return(dealer):
-    from core import defeat_approval as da
+    from core.workflow import defeat_approval as da
 
     lead = _open_lead(dealer)
     with pytest.raises(ovr.InputError) as err:
@@ -454,8 +455,8 @@ def test_review_items_are_unique_per_meeting_and_customer(dealer):
 def test_only_a_manager_opens_a_meeting(dealer):
     """An advisor's account is refused (nothing written); a manager's opens it; a script's name (no account)
     still may, as the command line and the demo do."""
-    from core import auth
-    from core.models import ReviewMeeting
+    from core.access import auth
+    from core.storage.models import ReviewMeeting
 
     auth.create_user(dealer, name="adv", role="staff", password="staff-password", actor="test", advisor_id=1)
     auth.create_user(dealer, name="boss", role="manager", password="boss-password", actor="test")

@@ -13,10 +13,10 @@ import pytest
 import review_fixtures as fx
 import sqlalchemy as sa
 
-from core import overrides as ovr
-from core import review
-from core.db import open_database
-from core.models import AuditLog, ReviewItem, TierOverride
+from core.storage.db import open_database
+from core.storage.models import AuditLog, ReviewItem, TierOverride
+from core.workflow import overrides as ovr
+from core.workflow import review
 
 WRITERS = 8
 ROUNDS = 6
@@ -175,8 +175,8 @@ def test_writers_of_different_items_all_succeed(meeting):
 
 WORKER = """
 import sys
-from core import overrides, review
-from core.db import open_database
+from core.workflow import overrides, review
+from core.storage.db import open_database
 url, item_id, who = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 engine = open_database(url)
 try:
@@ -217,7 +217,7 @@ def test_separate_processes_on_sqlite(tmp_path):
 
 
 def test_two_managers_deciding_one_defeat_at_once(meeting):
-    from core import defeat_approval as da
+    from core.workflow import defeat_approval as da
 
     url, _, _ = meeting
     engines = [open_database(url) for _ in range(WRITERS)]

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import ast
+import os
 from pathlib import Path
 
 import pytest
 
-from core.models import Base, Customer, pii_columns
+from core.storage.models import Base, Customer, pii_columns
 
 ROOT = Path(__file__).resolve().parents[1]
 CORE = ROOT / "core"
@@ -35,7 +36,35 @@ def imported_modules(tree: ast.AST) -> set[str]:
 
 def test_core_files_are_found():
     names = {p.relative_to(CORE).as_posix() for p in CORE_FILES}
-    assert {"models.py", "db.py", "scheme.py", "cli.py", "migrations/env.py"} <= names
+    assert {
+        "storage/models.py",
+        "storage/db.py",
+        "scoring/scheme.py",
+        "cli/main.py",
+        "storage/migrations/env.py",
+    } <= names
+
+
+LINT_IMPORTS = (
+    "import sys; from importlinter.cli import lint_imports_command; sys.exit(lint_imports_command())"
+)
+
+
+def test_the_layering_contract_holds():
+    """core's packages import only downwards, without cycles, never streamlit; pages over dashboard over core
+    (the contracts in pyproject.toml, checked by import-linter)."""
+    import subprocess
+    import sys
+
+    root = CORE.parent
+    run = subprocess.run(
+        [sys.executable, "-c", LINT_IMPORTS, "--config", str(root / "pyproject.toml")],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(root)},
+    )
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
 
 
 @pytest.mark.parametrize("path", CORE_FILES, ids=lambda p: p.relative_to(CORE).as_posix())

@@ -1,4 +1,4 @@
-"""Scoring schemes (core.scheme): exact tiers on hand-made tables, every validation problem, the presets, and
+"""Scoring schemes (core.scoring.scheme): exact tiers on hand-made tables, every validation problem, the presets, and
 properties that always hold (row order, monotonicity, tier sizes, untouched inputs)."""
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import core.scheme
-from core.features import FLAGS, OWNER_DIMENSIONS, dimension_names, flag_names, owner_features
-from core.lab import Published, explain_movers, preview
-from core.scheme import (
+import core.scoring.scheme
+from core.scoring.features import FLAGS, OWNER_DIMENSIONS, dimension_names, flag_names, owner_features
+from core.scoring.lab import Published, explain_movers, preview
+from core.scoring.scheme import (
     PRESETS,
     TRIGGER_RULES,
     SchemeError,
@@ -434,7 +434,7 @@ def test_trigger_rules_force_the_tier_and_are_recorded(triggers, tiers, rules):
 
 
 def test_trigger_rules_name_real_feature_flags():
-    # every rule reads a flag core.features computes, for exactly the populations the flag exists for
+    # every rule reads a flag core.scoring.features computes, for exactly the populations the flag exists for
     for rule, (column, populations) in TRIGGER_RULES.items():
         assert column in FLAGS, rule
         for population in ("owners", "leads"):
@@ -563,7 +563,7 @@ def test_validation_problems(modify, available, expected):
 
 def test_every_problem_code_has_a_validation_case():
     # a rule of the project: each message code validate() can emit is exercised by the table above
-    source = Path(core.scheme.__file__).read_text(encoding="utf-8")
+    source = Path(core.scoring.scheme.__file__).read_text(encoding="utf-8")
     emitted = set(re.findall(r'Problem\(\s*f?"[^"]*",\s*"(\w+)"', source))
     covered = {code for case in VALIDATION_CASES for _, code in case[3]}
     assert len(emitted) >= 20
@@ -711,8 +711,8 @@ def spec_st(draw):
     weights = draw(weights_st())
     cutoffs = draw(cutoffs_st())
     labels = [f"T{i}" for i in range(len(cutoffs))]
-    norm = {d: draw(st.sampled_from(core.scheme.NORMALISATIONS)) for d in DIMENSIONS}
-    direction = {d: draw(st.sampled_from(core.scheme.DIRECTIONS)) for d in DIMENSIONS}
+    norm = {d: draw(st.sampled_from(core.scoring.scheme.NORMALISATIONS)) for d in DIMENSIONS}
+    direction = {d: draw(st.sampled_from(core.scoring.scheme.DIRECTIONS)) for d in DIMENSIONS}
     rules = draw(st.lists(st.sampled_from(sorted(TRIGGER_RULES)), unique=True, max_size=3))
     triggers = [{"rule": r, "tier": draw(st.sampled_from(labels))} for r in rules]
     if draw(st.booleans()):
@@ -871,7 +871,7 @@ def test_a_draft_may_reorder_the_trigger_rules():
     assert plain.rule.tolist() == [-1] * 5
 
 
-# ---- the value presets' inputs: owner RFM dimensions (core.features.owner_features) ------------------------
+# ---- the value presets' inputs: owner RFM dimensions (core.scoring.features.owner_features) ------------------------
 # (moved here from the retired tests/test_scoring.py)
 
 AS_OF = dt.date(2026, 6, 30)
@@ -975,7 +975,7 @@ def test_owner_features_properties(rows, owners):
 def test_bucket_selection_for_large_populations_equals_sorting(seed):
     """Above BUCKET_SELECT_MIN scores the thresholds come from bucket counting; they must equal a full sort,
     with heavy ties (seed even) and without (seed odd), including scores of exactly 0 and 100."""
-    from core.scheme import BUCKET_SELECT_MIN, percentile_thresholds
+    from core.scoring.scheme import BUCKET_SELECT_MIN, percentile_thresholds
 
     rng = np.random.default_rng(seed)
     n = BUCKET_SELECT_MIN + 1234

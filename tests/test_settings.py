@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from core import settings
-from core.settings import Settings, default_database_url, load_settings
+from core.storage import settings
+from core.storage.settings import Settings, default_database_url, load_settings
 
 CLI = "sqlite:///from-cli.sqlite"
 ENV = "postgresql+psycopg://env@db:5432/crm"

@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core import funnel as fu
-from core.overview import Filters
+from core.analytics import funnel as fu
+from core.analytics.overview import Filters
 from dashboard.table_view import EMPTY, number_text, percent_text, with_empty_text
 from tests.signin import sign_in
 

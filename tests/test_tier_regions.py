@@ -15,12 +15,12 @@ import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 from tier_history import publish_second_version
 
-from core import tier_report as tr
-from core.bulk import write_frames
-from core.db import open_database
-from core.demo import generate
-from core.models import ScoringScheme, TierAssignment
-from core.overview import Filters
+from core.analytics import tier_report as tr
+from core.analytics.overview import Filters
+from core.demo.generator import generate
+from core.storage.bulk import write_frames
+from core.storage.db import open_database
+from core.storage.models import ScoringScheme, TierAssignment
 from tests.signin import sign_in
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -147,7 +147,7 @@ def test_tiers_at_the_end_of_a_day(tiny, at, expected):
 
 
 def test_tiers_at_the_instant_of_a_publish_are_the_old_ones(tiny):
-    # effective_to >= at: at exactly 06:00 the old assignment is still in force (core.overview.tiers_in_force)
+    # effective_to >= at: at exactly 06:00 the old assignment is still in force (core.analytics.overview.tiers_in_force)
     with tiny.connect() as conn:
         got = tr.tiers_at(
             conn=conn, filters=Filters(day("2025-12-31"), day("2025-12-31")), at=dt.datetime(2025, 12, 31, 6)

@@ -1,8 +1,8 @@
 """Tier shares and the tie-break (issue 12 items 10 and 11).
 
-- Target against actual share per tier and how many a trigger forced (``core.tier_shares``), on 分级结果 and
+- Target against actual share per tier and how many a trigger forced (``core.scoring.tier_shares``), on 分级结果 and
   in the lab's preview, checked against plain SQL / pandas on the demo's rows.
-- The tie-break (``tiering.tie_break`` in ``core.scheme``): on the car sales report 44% of the owners tie at
+- The tie-break (``tiering.tie_break`` in ``core.scoring.scheme``): on the car sales report 44% of the owners tie at
   the lowest score, so without it 流失风险 (20%) is nearly empty and the lab warns; with it every tier is
   within ``TIE_TOLERANCE`` of its cut-off (checked against a pandas sort).
 """
@@ -21,13 +21,14 @@ import sqlalchemy as sa
 from conftest import import_real
 from streamlit.testing.v1 import AppTest
 
-from core import publishing
-from core.db import open_database
-from core.feature_inputs import load_feature_inputs
-from core.features import compute_features
-from core.lab import Published, preview
-from core.scheme import Scorer, check, preset, validate
-from core.tier_shares import TIE_TOLERANCE, published_shares, tier_shares
+from core.scoring import publishing
+from core.scoring.feature_inputs import load_feature_inputs
+from core.scoring.features import compute_features
+from core.scoring.lab import Published, preview
+from core.scoring.publishing import published_shares
+from core.scoring.scheme import Scorer, check, preset, validate
+from core.scoring.tier_shares import TIE_TOLERANCE, tier_shares
+from core.storage.db import open_database
 from dashboard.i18n import TEXT
 from tests.signin import sign_in
 
@@ -101,7 +102,7 @@ def test_published_shares_are_the_assignments_in_force(demo_db):
 
 def test_published_shares_on_every_backend(engine):
     """The GROUP BY runs on SQLite, PostgreSQL and MariaDB alike (a small demo with its tier history)."""
-    from core.demo import generate
+    from core.demo.generator import generate
 
     generate(engine, customers=120, seed=3, as_of=dt.date(2026, 6, 30))
     with engine.connect() as conn:

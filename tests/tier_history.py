@@ -1,4 +1,4 @@
-"""Tier history for tests on generated data: the demo writes its own owners history (core.tiering); this helper
+"""Tier history for tests on generated data: the demo writes its own owners history (core.demo.tier_history); this helper
 publishes one more owners version on top of it (or a dealer's first, on a demo made ``with_tiers=False``)."""
 
 from __future__ import annotations
@@ -7,10 +7,10 @@ import datetime as dt
 
 from sqlalchemy.engine import Engine
 
-from core.feature_inputs import load_feature_inputs
-from core.features import compute_features
-from core.publishing import assignments_frame, save_draft, write_assignments
-from core.scheme import Scorer, preset
+from core.scoring.feature_inputs import load_feature_inputs
+from core.scoring.features import compute_features
+from core.scoring.publishing import assignments_frame, save_draft, write_assignments
+from core.scoring.scheme import Scorer, preset
 
 
 def publish_second_version(engine: Engine, *, at: dt.datetime, preset_name: str = "base_3") -> int:

@@ -1,5 +1,5 @@
 """Texts of the import page: key → (中文, English). The problems of the validation report are in
-core/importing/messages.py (the CLI uses them too)."""
+core/io/importing/messages.py (the CLI uses them too)."""
 
 TEXT: dict[str, tuple[str, str]] = {
     "page.data_import": ("导入数据", "Import data"),

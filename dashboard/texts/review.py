@@ -1,6 +1,6 @@
 """Texts of the weekly review, follow-up discipline and customer 360 pages: key → (中文, English)."""
 
-from core.review import EXPORT_COLUMNS
+from core.workflow.review import EXPORT_COLUMNS
 
 TEXT: dict[str, tuple[str, str]] = {
     # navigation
@@ -12,7 +12,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "actor.name": ("你的名字 / Your name", "Your name / 你的名字"),
     "actor.placeholder": ("保存前请填写", "needed before saving"),
     "actor.logged_in": ("当前用户：{name}", "Signed in as {name}"),
-    # input problems (core.overrides.InputError codes)
+    # input problems (core.workflow.overrides.InputError codes)
     "input.actor_missing": (
         "登录已失效，请重新登录后再保存。",
         "Your sign-in has ended; sign in again, then save.",

@@ -6,9 +6,9 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import Page, expect
 
-from core import auth
-from core.db import open_database
-from core.models import User
+from core.access import auth
+from core.storage.db import open_database
+from core.storage.models import User
 
 from .conftest import DEMO_PASSWORDS, WAIT_MS, sign_in
 from .test_overview_browser import assert_no_error, wait_idle

@@ -9,8 +9,8 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import Page, expect
 
-from core.customer360 import search
-from core.db import open_database
+from core.storage.db import open_database
+from core.workflow.customer360 import search
 
 from .conftest import WAIT_MS, sign_in
 from .test_overview_browser import assert_no_error, heading, screenshot, wait_idle

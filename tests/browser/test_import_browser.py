@@ -29,8 +29,8 @@ FILE = (
 @pytest.fixture(scope="module")
 def import_db_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     """An empty database with one manager account (the dealer's first import)."""
-    from core import auth
-    from core.db import open_database
+    from core.access import auth
+    from core.storage.db import open_database
 
     url = f"sqlite:///{tmp_path_factory.mktemp('import-db') / 'import.sqlite'}"
     engine = open_database(url)

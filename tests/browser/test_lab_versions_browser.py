@@ -13,9 +13,9 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import Page, expect
 
-from core.db import open_database
-from core.publishing import save_draft
-from core.scheme import preset
+from core.scoring.publishing import save_draft
+from core.scoring.scheme import preset
+from core.storage.db import open_database
 
 from .conftest import VIEWPORT, WAIT_MS, run_demo, sign_in, streamlit_app
 from .test_lab_browser import moved, scheme_rows, slider

@@ -16,7 +16,7 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import Page, expect
 
-from core.db import open_database
+from core.storage.db import open_database
 
 from .conftest import VIEWPORT, WAIT_MS, run_demo, sign_in, streamlit_app
 from .test_overview_browser import assert_no_error, heading, screenshot, wait_charts, wait_idle
@@ -41,7 +41,7 @@ def review_db_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     run_demo(url, "--customers", "1500", "--seed", "11", "--as-of", "2026-06-30")
     engine = open_database(url)
     review_fixtures.publish_second_version(engine)
-    from core import auth
+    from core.access import auth
 
     auth.create_user(
         engine, name=NAME, role="manager", password=PASSWORD, actor="test"

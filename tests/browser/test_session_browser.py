@@ -13,9 +13,9 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import Page, expect
 
-from core import auth
-from core.db import open_database
-from core.models import UserSession
+from core.access import auth
+from core.storage.db import open_database
+from core.storage.models import UserSession
 from dashboard.session_cookie import COOKIE
 
 from .conftest import VIEWPORT, WAIT_MS, sign_in
