@@ -230,3 +230,19 @@ def demo_copy(demo_db, tmp_path):
     ):
         src.backup(d)
     return f"sqlite:///{dst}"
+
+
+_FOLDER_MARKS = {"browser": "browser", "app": "app"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark tests by folder (tests/browser → ``browser``, tests/app → ``app``), so ``-m "not browser"`` or
+    ``-m app`` choose them; server tests are marked ``server`` by their ``db_url`` parameter."""
+    tests_dir = Path(__file__).resolve().parent
+    for item in items:
+        try:
+            first = Path(str(item.path)).resolve().relative_to(tests_dir).parts[0]
+        except ValueError:
+            continue
+        if first in _FOLDER_MARKS:
+            item.add_marker(_FOLDER_MARKS[first])

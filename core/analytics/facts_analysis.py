@@ -8,7 +8,7 @@ handed to the same pure functions. The only rows still read from the database ar
 tables of channel ROI (spend per channel, store and month; channels; stores: :func:`roi_reference`), once per
 data version.
 
-tests/test_facts_analysis.py checks every frame against the SQL path's on all three backends.
+tests/unit/analytics/test_facts_analysis.py checks every frame against the SQL path's on all three backends.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ hands it to the existing pure functions, or counts what the SQL path counts (:fu
 :func:`overdue_follow_ups`, :func:`tier_counts`, :func:`tiers_by_region`). Filters mean what they mean on
 the SQL path (see :mod:`core.analytics.overview`): the period by ``Filters.start_dt <= t < Filters.end_dt``, store and
 channel of the lead, region of the customer; tiers by the customer's store, region and first channel.
-tests/test_facts.py checks every figure against the SQL path on all three backends.
+tests/unit/analytics/test_facts.py checks every figure against the SQL path on all three backends.
 """
 
 from __future__ import annotations
@@ -453,7 +453,7 @@ __all__ = [
 
 # ---- the leads and customers behind the overview's figures (its drill-down) ---------------------------------
 # Each function applies exactly the masks of the count it lists (lead_figures, overdue_follow_ups,
-# tier_counts), so the list is as long as the figure; tests/test_overview_drill.py checks both that and the
+# tier_counts), so the list is as long as the figure; tests/unit/analytics/test_overview_drill.py checks both that and the
 # lists themselves against plain SQL.
 
 LEAD_FIGURE_TIMES = {
