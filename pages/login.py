@@ -8,6 +8,7 @@ from dashboard.access import TOKEN_KEY
 from dashboard.i18n import t
 
 st.title(t("auth.title"))
+st.caption(t("auth.tagline"))  # what the product is, for whoever lands here first
 engine = db.get_engine()
 if st.session_state.pop("auth_expired", False):
     st.info(t("auth.expired", hours=f"{auth.session_hours():g}"))

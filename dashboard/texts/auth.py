@@ -2,6 +2,11 @@
 
 TEXT: dict[str, tuple[str, str]] = {
     "auth.title": ("登录", "Sign in"),
+    "auth.tagline": (
+        "车商客户分级看板：为 4S 店和经销商集团给客户与线索分级，看漏斗、区域、渠道与战败，周会复盘分级。",
+        "Dealer customer-tiering dashboard: grades a dealership's customers and leads into tiers, shows funnel, "
+        "regions, channels and defeats, and reviews tiers in the weekly meeting.",
+    ),
     "auth.name": ("用户名", "User name"),
     "auth.password": ("密码", "Password"),
     "auth.role": ("角色", "Role"),

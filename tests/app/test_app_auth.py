@@ -53,11 +53,18 @@ def test_without_a_session_only_the_login_page_shows_with_the_demo_accounts(demo
     at = app(demo_copy).run()
     assert not at.exception
     assert at.title[0].value == "登录"
+    assert at.caption[0].value.startswith("车商客户分级看板：")  # the login page says what the product is
     assert at.text_input(key="login_name") and at.text_input(key="login_password")
     accounts = at.dataframe[0].value
     assert accounts["用户名"].tolist() == ["admin", "manager", "analyst", "staff"]
     with pytest.raises(ValueError):
         at.switch_page("../pages/overview.py")  # not registered for an anonymous session
+
+
+def test_the_login_page_says_what_the_product_is_in_english(demo_copy):
+    at = app(demo_copy, lang="en").run()
+    assert at.title[0].value == "Sign in"
+    assert at.caption[0].value.startswith("Dealer customer-tiering dashboard:")
 
 
 def test_wrong_then_right_password(demo_copy):
