@@ -10,14 +10,14 @@ import threading
 
 import pytest
 import sqlalchemy as sa
-from test_app_auth import _no_env_url  # noqa: F401 (fixture)
-from test_auth import T0, Sleeps, cli
 
 from core.access import audit, auth
 from core.storage.db import open_database
 from core.storage.text_input import TextRejected
 from core.workflow import overrides as ovr
 from core.workflow import review
+from tests.app.test_app_auth import _no_env_url  # noqa: F401 (fixture)
+from tests.unit.access.test_auth import T0, Sleeps, cli
 
 GUESSES = 40
 ENGINES = 8
@@ -181,7 +181,8 @@ def test_the_login_form_and_every_page_answer_a_nul_byte_with_a_message(demo_cop
     """The sign-in form says what to fix; on any other page (here the audit search) the app's net under every
     page shows one clear line instead of the error box (PostgreSQL raised a DataError on both)."""
     from signin import sign_in
-    from test_app_auth import app
+
+    from tests.app.test_app_auth import app
 
     monkeypatch.setattr(auth.time, "sleep", lambda s: None)
     at = app(demo_copy).run()

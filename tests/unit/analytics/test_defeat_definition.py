@@ -12,7 +12,6 @@ from contextlib import closing
 import pandas as pd
 import pytest
 import sqlalchemy as sa
-from test_defeats import page
 
 from core.analytics import defeats as cd
 from core.analytics import facts_figures as ff
@@ -22,6 +21,7 @@ from core.demo.generator import generate
 from core.storage.db import open_database
 from core.storage.models import Lead
 from core.workflow import defeat_approval as da
+from tests.unit.analytics.test_defeats import page
 
 
 def figures(engine, f: Filters) -> dict[str, object]:

@@ -9,8 +9,6 @@ import sqlite3
 
 import pandas as pd
 import pytest
-from test_channel_roi import _tiny_frames as roi_tiny_frames
-from test_tier_regions import _write_tiny as write_tier_tiny
 from tier_history import publish_second_version
 
 from core.analytics import channel_roi as cr
@@ -21,6 +19,8 @@ from core.analytics.overview import Filters
 from core.demo.generator import generate
 from core.storage.bulk import write_frames
 from core.storage.db import open_database
+from tests.unit.analytics.test_channel_roi import _tiny_frames as roi_tiny_frames
+from tests.unit.analytics.test_tier_regions import _write_tiny as write_tier_tiny
 
 
 def day(s: str) -> dt.date:

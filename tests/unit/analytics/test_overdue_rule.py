@@ -9,13 +9,13 @@ import datetime as dt
 import pandas as pd
 import pytest
 import sqlalchemy as sa
-from test_overview import expected_overdue, raw  # noqa: F401  (raw: the demo's tables, a fixture)
 
 from core.analytics import facts_figures as ff
 from core.analytics import followup, overview_totals
 from core.analytics import followup as fu
 from core.analytics import overview as ov
 from core.analytics.facts import facts_key, read_event_facts
+from tests.unit.analytics.test_overview import expected_overdue, raw  # noqa: F401  (raw: the demo's tables, a fixture)
 
 CADENCE = {"H": 3, "A": 7, "B": 15, "C": 30, "O": 7}
 MAVEN_LAST_DAY = dt.date(2017, 12, 31)
@@ -88,7 +88,7 @@ def test_demo_overdue_follows_the_documented_rule_for_every_period_end(demo_db, 
 def test_maven_followup_page_shows_the_rule(real_db):
     """The follow-up page on data without a single follow-up (it used to fail there) counts by the rule, as of
     the end of the data's latest day (the page's 'now': latest lead or customer)."""
-    from test_app_followup_staff import followup_page
+    from tests.app.test_app_followup_staff import followup_page
 
     with real_db.engine.connect() as conn:
         latest = conn.execute(

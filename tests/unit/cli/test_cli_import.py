@@ -6,7 +6,8 @@ import json
 import sqlite3
 
 import pandas as pd
-from test_cli import assert_clean_error, run
+
+from tests.unit.cli.test_cli import assert_clean_error, run
 
 GOOD = "客户编号,姓名,手机号\nC1,王小明,138-1234-5678\nC2,李娜,13912345678\n"
 BAD = GOOD + "C3,张伟,电话未知\n"
