@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.sqlite import pysqlite as sqlite_dialect
 from sqlalchemy.engine import Connection, Engine
 
 from core.bulk import CHUNK, _column_values, indexes_built_after
@@ -43,6 +44,7 @@ WATCHED = (
     "channel_spend",
 )
 SCHEMA = "import_stage"
+SQLITE = sqlite_dialect.dialect()
 # the publishing connection's page cache: the index updates of a big insert stay in memory
 CACHE_KIB = 256 * 1024
 
@@ -97,15 +99,25 @@ def stage_write(db: sqlite3.Connection, name: str, op: str, table: sa.Table, fra
         cols = [table.c.id] + [table.c[c] for c in frame.columns if c != "id"]
     names = [c.name for c in cols]
     quoted = ", ".join(f'"{n}"' for n in names)
+    if op == "update":  # the publish looks each row up by its id
+        quoted = quoted.replace('"id"', '"id" INTEGER PRIMARY KEY', 1)
     db.execute(f'CREATE TABLE "{name}" ({quoted})')
     sql = f'INSERT INTO "{name}" VALUES ({", ".join("?" * len(cols))})'
     for lo in range(0, len(frame), CHUNK):
         part = frame.iloc[lo : lo + CHUNK]
-        values = [_column_values(part[c.name], c.type, True) for c in cols]
-        if op == "update":
-            values[0] = part["id"].astype(int).tolist()
+        if op == "insert":  # as core.bulk inserts them on SQLite
+            values = [_column_values(part[c.name], c.type, True) for c in cols]
+        else:  # as store.update_rows wrote them: through SQLAlchemy's type processing
+            values = [part["id"].astype(int).tolist()]
+            values += [_processed(part[c.name], c.type) for c in cols[1:]]
         db.executemany(sql, zip(*values, strict=True))
     return StagedWrite(op, table.name, name, names, len(frame))
+
+
+def _processed(series, sql_type: sa.types.TypeEngine) -> list:
+    values = _column_values(series, sql_type, False)
+    process = sql_type.dialect_impl(SQLITE).bind_processor(SQLITE)
+    return [process(v) for v in values] if process else values
 
 
 def publish(
