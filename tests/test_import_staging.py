@@ -11,8 +11,10 @@ import threading
 from pathlib import Path
 
 import pytest
+import review_fixtures as fx
 import sqlalchemy as sa
 
+from core import defeat_approval as da
 from core.db import open_database
 from core.importing import commit, import_bytes, stage
 from core.models import AuditLog, Base, Customer
@@ -215,3 +217,30 @@ def test_imports_at_the_same_time_both_land_whole(sqlite_filled):
     with engine.connect() as conn:
         regions = conn.exec_driver_sql("SELECT name FROM regions ORDER BY name").scalars().all()
     assert regions == ["惠城区", "新区"]  # created once, by whichever import published first
+
+
+def test_the_mark_moves_with_every_change_an_import_depends_on(sqlite_url):
+    """Besides imports, only defeat requests and decisions change rows an import reads, some in place (the
+    lead's status, a returned defeat asked again): each must move the mark, or a plan made before it would
+    be published over it."""
+    engine = open_database(sqlite_url)
+    fx.build(engine)
+    fx.build_leads(engine)
+
+    def current() -> tuple:
+        with engine.connect() as conn:
+            return stage.mark(conn)
+
+    marks = [current()]
+    defeat = da.request_defeat(engine, lead_id=101, reason="model", actor="顾问")
+    marks.append(current())
+    da.return_defeat(engine, defeat_id=defeat, actor="经理", note="再跟进一次")
+    marks.append(current())
+    assert da.request_defeat(engine, lead_id=101, reason="service", actor="顾问") == defeat  # in place
+    marks.append(current())
+    da.approve_defeat(engine, defeat_id=defeat, actor="经理")  # the lead closes in place
+    marks.append(current())
+    assert import_bytes(engine, FIRST.encode(), "customers").committed
+    marks.append(current())
+    assert len(set(marks)) == len(marks)
+    engine.dispose()

@@ -28,8 +28,8 @@ from core.db import begin_write
 from core.importing.store import Plan, Progress
 from core.models import Base
 
-# Rows of these tables are never deleted, and apart from imports (audited "import") only a defeat request or
-# decision changes one in place (audited "defeat.*"): so their highest ids and the newest such audit entry
+# Rows of these tables are never deleted, and apart from imports only a defeat request or decision changes one
+# in place (core.defeat_approval), each audited: so their highest ids and the newest of these audit entries
 # change whenever anything an import reads or writes has changed.
 WATCHED = (
     "regions",
@@ -43,6 +43,7 @@ WATCHED = (
     "defeats",
     "channel_spend",
 )
+AUDITED = ("import", "defeat.request", "defeat.approved", "defeat.returned")
 SCHEMA = "import_stage"
 SQLITE = sqlite_dialect.dialect()
 # the publishing connection's page cache: the index updates of a big insert stay in memory
@@ -51,9 +52,10 @@ CACHE_KIB = 256 * 1024
 
 def mark(conn: Connection) -> tuple:
     """What the plan read, in a few numbers: equal marks mean the plan made from the first still holds."""
-    newest = ", ".join(f'(SELECT MAX(id) FROM "{t}")' for t in WATCHED)
-    audited = "(SELECT MAX(id) FROM audit_log WHERE action = 'import' OR action LIKE 'defeat.%')"
-    return tuple(conn.exec_driver_sql(f"SELECT {newest}, {audited}").one())
+    newest = [f'(SELECT MAX(id) FROM "{t}")' for t in WATCHED]
+    # one equality each, so that every MAX is one look-up in the index on action, however long the log
+    newest += [f"(SELECT MAX(id) FROM audit_log WHERE action = '{a}')" for a in AUDITED]
+    return tuple(conn.exec_driver_sql(f"SELECT {', '.join(newest)}").one())
 
 
 @dataclass
@@ -129,10 +131,10 @@ def publish(
     with engine.connect() as conn:
         driver = conn.connection.driver_connection
         cache = driver.execute("PRAGMA cache_size").fetchone()[0]  # type: ignore[union-attr]
-        # outside a transaction, on this connection only: no other connection sees the staging file
-        driver.execute(f"ATTACH DATABASE ? AS {SCHEMA}", (str(stage.path),))  # type: ignore[union-attr]
-        driver.execute(f"PRAGMA main.cache_size=-{CACHE_KIB}")  # type: ignore[union-attr]
         try:
+            # outside a transaction, on this connection only: no other connection sees the staging file
+            driver.execute(f"ATTACH DATABASE ? AS {SCHEMA}", (str(stage.path),))  # type: ignore[union-attr]
+            driver.execute(f"PRAGMA main.cache_size=-{CACHE_KIB}")  # type: ignore[union-attr]
             with begin_write(conn):
                 locked = time.perf_counter()  # BEGIN IMMEDIATE returned: the lock is this connection's
                 if mark(conn) != read:
@@ -146,7 +148,7 @@ def publish(
             try:
                 driver.execute(f"DETACH DATABASE {SCHEMA}")  # type: ignore[union-attr]
                 driver.execute(f"PRAGMA main.cache_size={int(cache)}")  # type: ignore[union-attr]
-            except sqlite3.Error:  # still attached: this connection must not go back to the pool
+            except sqlite3.Error:  # attached still, or never: either way this connection is not reused
                 conn.invalidate()
 
 
