@@ -7,7 +7,8 @@ written in a single transaction: after an error nothing of it is in the database
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 
 import numpy as np
 import pandas as pd
@@ -18,6 +19,7 @@ from core.storage.db import write_transaction
 from core.storage.models import Base, Meta
 
 CHUNK = 200_000
+REBUILD_MIN_ROWS = 50_000
 
 
 class NotEmptyError(RuntimeError):
@@ -57,22 +59,28 @@ def _column_values(series: pd.Series, sql_type: sa.types.TypeEngine, sqlite: boo
 
 def _insert(conn: Connection, table: sa.Table, frame: pd.DataFrame) -> int:
     cols = [c for c in table.columns if c.name in frame.columns]
-    sqlite = conn.dialect.name == "sqlite"
-    # into an empty SQLite table, building the indexes once afterwards is ~2x faster than keeping them up to
-    # date row by row; SQLite's DDL is transactional, so this stays all-or-nothing
-    rebuild = (
-        sqlite
-        and len(frame) > 50_000
-        and conn.execute(sa.select(sa.literal(1)).select_from(table).limit(1)).first() is None
-    )
+    with indexes_built_after(conn, table, len(frame)):
+        return _insert_rows(conn, table, cols, frame, conn.dialect.name == "sqlite")
+
+
+@contextmanager
+def indexes_built_after(conn: Connection, table: sa.Table, rows: int) -> Iterator[None]:
+    """Around an insert of ``rows`` rows: into a SQLite table holding fewer rows than that, building the
+    indexes once afterwards is ~2x faster than keeping them up to date row by row; SQLite's DDL is
+    transactional, so this stays all-or-nothing. Elsewhere, or for a few rows, nothing is done."""
+    rebuild = conn.dialect.name == "sqlite" and rows > REBUILD_MIN_ROWS and _fewer_rows(conn, table, rows)
     if rebuild:
         for index in table.indexes:
             conn.execute(sa.schema.DropIndex(index))
-    total = _insert_rows(conn, table, cols, frame, sqlite)
+    yield
     if rebuild:
         for index in table.indexes:
             conn.execute(sa.schema.CreateIndex(index))
-    return total
+
+
+def _fewer_rows(conn: Connection, table: sa.Table, rows: int) -> bool:
+    held = sa.select(sa.literal(1)).select_from(table).limit(rows).subquery()
+    return conn.execute(sa.select(sa.func.count()).select_from(held)).scalar_one() < rows
 
 
 def _insert_rows(

@@ -93,13 +93,19 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
 
     On SQLite it starts with BEGIN IMMEDIATE, so concurrent writers wait (busy timeout) instead of failing.
     """
-    with engine.connect() as conn:
-        conn.info[_WRITE_KEY] = True
-        try:
-            with conn.begin():
-                yield conn
-        finally:
-            conn.info.pop(_WRITE_KEY, None)
+    with engine.connect() as conn, begin_write(conn):
+        yield conn
+
+
+@contextmanager
+def begin_write(conn: Connection) -> Iterator[Connection]:
+    """``write_transaction`` on a connection the caller opened (e.g. one that attached a file first)."""
+    conn.info[_WRITE_KEY] = True
+    try:
+        with conn.begin():
+            yield conn
+    finally:
+        conn.info.pop(_WRITE_KEY, None)
 
 
 # PostgreSQL: serialization_failure, deadlock_detected; MariaDB/MySQL: deadlock (1213), "record has changed

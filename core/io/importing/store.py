@@ -49,6 +49,7 @@ class ImportResult:
     references_created: dict[str, list[str]] = field(default_factory=dict)
     committed: bool = False
     seconds: float = 0.0
+    locked_seconds: float = 0.0  # how long the import held the write transaction (SQLite: its one lock)
     preview: pd.DataFrame | None = None
 
     @property

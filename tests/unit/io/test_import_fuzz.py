@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from core.io import importing as imp
-from core.io.importing import commit
+from core.io.importing import stage
 from core.io.importing.store import TABLE
 from core.storage.db import open_database
 from core.storage.models import Base
@@ -140,19 +140,19 @@ def crash_after(writes: int | None):
     if writes is None:
         yield
         return
-    real, seen = commit.insert_frame, [0]
+    real, seen = stage.publish_write, [0]  # SQLite publishes the staged rows one table at a time
 
-    def failing(conn, name, frame):
+    def failing(conn, write):
         seen[0] += 1
         if seen[0] > writes:
             raise OSError("simulated crash while writing")
-        return real(conn, name, frame)
+        return real(conn, write)
 
-    commit.insert_frame = failing
+    stage.publish_write = failing
     try:
         yield
     finally:
-        commit.insert_frame = real
+        stage.publish_write = real
 
 
 @pytest.fixture(scope="module")

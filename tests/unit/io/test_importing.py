@@ -461,18 +461,27 @@ def test_a_mapping_that_does_not_fit_rejects_the_file(engine):
 def test_a_crash_while_writing_leaves_the_database_as_before(engine, monkeypatch):
     imp.import_bytes(engine, csv(CUSTOMERS), "customers", now=NOW)
     before = counts(engine)
-    from core.io.importing import commit
+    from core.io.importing import commit, stage
 
     calls = []
-    real = commit.insert_frame
+    real_insert, real_publish = commit.insert_frame, stage.publish_write
 
-    def failing(conn, name, frame):
+    def written(name: str) -> None:
         calls.append(name)
         if name == "leads":
             raise RuntimeError("disk full")
-        return real(conn, name, frame)
 
-    monkeypatch.setattr(commit, "insert_frame", failing)
+    def failing_insert(conn, name, frame):  # PostgreSQL and MariaDB write the planned frames
+        written(name)
+        return real_insert(conn, name, frame)
+
+    def failing_publish(conn, write):  # SQLite publishes the staged rows
+        if write.op == "insert":
+            written(write.table)
+        return real_publish(conn, write)
+
+    monkeypatch.setattr(commit, "insert_frame", failing_insert)
+    monkeypatch.setattr(stage, "publish_write", failing_publish)
     with pytest.raises(RuntimeError):
         imp.import_bytes(engine, csv(LEADS.replace(",战败,", ",,")), "leads", now=NOW)
     assert calls[:2] == ["channels", "advisors"] and "customers" in calls  # these were written, then undone
