@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import string
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +15,7 @@ from core import customer360, defeat_approval, followup, overrides, review
 from core.models import Customer
 from dashboard import access, db
 from dashboard.i18n import t
+from dashboard.safe_text import plain  # noqa: F401 (its first home; pages call rd.plain)
 from dashboard.widgets import dim_label
 
 CUSTOMER_PAGE = Path(__file__).resolve().parents[1] / "pages" / "customer.py"
@@ -78,34 +78,6 @@ def link_to_customer(customer_id: int) -> None:
         query_params={**view_state.link_params(), "customer": str(int(customer_id))},
         icon=":material/person:",
     )
-
-
-MARKDOWN_SPECIAL = set(string.punctuation)  # CommonMark lets any ASCII punctuation be escaped
-BIDI_CONTROLS = {chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200E, 0x200F)}
-
-
-def plain(text: object) -> str:
-    """Data shown where Streamlit parses Markdown (st.markdown, captions, alerts, st.table cells, labels), as
-    text: every ASCII punctuation mark escaped, so no link, image, bare URL, ``$…$`` formula, ``:red[…]`` colour
-    or emphasis can come from data (masked names hold '*'); direction overrides shown as their code points
-    instead of reversing the text around them.
-
-    Examples
-    --------
-    >>> print(plain("[会话已过期](https://evil.example/login)"))
-    \\[会话已过期\\]\\(https\\:\\/\\/evil\\.example\\/login\\)
-    >>> print(plain("王**"), plain("a\u202eb"))
-    王\\*\\* a\\<U+202E\\>b
-    """
-    out = []
-    for ch in str(text):
-        if ch in MARKDOWN_SPECIAL:
-            out.append("\\" + ch)
-        elif ch in BIDI_CONTROLS:
-            out.append(f"<U+{ord(ch):04X}>".replace("<", "\\<").replace(">", "\\>"))
-        else:
-            out.append(ch)
-    return "".join(out)
 
 
 def option_label(labels: dict, key: object) -> str:
