@@ -26,7 +26,7 @@ def actor_input() -> str | None:
     user = access.current_user(db.get_engine())
     if user is None:
         return None
-    st.caption(t("actor.logged_in", name=user.display_name))
+    st.caption(t("actor.logged_in", name=plain(user.display_name)))
     return user.name
 
 
@@ -212,17 +212,27 @@ def conflict_text(conflict: overrides.Conflict, tier_label=str) -> str:
     decision = c.get("decision")
     if decision == "overridden":
         what = t(
-            "conflict.what.overridden", tier=tier_label(c.get("tier") or ""), reason=c.get("reason") or ""
+            "conflict.what.overridden",
+            tier=plain(tier_label(c.get("tier") or "")),
+            reason=plain(c.get("reason") or ""),
         )
     elif decision in ("confirmed", "cleared", "approved", "returned"):
         what = t(
-            f"conflict.what.{decision}", tier=tier_label(c.get("tier") or ""), reason=c.get("reason") or ""
+            f"conflict.what.{decision}",
+            tier=plain(tier_label(c.get("tier") or "")),
+            reason=plain(c.get("reason") or ""),
         )
     elif c.get("discussed"):
         what = t("conflict.what.discussed")
     else:
         what = t("conflict.what.changed")
-    return t("conflict.message", by=c.get("by") or t("conflict.someone"), at=when, what=what)
+    # shown with st.error (Markdown): the other person's tier, reason and name are text
+    return t(
+        "conflict.message",
+        by=plain(c.get("by")) if c.get("by") else t("conflict.someone"),
+        at=when,
+        what=what,
+    )
 
 
 def input_error_text(exc: overrides.InputError) -> str:

@@ -9,10 +9,15 @@ or :func:`chart_text` (Plotly) on its way there; st.text, st.dataframe cells and
 from __future__ import annotations
 
 import html
+import re
 import string
 
 MARKDOWN_SPECIAL = set(string.punctuation)  # CommonMark lets any ASCII punctuation be escaped
 BIDI_CONTROLS = {chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200E, 0x200F)}
+# GFM links bare URLs and e-mail addresses after escapes are resolved (a backslash does not stop it): an
+# invisible word joiner inside "://", before the dot of "www." and before "@" breaks the pattern, not the text
+WORD_JOINER = "\u2060"
+_AUTOLINK = re.compile(r"(?<=:)(?=//)|(?i:(?<=www))(?=\.)|(?=@)")
 
 
 def _visible(ch: str) -> str:
@@ -28,13 +33,15 @@ def plain(text: object) -> str:
 
     Examples
     --------
-    >>> print(plain("[会话已过期](https://evil.example/login)"))
-    \\[会话已过期\\]\\(https\\:\\/\\/evil\\.example\\/login\\)
+    >>> print(plain("[会话已过期](https://evil.example/login)").replace(WORD_JOINER, "<WJ>"))
+    \\[会话已过期\\]\\(https\\:<WJ>\\/\\/evil\\.example\\/login\\)
     >>> print(plain("王**"), plain("a\u202eb"))
     王\\*\\* a\\<U+202E\\>b
+    >>> print(plain("www.x.cn a@b.cn").replace(WORD_JOINER, "<WJ>"))
+    www<WJ>\\.x\\.cn a<WJ>\\@b\\.cn
     """
     out = []
-    for ch in str(text):
+    for ch in _AUTOLINK.sub(WORD_JOINER, str(text)):
         if ch in MARKDOWN_SPECIAL:
             out.append("\\" + ch)
         elif ch in BIDI_CONTROLS:
@@ -54,3 +61,33 @@ def chart_text(text: object) -> str:
     &lt;a href='https://evil.example'&gt;点我&lt;/a&gt; &amp; &lt;U+202E&gt;
     """
     return html.escape("".join(_visible(ch) if ch in BIDI_CONTROLS else ch for ch in str(text)), quote=False)
+
+
+# trace properties whose strings Plotly draws (ticks, legend, bar and slice labels, hover): category values and
+# names come from data; ``text`` and ``hovertemplate`` are the page's own (numbers, <br>) and escape their data
+# where they are built, with chart_text
+_TRACE_TEXT = ("x", "y", "name", "labels", "hovertext", "parents")
+
+
+def _escaped(value):
+    if isinstance(value, str):
+        return chart_text(value)
+    if isinstance(value, tuple | list) or str(getattr(value, "dtype", "")) == "object":
+        return [_escaped(v) if isinstance(v, str | tuple | list) else v for v in value]  # multi-category axes
+    return value
+
+
+def chart_figure(fig):
+    """``fig`` with every data string Plotly would draw as HTML (category axes, trace names, labels, Sankey
+    nodes, tick texts) passed through :func:`chart_text`; click events keep their point indexes and customdata.
+    Returns the same figure."""
+    for trace in fig.data:
+        for prop in _TRACE_TEXT:
+            if prop in trace and trace[prop] is not None:
+                trace[prop] = _escaped(trace[prop])
+        if trace.type == "sankey":
+            trace.node.label = _escaped(trace.node.label) if trace.node.label is not None else None
+    for axis in (k for k in fig.layout if k.startswith(("xaxis", "yaxis"))):
+        if fig.layout[axis].ticktext is not None:
+            fig.layout[axis].ticktext = _escaped(fig.layout[axis].ticktext)
+    return fig
