@@ -31,6 +31,7 @@ from core.models import (
     ReviewItem,
     ScoringScheme,
     Store,
+    TierAssignment,
     User,
 )
 
@@ -40,7 +41,7 @@ WEEK = dt.date(2026, 6, 29)
 # each piece: what data holds → a token that must never be shown without the punctuation around it
 LINK = "[点我Lk](https://evil.example/x)"
 IMAGE = "![图Im](https://evil.example/p.png)"
-BARE = "https://evil.example/bare www.evil.example"
+BARE = "https://evil.example/bare www.evil.example x@evil.example"
 FORMULA = "$x^2$"
 COLOUR = ":red[红Rd]"
 HTML = "<b>粗Bd</b><img src=x onerror=alert(1)><a href='https://evil.example/h'>链Ah</a>"
@@ -57,6 +58,12 @@ LITERALS = {
     "x^2": FORMULA,
 }
 HOSTILE = " ".join(PIECES)
+# tier labels are typed in the lab: the owners' tiers get hostile ones (distinct, short enough for a column)
+TIER_LABELS = {
+    "高价值": f"高{LINK}{IMAGE}",
+    "普通": f"中{COLOUR}{BOLD}{RTL}",
+    "流失风险": f"低<b>粗Bd</b>{FORMULA}",
+}
 
 
 def registered_pages() -> list[tuple[str, str]]:
@@ -135,7 +142,13 @@ def build(engine: Engine, *, customers: int = 300, seed: int = 11) -> dict[str, 
     with engine.connect() as conn:
         some_leads = conn.execute(sa.select(Lead.external_id).where(Lead.external_id.is_not(None)).limit(5))
         notes = [
-            {"线索编号": ext, "跟进时间": "2026-06-20 10:00", "跟进方式": "电话", "结果": "接通", "备注": hostile(f"记{i}")}
+            {
+                "线索编号": ext,
+                "跟进时间": "2026-06-20 10:00",
+                "跟进方式": "电话",
+                "结果": "接通",
+                "备注": hostile(f"记{i}"),
+            }
             for i, (ext,) in enumerate(some_leads)
         ]
     if notes:
@@ -166,14 +179,29 @@ def build(engine: Engine, *, customers: int = 300, seed: int = 11) -> dict[str, 
         conn.execute(sa.update(Lead).values(intended_model=hostile("线")))
         conn.execute(sa.update(FollowUp).where(FollowUp.note.is_(None)).values(note=hostile("记")))
         conn.execute(sa.update(Purchase).values(model=hostile("购")))
-        conn.execute(
-            sa.update(Defeat).values(competitor_brand=hostile("竞"), competitor_model=hostile("型"))
-        )
+        conn.execute(sa.update(Defeat).values(competitor_brand=hostile("竞"), competitor_model=hostile("型")))
         conn.execute(sa.update(EventAttendance).values(event=hostile("活")))
         conn.execute(
-            sa.update(ScoringScheme).values(name=sa.literal(hostile("方案")) + sa.cast(ScoringScheme.id, sa.String))
+            sa.update(ScoringScheme).values(
+                name=sa.literal(hostile("方案")) + sa.cast(ScoringScheme.id, sa.String)
+            )
         )
         conn.execute(sa.update(User).values(display_name=sa.literal(hostile("人")) + User.name))
+        for sid, params in conn.execute(
+            sa.select(ScoringScheme.id, ScoringScheme.params).where(ScoringScheme.population == "owners")
+        ).all():
+            params = dict(params)
+            params["labels"] = [TIER_LABELS.get(x, x) for x in params["labels"]]
+            params["triggers"] = [
+                {**tr, "tier": TIER_LABELS.get(tr["tier"], tr["tier"])} for tr in params["triggers"]
+            ]
+            conn.execute(sa.update(ScoringScheme).where(ScoringScheme.id == sid).values(params=params))
+            for old, new in TIER_LABELS.items():
+                conn.execute(
+                    sa.update(TierAssignment)
+                    .where(TierAssignment.scheme_id == sid, TierAssignment.tier == old)
+                    .values(tier=new)
+                )
 
     # the workflow's own writes: a meeting, decisions with reasons and notes, an override, a pending defeat
     meeting = review.open_meeting(engine, population="owners", week=WEEK, actor="manager")

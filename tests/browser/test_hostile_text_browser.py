@@ -25,33 +25,42 @@ pytestmark = [pytest.mark.browser, pytest.mark.timeout(900)]
 FINDINGS_JS = """
 (literals) => {
   const found = [];
-  const short = (s) => (s || '').replace(/\\s+/g, ' ').slice(0, 90);
+  const short = (s) => (s || '').replace(/\\s+/g, ' ').slice(0, 60);
+  const where = (el) => {
+    const box = el.closest && el.closest('[data-testid]:not([data-testid=stMarkdownContainer])');
+    return box ? box.getAttribute('data-testid') : '?';
+  };
   for (const el of document.querySelectorAll('a')) {
     const href = el.getAttribute('href') || el.getAttribute('xlink:href') || '';
-    if (href.includes('evil.example')) found.push(`link to ${href}: "${short(el.textContent)}"`);
+    if (href.includes('evil.example')) found.push(`${where(el)}: link to ${href}: "${short(el.textContent)}"`);
   }
   for (const el of document.querySelectorAll('img, image, iframe, video, audio, source')) {
     const src = el.getAttribute('src') || el.getAttribute('href') || el.getAttribute('xlink:href') || '';
-    if (src.includes('evil.example') || src === 'x') found.push(`${el.tagName} from ${src}`);
+    if (src.includes('evil.example') || src === 'x') found.push(`${where(el)}: ${el.tagName} from ${src}`);
   }
-  for (const el of document.querySelectorAll('[onerror]')) found.push(`onerror on ${el.tagName}`);
+  for (const el of document.querySelectorAll('[onerror]')) found.push(`${where(el)}: onerror on ${el.tagName}`);
   for (const el of document.querySelectorAll('.katex, .katex-display, math')) {
-    found.push(`formula: "${short(el.textContent)}"`);
+    found.push(`${where(el)}: formula "${short(el.textContent)}"`);
   }
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
   for (let n = walker.nextNode(); n; n = walker.nextNode()) {
-    if (n.data.includes('\\u202e')) found.push(`raw direction override in "${short(n.data)}"`);
+    // st.dataframe cells are text (no Markdown): a direction override there stays inside its cell
+    if (n.parentElement && n.parentElement.closest('[data-testid=stDataFrame]')) continue;
+    if (n.data.includes('\\u202e')) found.push(`${where(n.parentElement)}: raw direction override in "${short(n.data)}"`);
   }
   const count = (text, part) => text.split(part).length - 1;
   for (const [token, literal] of Object.entries(literals)) {
     for (const el of document.body.querySelectorAll('*')) {
       if (['SCRIPT', 'STYLE', 'NOSCRIPT'].includes(el.tagName)) continue;
-      const text = el.textContent || '';
+      // the uploader shows a file's name as text, shortened in the middle ("[点我Lk](...强调Em**.csv")
+      if (el.closest('[data-testid=stFileChipName]')) continue;
+      // plain() puts an invisible word joiner into "://", "www." and before "@" (GFM links them otherwise)
+      const text = (el.textContent || '').replaceAll('\\u2060', '');
       if (!text.includes(token)) continue;
       if ([...el.children].some((c) => (c.textContent || '').includes(token))) continue;
       // the innermost element showing the token shows it inside its literal every time
       if (count(text, token) !== count(text, literal)) {
-        found.push(`${el.tagName.toLowerCase()} shows ${token} without ${literal}: "${short(text)}"`);
+        found.push(`${where(el)}: ${el.tagName.toLowerCase()} shows ${token} without ${literal}: "${short(text)}"`);
       }
     }
   }
@@ -61,7 +70,7 @@ FINDINGS_JS = """
 
 
 def findings(page: Page) -> list[str]:
-    return page.evaluate(FINDINGS_JS, LITERALS)
+    return list(dict.fromkeys(page.evaluate(FINDINGS_JS, LITERALS)))  # each distinct finding once
 
 
 def errors(page: Page) -> list[str]:
