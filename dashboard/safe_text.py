@@ -66,7 +66,8 @@ def chart_text(text: object) -> str:
 # trace properties whose strings Plotly draws (ticks, legend, bar and slice labels, hover): category values and
 # names come from data; ``text`` and ``hovertemplate`` are the page's own (numbers, <br>) and escape their data
 # where they are built, with chart_text
-_TRACE_TEXT = ("x", "y", "name", "labels", "hovertext", "parents")
+# legendgroup is an id, not drawn: escaped like the names it groups so the groups stay the same
+_TRACE_TEXT = ("x", "y", "name", "legendgroup", "labels", "hovertext", "parents")
 
 
 def _escaped(value):

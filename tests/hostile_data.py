@@ -66,18 +66,23 @@ TIER_LABELS = {
 }
 
 
-def registered_pages() -> list[tuple[str, str]]:
-    """(file, url path) of every page in dashboard/app.py's REGISTRY, read from its source (importing the
-    entrypoint would run it)."""
+def registered_pages() -> list[tuple[str, str, str]]:
+    """(file, url path, role) of every page in dashboard/app.py's REGISTRY, read from its source (importing
+    the entrypoint would run it): the role that sees it and the most data, the manager (names and phones
+    shown), else the admin (users, audit)."""
     import ast
     from pathlib import Path
 
     tree = ast.parse((Path(__file__).resolve().parents[1] / "dashboard" / "app.py").read_text())
     return [
-        (node.args[1].value, node.args[4].value)
+        (node.args[1].value, node.args[4].value, role_for(node.args[5].value))
         for node in ast.walk(tree)
         if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "PageSpec"
     ]
+
+
+def role_for(permission: str) -> str:
+    return "manager" if "manager" in auth.PERMISSIONS[permission] else "admin"
 
 
 def hostile(tag: str, limit: int | None = None) -> str:

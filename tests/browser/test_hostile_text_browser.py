@@ -8,7 +8,7 @@ names overwritten); the import page is also given a hostile file under a hostile
 
 from __future__ import annotations
 
-from urllib.parse import quote
+from urllib.parse import quote, urlparse
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -102,50 +102,67 @@ def visit(page: Page, url: str) -> None:
             expect(charts.nth(i).locator(".main-svg").first).to_be_attached(timeout=WAIT_MS)
 
 
+def landed(page: Page, path: str) -> bool:
+    """The page opened is the one asked for (a page the role may not see opens the first page instead)."""
+    shown = urlparse(page.url).path.rstrip("/").rsplit("/", 1)[-1]
+    return shown == path or (shown == "" and path == "overview")
+
+
 def test_no_page_renders_markup_from_data(chromium_browser, hostile_app, artifacts_dir):
     base, ids = hostile_app
-    context = chromium_browser.new_context(viewport=VIEWPORT, locale="zh-CN", timezone_id="Asia/Shanghai")
-    context.set_default_timeout(WAIT_MS)
-    page = context.new_page()
-    try:
-        page.goto(f"{base}/overview")
-        sign_in(page, "admin")
-        wait_idle(page)
-        addresses = [path for _file, path in registered_pages()] + [
-            f"customer?customer={ids['customer']}",
-            f"customer?customer={quote(LINK)}",
-            f"review?meeting={ids['meeting']}&population=owners",
-            f"review?print=1&meeting={ids['meeting']}&population=owners",
-        ]
-        report: dict[str, list[str]] = {}
-        for address in addresses:
-            visit(page, f"{base}/{address}")
-            problems = errors(page) + findings(page)
-            name = address.split("?")[0]
-            page.screenshot(path=str(artifacts_dir / f"hostile-{name}-{len(report)}.png"), full_page=True)
-            if problems:
-                report[address] = problems
-
-        # a hostile file under a hostile name, checked on the import page: its report quotes the cells
-        visit(page, f"{base}/import")
-        rows = "姓名,电话,门店,区域\n" + "\n".join(
-            f'"{hostile(f"客{i}", 120)}",{"abc" if i else "13900001111"},"{hostile(f"新店{i}", 64)}","{hostile("新区", 64)}"'
-            for i in range(2)
-        )
-        page.get_by_test_id("stFileUploaderDropzoneInput").first.set_input_files(
-            {"name": f"{LINK} {HOSTILE[-20:]}.csv", "mimeType": "text/csv", "buffer": rows.encode()}
-        )
-        wait_idle(page)
-        page.get_by_test_id("stMain").get_by_role("button", name="检查并预览").click()
-        wait_idle(page)
-        main = page.get_by_test_id("stMain")
-        expect(main.get_by_text("校验报告").or_(main.get_by_text("无法导入这个文件")).first).to_be_attached(
-            timeout=WAIT_MS
-        )
-        page.screenshot(path=str(artifacts_dir / "hostile-import-report.png"), full_page=True)
-        problems = errors(page) + findings(page)
-        if problems:
-            report["import (hostile file)"] = problems
-    finally:
-        context.close()
+    visits: dict[str, list[str]] = {}  # role → addresses, each page under the role registered for it
+    for _file, path, role in registered_pages():
+        visits.setdefault(role, []).append(path)
+    visits["manager"] += [
+        f"customer?customer={ids['customer']}",
+        f"customer?customer={quote(LINK)}",
+        f"review?meeting={ids['meeting']}&population=owners",
+        f"review?print=1&meeting={ids['meeting']}&population=owners",
+    ]
+    report: dict[str, list[str]] = {}
+    for role, addresses in visits.items():
+        context = chromium_browser.new_context(viewport=VIEWPORT, locale="zh-CN", timezone_id="Asia/Shanghai")
+        context.set_default_timeout(WAIT_MS)
+        page = context.new_page()
+        try:
+            page.goto(f"{base}/{addresses[0].split('?')[0]}")
+            sign_in(page, role)
+            wait_idle(page)
+            for i, address in enumerate(addresses):
+                visit(page, f"{base}/{address}")
+                name = address.split("?")[0]
+                assert landed(page, name), f"{address} as {role} opened {page.url}"
+                page.screenshot(path=str(artifacts_dir / f"hostile-{i:02d}-{name}.png"), full_page=True)
+                problems = errors(page) + findings(page)
+                if problems:
+                    report[f"{address} ({role})"] = problems
+            if role == "manager":
+                problems = import_hostile_file(page, base, artifacts_dir)
+                if problems:
+                    report["import (hostile file)"] = problems
+        finally:
+            context.close()
     assert report == {}, "\n".join(f"{a}:\n  " + "\n  ".join(p[:12]) for a, p in report.items())
+
+
+def import_hostile_file(page: Page, base: str, artifacts_dir) -> list[str]:
+    """A hostile file under a hostile name, checked on the import page: its report quotes the cells, the
+    references it would create name the new stores and regions."""
+    visit(page, f"{base}/import")
+    rows = "姓名,电话,门店,区域\n" + "\n".join(
+        f'"{hostile(f"客{i}", 120)}",{"abc" if i else "13900001111"},'
+        f'"{hostile(f"新店{i}", 64)}","{hostile("新区", 64)}"'
+        for i in range(2)
+    )
+    page.get_by_test_id("stFileUploaderDropzoneInput").first.set_input_files(
+        {"name": f"{LINK} {HOSTILE[-20:]}.csv", "mimeType": "text/csv", "buffer": rows.encode()}
+    )
+    wait_idle(page)
+    page.get_by_test_id("stMain").get_by_role("button", name="检查并预览").click()
+    wait_idle(page)
+    main = page.get_by_test_id("stMain")
+    expect(main.get_by_text("校验报告").or_(main.get_by_text("无法导入这个文件")).first).to_be_attached(
+        timeout=WAIT_MS
+    )
+    page.screenshot(path=str(artifacts_dir / "hostile-import-report.png"), full_page=True)
+    return errors(page) + findings(page)
