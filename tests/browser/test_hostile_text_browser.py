@@ -8,6 +8,7 @@ names overwritten); the import page is also given a hostile file under a hostile
 
 from __future__ import annotations
 
+import json
 from urllib.parse import quote, urlparse
 
 import pytest
@@ -147,7 +148,8 @@ def test_no_page_renders_markup_from_data(chromium_browser, hostile_app, artifac
 
 def import_hostile_file(page: Page, base: str, artifacts_dir) -> list[str]:
     """A hostile file under a hostile name, checked on the import page: its report quotes the cells, the
-    references it would create name the new stores and regions."""
+    references it would create name the new stores and regions; a mapping file whose kind is hostile is
+    quoted by the warning that refuses it."""
     visit(page, f"{base}/import")
     rows = "姓名,电话,门店,区域\n" + "\n".join(
         f'"{hostile(f"客{i}", 120)}",{"abc" if i else "13900001111"},'
@@ -158,6 +160,12 @@ def import_hostile_file(page: Page, base: str, artifacts_dir) -> list[str]:
         {"name": f"{LINK} {HOSTILE[-20:]}.csv", "mimeType": "text/csv", "buffer": rows.encode()}
     )
     wait_idle(page)
+    mapping = json.dumps({"kind": HOSTILE, "columns": {}}, ensure_ascii=False).encode()
+    page.get_by_test_id("stFileUploaderDropzoneInput").nth(1).set_input_files(
+        {"name": "mapping.json", "mimeType": "application/json", "buffer": mapping}
+    )
+    wait_idle(page)
+    expect(page.get_by_test_id("stAlertContentWarning").first).to_be_attached(timeout=WAIT_MS)
     page.get_by_test_id("stMain").get_by_role("button", name="检查并预览").click()
     wait_idle(page)
     main = page.get_by_test_id("stMain")
