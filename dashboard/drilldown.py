@@ -11,7 +11,6 @@ from sqlalchemy.engine import Engine
 from core import drilldown
 from dashboard import access, customer_links
 from dashboard.i18n import language, t
-from dashboard.safe_text import plain
 from dashboard.table_view import EMPTY, downloads
 
 
@@ -45,7 +44,7 @@ def show_customers(
 
 def _show(engine: Engine, version: str, ids: Sequence[int], read, *, title: str, key: str) -> pd.DataFrame:
     """The list under the chart: ``read(engine, version, ids, lang, show_pii)`` gives the rows of ``ids``."""
-    st.markdown(f"**{plain(title)}**")  # titles name regions, channels, tiers: data, shown as text
+    st.markdown(f"**{title}**")  # Markdown: callers pass names of tiers, stores, channels through plain()
     if len(ids) == 0:
         st.info(t("drill.none"))
         return pd.DataFrame()

@@ -101,9 +101,12 @@ def references_text(created: dict[str, list[str]]) -> str:
 
 
 def show_rejection(issues: pd.DataFrame) -> None:
-    report = ir.report_frame(issues, language())
-    # the message quotes the file: its name, a header, a cell
-    st.error(f"**{t('import.rejected')}**\n\n{plain(report.iloc[0, 3])}\n\n{plain(report.iloc[0, 4])}")
+    # the message quotes the file (its name, a header, a cell): those values are text in its Markdown
+    quoted = issues["params"].map(
+        lambda p: {k: plain(v) if isinstance(v, str) else v for k, v in (p or {}).items()}
+    )
+    report = ir.report_frame(issues.assign(params=quoted), language())
+    st.error(f"**{t('import.rejected')}**\n\n{report.iloc[0, 3]}\n\n{report.iloc[0, 4]}")
 
 
 def show_result(res: ImportResult, file_key: str) -> None:

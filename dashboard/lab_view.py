@@ -31,7 +31,10 @@ MOVERS_SHOWN = 200
 
 def problem_text(p: Problem) -> str:
     # params quote what was typed (tier labels, a name): text inside the Markdown of st.error
-    return t(f"problem.{p.code}", **{k: plain(dim_label(v) if k == "name" else v) for k, v in p.params})
+    return t(
+        f"problem.{p.code}",
+        **{k: plain(dim_label(v) if k == "name" else v) if isinstance(v, str) else v for k, v in p.params},
+    )
 
 
 def _show_problems(problems: list[Problem], prefix: str) -> None:

@@ -15,7 +15,7 @@ from dashboard import charts, drilldown, filters
 from dashboard import facts as data_facts
 from dashboard.charts import FONT
 from dashboard.i18n import coded, language, t
-from dashboard.safe_text import chart_figure
+from dashboard.safe_text import chart_figure, plain
 from dashboard.table_view import table
 from dashboard.widgets import select
 
@@ -288,7 +288,7 @@ drilldown.show(
         "funnel.drill.title",
         stage=stage_label(drill_stage),
         mode=t(f"funnel.drill.mode.{drill_mode}"),
-        group=t("funnel.drill.all") if group_pick is None else group_names[group_pick],
+        group=t("funnel.drill.all") if group_pick is None else plain(group_names[group_pick]),
     ),
     key="funnel_drill",
 )
