@@ -101,9 +101,10 @@ def references_text(created: dict[str, list[str]]) -> str:
 
 
 def show_rejection(issues: pd.DataFrame) -> None:
-    # the message quotes the file (its name, a header, a cell): those values are text in its Markdown
+    # the message quotes the file (its name, a header, a cell): those values are text in its Markdown; a
+    # "limit" is the importer's own number ("1,000")
     quoted = issues["params"].map(
-        lambda p: {k: plain(v) if isinstance(v, str) else v for k, v in (p or {}).items()}
+        lambda p: {k: plain(v) if isinstance(v, str) and k != "limit" else v for k, v in (p or {}).items()}
     )
     report = ir.report_frame(issues.assign(params=quoted), language())
     st.error(f"**{t('import.rejected')}**\n\n{report.iloc[0, 3]}\n\n{report.iloc[0, 4]}")
