@@ -10,6 +10,7 @@ import streamlit as st
 from dashboard import customer_links, table_view
 from dashboard.charts import FONT, tier_colour_map
 from dashboard.i18n import language, t
+from dashboard.safe_text import chart_figure
 from dashboard.widgets import tier_label
 
 UNTIERED_COLOUR = "#d9d9d9"  # light grey: not one of TIER_COLOURS, so it never looks like a tier
@@ -22,7 +23,7 @@ def layout(fig: go.Figure, height: int = 400) -> go.Figure:
         height=height,
         legend=dict(orientation="h", y=1.12),
     )
-    return fig
+    return chart_figure(fig)  # categories and series are region, channel, reason names: text, not HTML
 
 
 def downloads(frame: pd.DataFrame, name: str, key: str, *, percent=(), money=()) -> None:

@@ -14,6 +14,7 @@ import streamlit as st
 from core.storage.text_input import TextRejected
 from dashboard import access, db, filters, session_cookie, view_state
 from dashboard.i18n import DEFAULT_LANGUAGE, LANGUAGES, t
+from dashboard.safe_text import plain
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = ROOT / "pages"
@@ -90,7 +91,7 @@ for spec in REGISTRY:
             st.Page(PAGES / spec.file, title=t(spec.title), icon=spec.icon, url_path=spec.url_path)
         )
 with st.sidebar:
-    st.caption(t("auth.signed_in", name=user.display_name, role=t(f"role.{user.role}")))
+    st.caption(t("auth.signed_in", name=plain(user.display_name), role=t(f"role.{user.role}")))
     if st.button(t("auth.sign_out"), key="sign_out", icon=":material/logout:"):
         access.sign_out(engine)
         st.rerun()

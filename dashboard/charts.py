@@ -5,6 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
+from dashboard.safe_text import chart_figure
+
 # top tier first: green (best) → grey → amber → red; the same order on every page
 TIER_COLOURS = ["#1a9850", "#66bd63", "#a6a6a6", "#fdae61", "#d73027", "#762a83"]
 FONT = "Noto Sans CJK SC, Microsoft YaHei, PingFang SC, sans-serif"
@@ -39,7 +41,7 @@ def tier_bar(frame: pd.DataFrame, *, label_col: str, value_col: str, x_title: st
         margin=dict(l=10, r=10, t=40, b=10),
         height=320,
     )
-    return fig
+    return chart_figure(fig)  # tier labels are typed in the lab: text, not HTML
 
 
 # Dates on chart axes and hover labels, by language: the one place that says how a chart writes a date.

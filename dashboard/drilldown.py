@@ -44,7 +44,7 @@ def show_customers(
 
 def _show(engine: Engine, version: str, ids: Sequence[int], read, *, title: str, key: str) -> pd.DataFrame:
     """The list under the chart: ``read(engine, version, ids, lang, show_pii)`` gives the rows of ``ids``."""
-    st.markdown(f"**{title}**")
+    st.markdown(f"**{title}**")  # Markdown: callers pass names of tiers, stores, channels through plain()
     if len(ids) == 0:
         st.info(t("drill.none"))
         return pd.DataFrame()

@@ -19,6 +19,7 @@ from core.io.importing.messages import text as core_text
 from dashboard import access, db
 from dashboard import downloads as dl
 from dashboard.i18n import language, t
+from dashboard.safe_text import plain
 
 UNMAPPED = ""
 PREVIEW_PII = {
@@ -94,13 +95,18 @@ def checked(_engine: Engine, version: str, file_key: str, _table: Table, mapping
 
 def references_text(created: dict[str, list[str]]) -> str:
     return "; ".join(
-        f"{t('import.refs.' + k)} ({len(v)}): {', '.join(v[:10])}{' …' if len(v) > 10 else ''}"
+        f"{t('import.refs.' + k)} ({len(v)}): {', '.join(plain(x) for x in v[:10])}{' …' if len(v) > 10 else ''}"
         for k, v in created.items()
     )
 
 
 def show_rejection(issues: pd.DataFrame) -> None:
-    report = ir.report_frame(issues, language())
+    # the message quotes the file (its name, a header, a cell): those values are text in its Markdown; a
+    # "limit" is the importer's own number ("1,000")
+    quoted = issues["params"].map(
+        lambda p: {k: plain(v) if isinstance(v, str) and k != "limit" else v for k, v in (p or {}).items()}
+    )
+    report = ir.report_frame(issues.assign(params=quoted), language())
     st.error(f"**{t('import.rejected')}**\n\n{report.iloc[0, 3]}\n\n{report.iloc[0, 4]}")
 
 
@@ -168,7 +174,7 @@ def commit(engine: Engine, table: Table, mapping: Mapping, create: bool) -> Impo
         )
     except SQLAlchemyError as exc:
         bar.empty()
-        st.error(t("import.failed", detail=" ".join(str(getattr(exc, "orig", exc)).split())[:300]))
+        st.error(t("import.failed", detail=plain(" ".join(str(getattr(exc, "orig", exc)).split())[:300])))
         return None
     bar.empty()
     db.bump_data_version()

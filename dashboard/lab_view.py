@@ -30,13 +30,18 @@ from dashboard import access, db, lab_state, tier_shares_view
 from dashboard import review_data as rd
 from dashboard.charts import FONT
 from dashboard.i18n import coded, language, t
+from dashboard.safe_text import chart_figure, plain
 from dashboard.widgets import dim_label, relabel, select, tier_label
 
 MOVERS_SHOWN = 200
 
 
 def problem_text(p: Problem) -> str:
-    return t(f"problem.{p.code}", **{k: (dim_label(v) if k == "name" else v) for k, v in p.params})
+    # params quote what was typed (tier labels, a name): text inside the Markdown of st.error
+    return t(
+        f"problem.{p.code}",
+        **{k: plain(dim_label(v) if k == "name" else v) if isinstance(v, str) else v for k, v in p.params},
+    )
 
 
 def _show_problems(problems: list[Problem], prefix: str) -> None:
@@ -200,7 +205,7 @@ def preview(data: Any, spec: dict[str, Any], problems: list[Problem]) -> None:
     st.markdown(f"**{t('shares.title')}**", help=t("shares.help"))
     tier_shares_view.show(result.shares, key="lab_shares")
     st.markdown(f"**{t('lab.transition')}**")
-    st.plotly_chart(_heatmap(result.transition), key="lab_transition")
+    st.plotly_chart(chart_figure(_heatmap(result.transition)), key="lab_transition")
 
     tab_movers, tab_work, tab_bt = st.tabs([t("lab.movers"), t("lab.workload"), t("lab.backtest")])
     with tab_movers:
@@ -536,7 +541,7 @@ def _load_version(population: str, version: int, name: str, params: dict[str, An
     """Put a stored version into the lab's widgets (a callback: before they are drawn)."""
     lab_state.load(population, params)
     st.session_state[lab_state.key(population, "name")] = name
-    st.session_state["lab_flash"] = t("labv.loaded", version=version, name=name)
+    st.session_state["lab_flash"] = t("labv.loaded", version=version, name=plain(name))
 
 
 def _close_rollback() -> None:
@@ -562,7 +567,7 @@ def _version_body(engine: Any, data: Any, version: Any) -> None:
         t(
             "labv.confirm.body",
             version=version.version,
-            name=version.name,
+            name=plain(version.name),
             n=f"{len(result.scored.tier):,}",
             up=f"{len(result.moved_up):,}",
             down=f"{len(result.moved_down):,}",

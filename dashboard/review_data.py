@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import string
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,7 @@ from core.storage.models import Customer
 from core.workflow import customer360, defeat_approval, overrides, review
 from dashboard import access, db
 from dashboard.i18n import t
+from dashboard.safe_text import plain  # noqa: F401 (its first home; pages call rd.plain)
 from dashboard.widgets import dim_label
 
 CUSTOMER_PAGE = Path(__file__).resolve().parents[1] / "pages" / "customer.py"
@@ -27,7 +27,7 @@ def actor_input() -> str | None:
     user = access.current_user(db.get_engine())
     if user is None:
         return None
-    st.caption(t("actor.logged_in", name=user.display_name))
+    st.caption(t("actor.logged_in", name=plain(user.display_name)))
     return user.name
 
 
@@ -79,34 +79,6 @@ def link_to_customer(customer_id: int) -> None:
         query_params={**view_state.link_params(), "customer": str(int(customer_id))},
         icon=":material/person:",
     )
-
-
-MARKDOWN_SPECIAL = set(string.punctuation)  # CommonMark lets any ASCII punctuation be escaped
-BIDI_CONTROLS = {chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200E, 0x200F)}
-
-
-def plain(text: object) -> str:
-    """Data shown where Streamlit parses Markdown (st.markdown, captions, alerts, st.table cells, labels), as
-    text: every ASCII punctuation mark escaped, so no link, image, bare URL, ``$…$`` formula, ``:red[…]`` colour
-    or emphasis can come from data (masked names hold '*'); direction overrides shown as their code points
-    instead of reversing the text around them.
-
-    Examples
-    --------
-    >>> print(plain("[会话已过期](https://evil.example/login)"))
-    \\[会话已过期\\]\\(https\\:\\/\\/evil\\.example\\/login\\)
-    >>> print(plain("王**"), plain("a\u202eb"))
-    王\\*\\* a\\<U+202E\\>b
-    """
-    out = []
-    for ch in str(text):
-        if ch in MARKDOWN_SPECIAL:
-            out.append("\\" + ch)
-        elif ch in BIDI_CONTROLS:
-            out.append(f"<U+{ord(ch):04X}>".replace("<", "\\<").replace(">", "\\>"))
-        else:
-            out.append(ch)
-    return "".join(out)
 
 
 def option_label(labels: dict, key: object) -> str:
@@ -241,17 +213,27 @@ def conflict_text(conflict: overrides.Conflict, tier_label=str) -> str:
     decision = c.get("decision")
     if decision == "overridden":
         what = t(
-            "conflict.what.overridden", tier=tier_label(c.get("tier") or ""), reason=c.get("reason") or ""
+            "conflict.what.overridden",
+            tier=plain(tier_label(c.get("tier") or "")),
+            reason=plain(c.get("reason") or ""),
         )
     elif decision in ("confirmed", "cleared", "approved", "returned"):
         what = t(
-            f"conflict.what.{decision}", tier=tier_label(c.get("tier") or ""), reason=c.get("reason") or ""
+            f"conflict.what.{decision}",
+            tier=plain(tier_label(c.get("tier") or "")),
+            reason=plain(c.get("reason") or ""),
         )
     elif c.get("discussed"):
         what = t("conflict.what.discussed")
     else:
         what = t("conflict.what.changed")
-    return t("conflict.message", by=c.get("by") or t("conflict.someone"), at=when, what=what)
+    # shown with st.error (Markdown): the other person's tier, reason and name are text
+    return t(
+        "conflict.message",
+        by=plain(c.get("by")) if c.get("by") else t("conflict.someone"),
+        at=when,
+        what=what,
+    )
 
 
 def input_error_text(exc: overrides.InputError) -> str:

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import re
-
 import pandas as pd
 import streamlit as st
 
 from core.scoring.tier_shares import TIE_TOLERANCE
 from dashboard.i18n import t
+from dashboard.safe_text import plain
 from dashboard.widgets import tier_label
 
 
 def _text(label: str) -> str:
-    """A tier label (typed by a user in the lab) as plain text inside markdown: every ASCII punctuation
-    character backslash-escaped, so no link, formula, colour or emphasis renders."""
-    return re.sub(r"([!-/:-@\[-`{-~])", r"\\\1", tier_label(label))
+    """A tier label (typed by a user in the lab) as text inside Markdown."""
+    return plain(tier_label(label))
 
 
 def _pct(x: float) -> str:

@@ -21,6 +21,7 @@ from dashboard.analysis_views import (
     with_missing,
 )
 from dashboard.i18n import coded, language, t
+from dashboard.safe_text import chart_text, plain
 
 DRILL_LIMIT = 500
 TREND_METRICS = (
@@ -163,7 +164,7 @@ bubble = go.Figure(
             x=[r["cost_per_deal"]],
             y=[r["conversion"]],
             mode="markers+text",
-            text=[r[name_col]],
+            text=[chart_text(r[name_col])],
             textposition="top center",
             name=r[name_col],
             customdata=[int(r["channel_id"])],
@@ -175,7 +176,7 @@ bubble = go.Figure(
                 color=colour[int(r["channel_id"])],
                 opacity=0.7,
             ),
-            hovertemplate=f"{r[name_col]}<br>{t('roi.col.cost_per_deal')} %{{x:,.0f}}<br>"
+            hovertemplate=f"{chart_text(r[name_col])}<br>{t('roi.col.cost_per_deal')} %{{x:,.0f}}<br>"
             f"{t('roi.col.conversion')} %{{y:.1%}}<br>{t('roi.col.spend')} {r['spend']:,.0f}<extra></extra>",
         )
         for _, r in plotted.iterrows()
@@ -190,7 +191,7 @@ bubble_table = localised(plotted, False)[
 ]
 chart_and_table(bubble, bubble_table, name="channel_bubble", key="roi_bubble", percent=PERCENT, money=MONEY)
 if left_out:
-    st.caption(t("roi.bubble.left_out", names="、".join(left_out) if not en else ", ".join(left_out)))
+    st.caption(t("roi.bubble.left_out", names=plain("、".join(left_out) if not en else ", ".join(left_out))))
 
 # ---- trend over months -----------------------------------------------------------------------------------------
 st.subheader(t("roi.trend"), help=t("roi.help"))
@@ -214,7 +215,7 @@ if metric in SPEND_BASED:
         trend.add_trace(
             go.Scatter(
                 x=[f"{m:%Y-%m-%d}" for m in gaps["month"]], y=[0] * len(gaps), mode="markers+text",
-                text=[channel_option(c) for c in gaps["channel_id"]], textposition="top center",
+                text=[chart_text(channel_option(c)) for c in gaps["channel_id"]], textposition="top center",
                 marker=dict(symbol="x", size=12, color="#d73027"), name=t("roi.status.missing"),
                 customdata=[[int(c), f"{m:%Y-%m-%d}"] for c, m in zip(gaps["channel_id"], gaps["month"], strict=True)],
             )
@@ -294,7 +295,7 @@ lead_ids = cr.lead_ids_from_frames(
     frames, f, channel_id=int(channel), measure=measure,
     month=None if month == ALL else pd.Timestamp(month).date(),
 )  # fmt: skip
-st.caption(t("roi.drill.count", channel=channel_option(channel), measure=t(f"roi.col.{measure}"),
+st.caption(t("roi.drill.count", channel=plain(channel_option(channel)), measure=t(f"roi.col.{measure}"),
              month=month_option(month), n=f"{len(lead_ids):,}"))  # fmt: skip
 people = data.lead_customers(engine, version, tuple(lead_ids[:DRILL_LIMIT]), viewer.show_pii)
 shown = pd.DataFrame(

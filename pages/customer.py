@@ -15,6 +15,7 @@ from dashboard import access, db
 from dashboard import review_data as rd
 from dashboard.charts import FONT
 from dashboard.i18n import TEXT, coded, language, t
+from dashboard.safe_text import chart_figure
 from dashboard.widgets import dim_label, relabel, tier_label
 
 MSG_KEY = "c360_message"
@@ -215,15 +216,16 @@ for col, population in zip(tier_cols, ("owners", "leads"), strict=True):
             continue
         computed = eff["computed"] if isinstance(eff["computed"], str) else "—"
         if isinstance(eff["override"], str):
+            # a metric's value and delta are Markdown too; tier labels are typed in the lab
             st.metric(
                 t("c360.tier.effective"),
-                tier_label(eff["override"]),
-                delta=t("c360.tier.overridden", computed=tier_label(computed)),
+                rd.plain(tier_label(eff["override"])),
+                delta=t("c360.tier.overridden", computed=rd.plain(tier_label(computed))),
                 delta_color="off",
                 border=True,
             )
         else:
-            st.metric(t("c360.tier.effective"), tier_label(computed), border=True)
+            st.metric(t("c360.tier.effective"), rd.plain(tier_label(computed)), border=True)
         fitted = rd.scorer(engine, version, population)
         if fitted is None:
             continue
@@ -242,7 +244,7 @@ for col, population in zip(tier_cols, ("owners", "leads"), strict=True):
             margin=dict(l=10, r=10, t=10, b=10),
             xaxis_title=t("c360.score.points"),
         )
-        st.plotly_chart(fig, key=f"c360_score_{population}")
+        st.plotly_chart(chart_figure(fig), key=f"c360_score_{population}")
         st.dataframe(
             pd.DataFrame(
                 {
@@ -312,7 +314,11 @@ else:
     if len(active):
         for row in active.itertuples():
             st.button(
-                t("c360.override.clear", tier=tier_label(row.tier), pop=t(f"review.pop.{row.population}")),
+                t(
+                    "c360.override.clear",
+                    tier=rd.plain(tier_label(row.tier)),
+                    pop=t(f"review.pop.{row.population}"),
+                ),
                 on_click=_clear,
                 args=(int(row.id), int(row.row_version)),
                 disabled=not actor,

@@ -10,6 +10,7 @@ from core.io.importing.report import file_issue
 from dashboard import access, db
 from dashboard import import_view as iv
 from dashboard.i18n import coded, t
+from dashboard.safe_text import plain
 
 st.title(t("import.title"))
 access.require("import_data")
@@ -38,7 +39,7 @@ with st.expander(t("import.mapping"), expanded=True):
     mapping_upload = st.file_uploader(t("import.mapping_file"), type=["json"], key="import_mapping_file")
     base, problem = iv.uploaded_mapping(kind, mapping_upload.getvalue() if mapping_upload else None)
     if problem:
-        st.warning(problem)
+        st.warning(plain(problem))  # it quotes the mapping file: a column name, a JSON error
     mapping = iv.mapping_widgets(table, kind, base, file_key)
     create = st.checkbox(
         t("import.create_missing"), value=True, help=t("import.create_missing.help"), key="import_create"

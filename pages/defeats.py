@@ -13,6 +13,7 @@ from dashboard import facts as data_facts
 from dashboard import review_data as rd
 from dashboard.charts import FONT
 from dashboard.i18n import coded, language, t
+from dashboard.safe_text import chart_figure
 from dashboard.widgets import pct, select
 
 # one colour per reason, the same in every chart of the page; a lost lead without a recorded reason last
@@ -80,9 +81,11 @@ def section(fig: go.Figure, shown: pd.DataFrame, *, key: str, clickable: bool = 
     chart_tab, table_tab = st.tabs([t("defeats.view.chart"), t("defeats.view.table")])
     with chart_tab:
         if clickable:
-            event = st.plotly_chart(fig, key=f"{key}_chart", on_select="rerun", selection_mode="points")
+            event = st.plotly_chart(
+                chart_figure(fig), key=f"{key}_chart", on_select="rerun", selection_mode="points"
+            )
         else:
-            event = st.plotly_chart(fig, key=f"{key}_chart")
+            event = st.plotly_chart(chart_figure(fig), key=f"{key}_chart")
     with table_tab:
         show_table(shown, key=key)
     downloads(shown, key=key)

@@ -14,6 +14,7 @@ from dashboard import access, db
 from dashboard import review_data as rd
 from dashboard.charts import FONT, day_axis
 from dashboard.i18n import coded, t
+from dashboard.safe_text import chart_figure
 from dashboard.widgets import pct
 
 WEEKS = 12
@@ -115,7 +116,7 @@ fig.update_layout(
     xaxis_title=t("fu.week_end"),
     legend=dict(orientation="h", y=1.12),
 )
-st.plotly_chart(day_axis(fig), key="fu_trend")  # dates written in the page's language
+st.plotly_chart(chart_figure(day_axis(fig)), key="fu_trend")  # dates written in the page's language
 
 st.subheader(t("fu.overdue"))
 late = figures["overdue"]

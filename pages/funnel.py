@@ -15,6 +15,7 @@ from dashboard import charts, drilldown, filters
 from dashboard import facts as data_facts
 from dashboard.charts import FONT
 from dashboard.i18n import coded, language, t
+from dashboard.safe_text import chart_figure, plain
 from dashboard.table_view import table
 from dashboard.widgets import select
 
@@ -37,7 +38,7 @@ def stage_label(stage: str) -> str:
 
 def layout(fig: go.Figure, height: int = 380) -> go.Figure:
     fig.update_layout(font_family=FONT, margin=dict(l=10, r=10, t=30, b=10), height=height)
-    return fig
+    return chart_figure(fig)  # group labels are store, channel, advisor names: text, not HTML
 
 
 st.title(t("funnel.title"))
@@ -287,7 +288,7 @@ drilldown.show(
         "funnel.drill.title",
         stage=stage_label(drill_stage),
         mode=t(f"funnel.drill.mode.{drill_mode}"),
-        group=t("funnel.drill.all") if group_pick is None else group_names[group_pick],
+        group=t("funnel.drill.all") if group_pick is None else plain(group_names[group_pick]),
     ),
     key="funnel_drill",
 )

@@ -114,7 +114,7 @@ names = {
 counts = {k: int(cur[k]) for k in names}
 tier_labels = tiers["tier"].tolist()  # empty without a published scheme
 for label, n in zip(tier_labels, tiers["customers"], strict=True):
-    names[f"tier:{label}"] = t("overview.fig.tier", tier=tier_label(label))
+    names[f"tier:{label}"] = t("overview.fig.tier", tier=tier_label(label))  # an option: text, not Markdown
     counts[f"tier:{label}"] = int(n)
 point = drilldown.clicked_point(tier_click)
 if point is not None and point < len(tier_labels) and point != st.session_state.get("overview_drill_point"):
@@ -131,6 +131,6 @@ show(
     engine,
     version,
     ids,
-    title=t("overview.drill.title", figure=names[choice], start=f.start, end=f.end),
+    title=t("overview.drill.title", figure=rd.plain(names[choice]), start=f.start, end=f.end),
     key="overview_drill",
 )

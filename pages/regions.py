@@ -21,6 +21,7 @@ from dashboard.analysis_views import (
 )
 from dashboard.analysis_views import tier_name as tname
 from dashboard.i18n import coded, language, t
+from dashboard.safe_text import chart_text, plain
 
 DRILL_LIMIT = 500
 SIDES = ("now", "before")
@@ -180,7 +181,7 @@ region_match = side_frame["region_id"].isna() if region_key == -1 else side_fram
 ids = side_frame.loc[region_match & (side_frame["tier"] == tier), "customer_id"].astype(int).tolist()
 # only the ids listed go into the cached read's key (hashing 100,000 ids cost Streamlit about a second)
 people = data.customers(engine, version, tuple(sorted(ids)[:DRILL_LIMIT]), DRILL_LIMIT, viewer.show_pii)
-st.caption(t("regions.drill.count", region=region_option(region_key), side=side_label[side], tier=tname(tier),
+st.caption(t("regions.drill.count", region=plain(region_option(region_key)), side=side_label[side], tier=plain(tname(tier)),
              n=f"{len(ids):,}"))  # fmt: skip
 
 
@@ -278,7 +279,7 @@ matrix = moves.pivot(index="from_tier", columns="to_tier", values="customers").r
 matrix = matrix.fillna(0).astype(
     int
 )  # untiered → untiered: customers without a tier on either side, not counted
-st.caption(t("regions.migration.caption", a=name_a, b=name_b, n=f"{int(moves['customers'].sum()):,}",
+st.caption(t("regions.migration.caption", a=plain(name_a), b=plain(name_b), n=f"{int(moves['customers'].sum()):,}",
              stay=f"{int(sum(matrix.loc[x, x] for x in rows if x in cols and x != tr.UNTIERED)):,}"))  # fmt: skip
 
 tab_matrix, tab_sankey = st.tabs([t("regions.migration.matrix"), t("regions.migration.sankey")])
@@ -298,8 +299,8 @@ with tab_matrix:
             hovertemplate=f"{t('regions.migration.from')} %{{y}} → %{{x}}: %{{z}}<extra></extra>",
         )
     )
-    mfig.update_yaxes(autorange="reversed", title=f"{t('regions.migration.from')}: {name_a}")
-    mfig.update_xaxes(title=f"{t('regions.migration.to')}: {name_b}", side="top")
+    mfig.update_yaxes(autorange="reversed", title=f"{t('regions.migration.from')}: {chart_text(name_a)}")
+    mfig.update_xaxes(title=f"{t('regions.migration.to')}: {chart_text(name_b)}", side="top")
     chart_and_table(
         mfig, matrix_shown, name="tier_migration", key="regions_matrix", height=120 + 50 * len(rows)
     )
@@ -333,7 +334,9 @@ with d2:
         key=lang_key("regions_to_tier"),
     )  # fmt: skip
 ids = tr.transition_members_from_frames(side_a, side_b, from_tier, to_tier)
-st.caption(t("regions.migration.members", a=tname(from_tier), b=tname(to_tier), n=f"{len(ids):,}"))
+st.caption(
+    t("regions.migration.members", a=plain(tname(from_tier)), b=plain(tname(to_tier)), n=f"{len(ids):,}")
+)
 movers = data.customers(engine, version, tuple(sorted(ids)[:DRILL_LIMIT]), DRILL_LIMIT, viewer.show_pii)
 customer_list(people_table(movers), len(ids),
               name="customers_of_migration", key="regions_movers", limit=DRILL_LIMIT)  # fmt: skip

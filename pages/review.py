@@ -388,9 +388,11 @@ with agenda_tab:
                 st.markdown(
                     t(
                         "review.item.summary",
-                        old=tier_label(r["old_tier"]) if isinstance(r["old_tier"], str) else "—",
-                        new=tier_label(r["new_tier"]),
-                        reasons=rd.reasons_text(r["reasons"], r["old_score"], r["new_score"]) or "—",
+                        old=rd.plain(tier_label(r["old_tier"])) if isinstance(r["old_tier"], str) else "—",
+                        new=rd.plain(tier_label(r["new_tier"])),
+                        reasons=rd.plain(
+                            rd.reasons_text(r["reasons"], r["old_score"], r["new_score"]) or "—"
+                        ),
                     )
                 )
                 if isinstance(r["decision"], str):
@@ -399,7 +401,7 @@ with agenda_tab:
                             "review.item.decided",
                             by=rd.plain(rd.person(r["decided_by"])),
                             at=pd.Timestamp(r["decided_at"]).strftime("%m-%d %H:%M"),
-                            what=decision_text(r),
+                            what=rd.plain(decision_text(r)),
                         )
                     )
                 link_col, discussed_col = st.columns([3, 2])

@@ -7,6 +7,7 @@ from dashboard import facts as data_facts
 from dashboard import review_data as rd
 from dashboard.charts import FONT, tier_colour_map
 from dashboard.i18n import language, t
+from dashboard.safe_text import chart_figure
 from dashboard.widgets import select, tier_label
 
 st.title(t("tiers.title"))
@@ -56,7 +57,7 @@ fig.update_layout(
     xaxis_title=t("col.region"),
     yaxis_title=t("col.customers"),
 )
-st.plotly_chart(fig, key="region_chart")
+st.plotly_chart(chart_figure(fig), key="region_chart")
 shown = table.rename(columns=tier_label)
 shown.index.name = t("col.region")
 st.dataframe(shown, key="region_table")

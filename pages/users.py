@@ -7,6 +7,7 @@ import streamlit as st
 from core.access import auth
 from dashboard import access, admin_view, db
 from dashboard.i18n import coded, t
+from dashboard.safe_text import plain
 from dashboard.widgets import label_of
 
 st.title(t("users.title"))
@@ -64,7 +65,7 @@ with left, st.form("user_add", clear_on_submit=True):
             except auth.AuthError as exc:
                 error(exc)
             else:
-                st.session_state["users_flash"] = t("users.created", name=name.strip())
+                st.session_state["users_flash"] = t("users.created", name=plain(name.strip()))
                 st.rerun()
 
 with right, st.form("user_edit"):
@@ -95,7 +96,7 @@ with right, st.form("user_edit"):
             except auth.AuthError as exc:
                 error(exc)
             else:
-                st.session_state["users_flash"] = t("users.saved", name=pick)
+                st.session_state["users_flash"] = t("users.saved", name=plain(pick))
                 st.rerun()
 
 st.subheader(t("users.pii"))

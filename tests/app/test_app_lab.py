@@ -30,6 +30,7 @@ from core.scoring.lab_data import load_lab_data
 from core.scoring.publishing import get_version, versions
 from core.scoring.scheme import Scorer, preset
 from core.storage.db import open_database
+from dashboard.safe_text import plain
 from tests.signin import sign_in
 
 APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py")
@@ -411,7 +412,7 @@ def test_publish_asks_to_confirm_then_writes_the_new_tiers_and_rollback_restores
     now_data = load_lab_data(fresh_db.engine, population="owners")
     back_p = preview(Scorer(v2.params).fit(now_data.features), v2.params, now_data.published)
     body = (
-        f"第 2 版（{v2.name}）将按今天的数据为 {len(data.features):,} 位客户写入新级别：与当前发布的级别相比 "
+        f"第 2 版（{plain(v2.name)}）将按今天的数据为 {len(data.features):,} 位客户写入新级别：与当前发布的级别相比 "
         f"{len(back_p.moved_up):,} 人升级，{len(back_p.moved_down):,} 人降级"
     )
     assert any(m.startswith(body) for m in markdowns(at)), markdowns(at)
