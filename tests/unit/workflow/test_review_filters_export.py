@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from io import BytesIO
 
@@ -179,7 +180,7 @@ def test_export_sheets_word_the_agenda_and_the_summary():
 
 
 def test_export_sheets_use_the_screens_reasons_wording():
-    text = review.ExportText(**{**TEXT.__dict__, "reasons": lambda r, o, n: f"{len(r or [])} moved, {o}→{n}"})
+    text = dataclasses.replace(TEXT, reasons=lambda r, o, n: f"{len(r or [])} moved, {o}→{n}")
     reasons = review.export_sheets(MEETING, AGENDA.iloc[1:3], text=text)["Changes"]["REASONS"].tolist()
     assert reasons == ["0 moved, 40.04→61.26", "2 moved, 80.0→55.54"]
 
