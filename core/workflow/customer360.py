@@ -7,6 +7,7 @@ everywhere, birth date and gender hidden, follow-up notes hidden.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -33,6 +34,9 @@ from core.storage.models import (
 
 HIDDEN = "***"
 TIMELINE_COLUMNS = ["at", "event", "lead_id", "code", "amount", "detail"]
+# the timeline's kinds of event, in the order of a customer's journey (the order of same-time rows, and of the
+# page's filter)
+TIMELINE_EVENTS = ("lead", "stage", "follow_up", "purchase", "defeat", "satisfaction", "event")
 SEARCH_LIMIT = 50
 SEARCH_COLUMNS = ["customer_id", "name", "phone", "external_id", "kind", "store_id", "advisor_id", "matched"]
 
@@ -200,10 +204,7 @@ def timeline(*, conn: Connection, customer_id: int, show_pii: bool = False) -> p
     out["lead_id"] = out["lead_id"].astype("Int64")
     out["amount"] = out["amount"].astype(float)
     out["detail"] = out["detail"].astype(object).where(out["detail"].notna(), "")
-    order = {
-        e: i
-        for i, e in enumerate(["lead", "stage", "follow_up", "purchase", "defeat", "satisfaction", "event"])
-    }
+    order = {e: i for i, e in enumerate(TIMELINE_EVENTS)}
     out["_o"] = out["event"].map(order)
     return (
         out.sort_values(["at", "_o"], ascending=[False, False], kind="stable")
@@ -337,3 +338,57 @@ def search(
         found["name"] = found["name"].map(mask_name)
         found["phone"] = found["phone"].map(mask_phone)
     return found, more
+
+
+def event_kinds(events: pd.DataFrame) -> list[str]:
+    """The kinds of event a timeline holds, in ``TIMELINE_EVENTS`` order.
+
+    Examples
+    --------
+    >>> event_kinds(pd.DataFrame({"event": ["purchase", "lead", "purchase"]}))
+    ['lead', 'purchase']
+    """
+    present = set(events["event"])
+    return [e for e in TIMELINE_EVENTS if e in present]
+
+
+def filter_timeline(events: pd.DataFrame, *, kinds: Iterable[str] = ()) -> pd.DataFrame:
+    """The timeline's rows of the chosen kinds (every row when none is chosen), order and index kept.
+
+    Examples
+    --------
+    >>> events = pd.DataFrame({"event": ["purchase", "lead", "stage"]})
+    >>> filter_timeline(events, kinds=["lead", "stage"]).index.tolist()
+    [1, 2]
+    """
+    chosen = list(kinds)
+    return events[events["event"].isin(chosen)] if chosen else events
+
+
+def override_states(overrides: pd.DataFrame, *, now: Any) -> list[str]:
+    """Each override's state at ``now``: ``cleared`` (someone cleared it), ``expired`` (its expiry is at or
+    before ``now``) or ``active``; ``overrides`` has ``cleared_at`` and ``expires_at``.
+
+    Examples
+    --------
+    >>> ovs = pd.DataFrame({"cleared_at": [pd.Timestamp("2026-01-02"), None, None],
+    ...                     "expires_at": [None, pd.Timestamp("2026-01-05"), None]})
+    >>> override_states(ovs, now=pd.Timestamp("2026-01-05"))
+    ['cleared', 'expired', 'active']
+    """
+    now = pd.Timestamp(now)
+    return [
+        "cleared" if pd.notna(c) else ("expired" if pd.notna(e) and pd.Timestamp(e) <= now else "active")
+        for c, e in zip(overrides["cleared_at"], overrides["expires_at"], strict=True)
+    ]
+
+
+def open_leads(leads: pd.DataFrame) -> pd.DataFrame:
+    """The customer's leads still open (a defeat may be requested for these), as ``leads`` returns them.
+
+    Examples
+    --------
+    >>> open_leads(pd.DataFrame({"lead_id": [1, 2, 3], "status": ["won", "open", "open"]}))["lead_id"].tolist()
+    [2, 3]
+    """
+    return leads[leads["status"] == "open"]
