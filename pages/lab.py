@@ -5,7 +5,7 @@ from functools import partial
 import streamlit as st
 
 from core.scoring.features import dimension_names
-from dashboard import access, db, demo_widget, lab_state, lab_view
+from dashboard import access, db, demo_widget, lab_state, lab_versions, lab_view
 from dashboard.i18n import coded, t
 from dashboard.widgets import relabel
 
@@ -61,9 +61,9 @@ def lab() -> None:
     with left:
         spec, problems = lab_view.controls(data)
     with right:
-        lab_view.preview(data, spec, problems)
-    lab_view.actions(engine, data, spec, problems)
+        evaluation = lab_view.preview(data, spec, problems)
+    lab_versions.actions(engine, data, spec, evaluation)  # publishing confirms with the same evaluation
 
 
 lab()
-lab_view.versions(engine, data)
+lab_versions.versions(engine, data)

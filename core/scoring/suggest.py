@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from scipy.optimize import minimize
 
-from core.scoring.lab import auc
+from core.scoring.backtest import auc
 from core.scoring.scheme import Scorer
 
 MAX_TRAIN_ROWS = 200_000

@@ -558,3 +558,56 @@ def test_english_labels(demo_db, monkeypatch):
     shown = [m.value for m in at.markdown] + [c.value for c in at.caption] + [i.value for i in at.info]
     shown = [x for x in shown if not x.startswith("Signed in: ")]  # the user's own (Chinese) name is data
     assert not [x for x in shown if any("\u4e00" <= ch <= "\u9fff" for ch in x)]  # no Chinese left over
+
+
+# ---- the movers' filter and the weight suggestion (through the page's one evaluation) ----------------
+
+
+def test_movers_filtered_by_advisor_and_the_weight_suggestion(demo_db):
+    """The movers' filter keeps one advisor's movers; "suggest weights" shows weights fitted as
+    ``core.scoring.suggest`` fits them beside the draft's, and "use" puts them into the sliders."""
+    from core.scoring.features import dimension_names
+    from core.scoring.suggest import suggest_weights
+
+    at = open_lab(demo_db.url)
+    at.slider(key="lab_w_amount_12m_owners").set_value(20).run()
+    at.slider(key="lab_w_satisfaction_owners").set_value(20).run()
+    data, p = expected(
+        demo_db.engine, owners_spec(amount_12m=20, purchases_12m=30, repurchase_rate=30, satisfaction=20)
+    )
+    advisor = int(data.advisor_id[p.moved_up[0]])
+    at.multiselect(key="lab_mv_advisor").set_value([advisor]).run()
+    assert not at.exception
+    ids = data.features.index.to_numpy()
+    mine = p.moved_up[data.advisor_id[p.moved_up] == advisor]
+    assert frame_with(at, "当前级别", 0)["客户编号"].tolist() == ids[mine][:200].tolist()
+    assert f"显示前 {min(len(mine), 200)} 位（共 {len(mine):,} 位）" in [c.value for c in at.caption]
+    assert moved_text(p) in markdowns(at)  # the filter narrows the list, not the preview
+
+    at.button(key="lab_suggest_owners").click().run()
+    assert not at.exception
+    # the lab's draft spans every owner dimension (zero weight where none), as its sliders do
+    weights = {"amount_12m": 20, "purchases_12m": 30, "repurchase_rate": 30, "satisfaction": 20}
+    lab_spec = preset("value_3") | {
+        "dimensions": {
+            d: {
+                "weight": weights.get(d, 0),
+                "normalisation": "percentile",
+                "direction": DIMENSIONS[d].direction,
+            }
+            for d in dimension_names("owners")
+        }
+    }
+    want = suggest_weights(
+        Scorer(lab_spec).fit(data.train_features),
+        data.train_outcome,
+        Scorer(lab_spec).fit(data.backtest_features),
+        data.backtest_outcome,
+        lab_spec,
+    )
+    shown = frame_with(at, "建议")
+    assert shown["建议"].tolist() == list(want.weights.values())
+    assert shown["草稿"].tolist() == [int(lab_spec["dimensions"][d]["weight"]) for d in want.weights]
+    at.button(key="lab_suggest_use_owners").click().run()
+    assert not at.exception
+    assert {d: at.slider(key=f"lab_w_{d}_owners").value for d in want.weights} == want.weights
