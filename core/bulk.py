@@ -16,6 +16,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from core.db import write_transaction
 from core.models import Base, Meta
+from core.pii_crypto import EncryptedText, with_index_columns
 
 CHUNK = 200_000
 
@@ -38,6 +39,9 @@ def _sqlite_datetimes(values: np.ndarray) -> np.ndarray:
 
 def _column_values(series: pd.Series, sql_type: sa.types.TypeEngine, sqlite: bool) -> list:
     """A column as a list of plain Python values (None for missing) the driver accepts."""
+    if sqlite and isinstance(sql_type, EncryptedText):
+        # the raw driver path skips SQLAlchemy's type processing: seal here (elsewhere the type does)
+        return sql_type.seal_many(series.astype(object).where(series.notna(), None).tolist())
     if isinstance(sql_type, sa.DateTime):
         arr = pd.to_datetime(series).to_numpy()
         if sqlite:
@@ -56,6 +60,7 @@ def _column_values(series: pd.Series, sql_type: sa.types.TypeEngine, sqlite: boo
 
 
 def _insert(conn: Connection, table: sa.Table, frame: pd.DataFrame) -> int:
+    frame = with_index_columns(table, frame)
     cols = [c for c in table.columns if c.name in frame.columns]
     sqlite = conn.dialect.name == "sqlite"
     # into an empty SQLite table, building the indexes once afterwards is ~2x faster than keeping them up to

@@ -47,6 +47,16 @@ HINTS = {
     "unreachable": "Cannot connect to the database; check that the server runs and the host, port, "
     "database name or file path are right.",
     "denied": "The database refused the login; check the user name and password.",
+    "key_missing": "No data key is configured, so customers' names and phones cannot be read: set "
+    "DEALER_DATA_KEY (or data_key in .streamlit/secrets.toml) to the key this database was encrypted with; "
+    "`python -m core keys new` prints a new key for a new database.",
+    "key_invalid": "DEALER_DATA_KEY (or data_key in .streamlit/secrets.toml) holds something that is not a "
+    "data key; `python -m core keys new` prints a valid one.",
+    "key_wrong": "The configured data key does not open this database's names and phones: set "
+    "DEALER_DATA_KEY to the key it was encrypted with (after a rotation: the new key first, then the old, "
+    "comma-separated).",
+    "key_unsealed": "The database holds names or phones that are not encrypted; run `python -m core migrate` "
+    "to encrypt them.",
 }
 
 
@@ -241,4 +251,8 @@ def open_database(url: str, *, auto_upgrade: bool = True) -> Engine:
     check_connection(engine)
     if auto_upgrade and schema_revision(engine) != head_revision():
         upgrade(engine)
+    if schema_revision(engine) == head_revision():
+        from core.pii_crypto import verify_key
+
+        verify_key(engine)  # a missing or wrong data key is said here, not as a traceback on some page
     return engine
