@@ -13,7 +13,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from core import cli_facts, cli_features, cli_import, cli_users
+from core import cli_facts, cli_features, cli_import, cli_keys, cli_users
 from core.bulk import NotEmptyError
 from core.db import (
     DatabaseError,
@@ -90,6 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_users.add_commands(sub)
     cli_facts.add_commands(sub)
     cli_import.add_commands(sub)
+    cli_keys.add_commands(sub)
     return parser
 
 
@@ -190,6 +191,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cli_facts.run(url, args)
         if args.command == "import":
             return cli_import.run(url, args)
+        if args.command == "keys":
+            return cli_keys.run(url, args)
         return _cmd_db(url, args)
     except DatabaseError as exc:
         print(f"error: {exc}", file=sys.stderr)

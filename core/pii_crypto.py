@@ -106,10 +106,10 @@ class Keyring:
     """
 
     def __init__(self, texts: Sequence[str], source: str = "env") -> None:
-        if not texts:
-            raise DataKeyError("key_missing", source, "no key")
         self.texts = tuple(texts)
         self.source = source
+        if not texts:
+            raise DataKeyError("key_missing", self.where, "no key")
         self.keys = [DataKey.from_text(t) for t in texts]
         self.by_id = {k.key_id: k for k in reversed(self.keys)}
         self.newest = self.keys[0]
@@ -128,11 +128,20 @@ class Keyring:
             raise DataKeyError("key_unsealed", column, "a stored value is not encrypted")
         key = self.by_id.get(raw[1:5])
         if key is None:
-            raise DataKeyError("key_wrong", self.source, f"no configured key has id {raw[1:5].hex()}")
+            raise DataKeyError("key_wrong", self.where, f"no configured key has id {raw[1:5].hex()}")
         try:
             return key.aead.decrypt(raw[5:_HEAD], raw[_HEAD:], column.encode()).decode("utf-8")
         except InvalidTag:
-            raise DataKeyError("key_wrong", self.source, f"{column} fails its integrity check") from None
+            raise DataKeyError("key_wrong", self.where, f"{column} fails its integrity check") from None
+
+    @property
+    def where(self) -> str:
+        """Where the keys were looked for, in words for an error message."""
+        return {
+            "env": ENV_VAR,
+            "secrets": "data_key in .streamlit/secrets.toml",
+            "file": str(LOCAL_KEY_PATH),
+        }.get(self.source, f"{ENV_VAR}, data_key in .streamlit/secrets.toml, {LOCAL_KEY_PATH}")
 
     def needs_rotation(self, token: str) -> bool:
         return base64.b64decode(token.encode("ascii"))[1:5] != self.newest.key_id
@@ -369,3 +378,39 @@ def reseal_customers(conn: sa.Connection, ring: Keyring, *, stored_plain: bool) 
         _update_batch(conn, rows)
         written += len(rows)
         last = ids[-1]
+
+
+def key_usage(conn: sa.Connection, ring: Keyring) -> dict[str, int]:
+    """Customers per key id that sealed their name (``unknown`` for a key not in the ring)."""
+    out: dict[str, int] = {}
+    last = 0
+    select = sa.text("SELECT id, name FROM customers WHERE id > :last ORDER BY id LIMIT :n")
+    while batch := conn.execute(select, {"last": last, "n": RESEAL_BATCH}).all():
+        for _, token in batch:
+            raw = base64.b64decode(token.encode("ascii"))[1:5]
+            label = raw.hex() if raw in ring.by_id else f"unknown {raw.hex()}"
+            out[label] = out.get(label, 0) + 1
+        last = batch[-1][0]
+    return out
+
+
+def rotate(engine: sa.Engine, *, actor: str) -> int:
+    """Re-seal every customer's name and phone with the newest key of the ring and recompute the keyed
+    hashes, in one transaction (all or nothing), recorded in the audit log. Returns the rows re-sealed.
+
+    Raises
+    ------
+    DataKeyError
+        When a stored value opens with none of the keys (nothing is changed).
+    """
+    from core.audit import record
+    from core.db import write_transaction
+
+    ring = keyring()
+    with write_transaction(engine) as conn:
+        n = reseal_customers(conn, ring, stored_plain=False)
+        record(
+            conn, actor=actor, action="keys.rotate", object_type="table", object_id="customers",
+            detail={"customers": n, "key": ring.newest.key_id.hex()},
+        )  # fmt: skip
+    return n
