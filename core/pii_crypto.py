@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import hmac
 import logging
 import os
@@ -146,7 +145,9 @@ class Keyring:
     def needs_rotation(self, token: str) -> bool:
         return base64.b64decode(token.encode("ascii"))[1:5] != self.newest.key_id
 
-    def index(self, kind: str, values: Iterable[str | None], *, key: DataKey | None = None) -> list[str | None]:
+    def index(
+        self, kind: str, values: Iterable[str | None], *, key: DataKey | None = None
+    ) -> list[str | None]:
         """Keyed hashes (32 hex digits) of ``values`` normalised for ``kind``; None where nothing to hash."""
         secret = (key or self.newest).index_keys[kind]
         norm = NORMALISE[kind]
@@ -205,7 +206,10 @@ def _split(text: str) -> list[str]:
 
 
 def configured_keys(
-    *, environ: Mapping[str, str] | None = None, secrets_path: Path | None = None, key_path: Path | None = None
+    *,
+    environ: Mapping[str, str] | None = None,
+    secrets_path: Path | None = None,
+    key_path: Path | None = None,
 ) -> tuple[list[str], str]:
     """(key texts newest first, where from: env, secrets, file or none).
 

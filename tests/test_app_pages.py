@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 from core import overview as ov
 from core.db import open_database
 from core.models import Base
+from tests.pii import unseal_rows
 from tests.signin import sign_in
 
 APP = str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py")
@@ -128,7 +129,7 @@ def test_tiers_page_shows_phones_to_a_manager(demo_db):
     at.switch_page("../pages/tiers.py").run()
     members = at.dataframe[2].value
     with demo_db.engine.connect() as conn:
-        phones = dict(conn.execute(sa.text("SELECT id, phone FROM customers")).all())
+        phones = dict(unseal_rows(conn.execute(sa.text("SELECT id, phone FROM customers"))))
     assert members["手机号"].tolist() == [phones[i] for i in members["客户编号"]]
 
 

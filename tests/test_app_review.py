@@ -20,6 +20,7 @@ from core import defeat_approval as da
 from core.db import open_database
 from core.demo import generate
 from core.models import AuditLog, Defeat, FollowUp, Lead, Purchase, ReviewItem, TierOverride
+from tests.pii import unseal_rows
 from tests.signin import sign_in
 
 APP = str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py")
@@ -385,7 +386,9 @@ def test_customer_360_search_by_last_four_digits_masked_and_own_only(db):
     data; an advisor finds only their own customers."""
     url, engine = db
     with engine.connect() as conn:
-        rows = conn.execute(sa.text("SELECT id, name, phone, advisor_id FROM customers ORDER BY id")).all()
+        rows = unseal_rows(
+            conn.execute(sa.text("SELECT id, name, phone, advisor_id FROM customers ORDER BY id"))
+        )
     cid, name, phone, advisor = rows[0]
     last4 = phone[-4:]
     same = [r.id for r in rows if r.phone and r.phone.endswith(last4)]

@@ -15,6 +15,7 @@ from core import funnel as fu
 from core.models import FUNNEL_STAGES
 from core.overview import Filters
 from core.privacy import mask_name, mask_phone
+from tests.pii import unseal_frame
 from tests.signin import sign_in
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -126,6 +127,7 @@ def test_lead_customers_masks_and_keeps_the_order(demo_db):
                 ),
                 conn,
             )
+            .pipe(unseal_frame)
             .set_index("lead_id")
             .loc[ids]
         )
