@@ -29,7 +29,7 @@ from core.models import (
     Satisfaction,
     Store,
 )
-from core.pii_crypto import keyring
+from core.pii_crypto import INDEX_COLUMNS, keyring
 from core.privacy import mask_name, mask_phone
 
 HIDDEN = "***"
@@ -42,7 +42,7 @@ def profile(*, conn: Connection, customer_id: int, show_pii: bool = False) -> di
     """The customer's row with region, store, advisor and first channel names. ``LookupError`` if unknown."""
     q = (
         sa.select(
-            *[c for c in Customer.__table__.columns if "index_of" not in c.info],  # not the keyed hashes
+            *[c for c in Customer.__table__.columns if c.name not in INDEX_COLUMNS["customers"]],  # no hashes
             Region.name.label("region"),
             Region.name_en.label("region_en"),
             Store.name.label("store"),

@@ -55,7 +55,7 @@ HINTS = {
     "key_wrong": "The configured data key does not open this database's names and phones: set "
     "DEALER_DATA_KEY to the key it was encrypted with (after a rotation: the new key first, then the old, "
     "comma-separated).",
-    "key_unsealed": "The database holds names or phones that are not encrypted; run `python -m core migrate` "
+    "key_unsealed": "The database holds names or phones that are not encrypted; run `python -m core db upgrade` "
     "to encrypt them.",
 }
 

@@ -153,15 +153,11 @@ class Customer(Base):
     phone: Mapped[str | None] = mapped_column(EncryptedText(256, "customers.phone"), info=PII)
     # keyed hashes that find a customer without decrypting anyone: bulk writes derive them from the frame,
     # any other insert from its parameters (an update of name or phone goes through importing's update_rows)
-    phone_hash: Mapped[str | None] = mapped_column(
-        String(32), index=True, info={"index_of": "phone"}, default=index_default("phone")
-    )
+    phone_hash: Mapped[str | None] = mapped_column(String(32), index=True, default=index_default("phone"))
     phone_last4_hash: Mapped[str | None] = mapped_column(
-        String(32), index=True, info={"index_of": "phone_last4"}, default=index_default("phone_last4")
+        String(32), index=True, default=index_default("phone_last4")
     )
-    name_hash: Mapped[str | None] = mapped_column(
-        String(32), index=True, info={"index_of": "name"}, default=index_default("name")
-    )
+    name_hash: Mapped[str | None] = mapped_column(String(32), index=True, default=index_default("name"))
     gender: Mapped[str | None] = mapped_column(String(1), info=PII)
     birth_date: Mapped[dt.date | None] = mapped_column(Date, info=PII)
     region_id: Mapped[int | None] = mapped_column(ForeignKey("regions.id"), index=True)

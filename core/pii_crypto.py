@@ -305,16 +305,19 @@ def index_default(kind: str):
     return default
 
 
+# table → keyed-hash column → what it hashes (kind of ``Keyring.index``)
+INDEX_COLUMNS = {"customers": {"phone_hash": "phone", "phone_last4_hash": "phone_last4", "name_hash": "name"}}
+
+
 def with_index_columns(table: sa.Table, frame):
-    """``frame`` with the keyed-hash columns of ``table`` (``info={"index_of": ...}``) derived from the plain
-    values it carries (a frame without the source column is returned as it is)."""
+    """``frame`` with the keyed-hash columns of ``table`` (``INDEX_COLUMNS``) derived from the plain values it
+    carries (a frame without the source column is returned as it is)."""
     derived = {}
-    for col in table.columns:
-        kind = col.info.get("index_of")
+    for column, kind in INDEX_COLUMNS.get(table.name, {}).items():
         source = "name" if kind == "name" else "phone"
-        if kind and source in frame.columns:
+        if source in frame.columns:
             values = frame[source].astype(object).where(frame[source].notna(), None)
-            derived[col.name] = keyring().index(kind, values)
+            derived[column] = keyring().index(kind, values)
     return frame.assign(**derived) if derived else frame
 
 
