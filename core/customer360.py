@@ -252,21 +252,24 @@ def _phone_digits(text: str) -> str | None:
     return digits if re.fullmatch(r"\d+", digits) else None
 
 
-NAME_SCAN_BATCH = 5000
+NAME_SCAN_BATCH = 20_000
 
 
 def _names_containing(conn: Connection, part: str, wanted: int, advisor_id: int | None) -> list[int]:
     """Ids of customers whose name contains ``part``, in id order, at most ``wanted``: names are encrypted,
-    so a part of one is found by opening them a batch at a time, stopping as soon as enough matched."""
+    so a part of one is found by opening them a batch at a time (the stored text, opened here without the
+    column type's per-row overhead), stopping as soon as enough matched."""
     needle, found, last = part.casefold(), [], 0
+    ring = keyring()
+    sealed = sa.type_coerce(Customer.name, sa.String)
     while len(found) < wanted:
-        q = sa.select(Customer.id, Customer.name).where(Customer.id > last)
+        q = sa.select(Customer.id, sealed).where(Customer.id > last)
         if advisor_id is not None:
             q = q.where(Customer.advisor_id == advisor_id)
         batch = conn.execute(q.order_by(Customer.id).limit(NAME_SCAN_BATCH)).all()
         if not batch:
             break
-        found += [int(i) for i, name in batch if needle in name.casefold()]
+        found += [int(i) for i, token in batch if needle in ring.open(token, "customers.name").casefold()]
         last = batch[-1][0]
     return found[:wanted]
 
@@ -283,7 +286,8 @@ def search(
     """Customers matching what a person typed: the customer number, the external id (exact), the phone
     number (all digits, exact) or its last four digits, or a part of the name. Names and phones are
     encrypted at rest: the phone, its last four digits and the whole name are found by their keyed hashes
-    (indexed); a part of a name by opening names in id order until enough matched. Returns (at most ``limit``
+    (indexed); a part of a name, when nothing else matched, by opening names in id order until enough
+    matched (about 3 s per million customers when none does). Returns (at most ``limit``
     rows, whether more matched). With ``own_only`` only ``advisor_id``'s customers (none when it is None).
 
     Exact matches (number, external id, full phone) come first, then by customer number. Name and phone are
@@ -341,7 +345,7 @@ def search(
     for way, cond in exact + ([scan] if scan else []):
         for cid, how in ids(way, cond):
             hits.setdefault(cid, how)
-    if digits is None and len(hits) <= limit:
+    if digits is None and not hits:  # a whole name was found by its hash; a part needs opening names
         for cid in _names_containing(conn, text, limit + 1 - len(hits), advisor_id if own_only else None):
             hits.setdefault(cid, "name")
     chosen = list(hits)[:limit]
