@@ -19,8 +19,7 @@ from core import auth, customer360, followup, overrides, review
 from core import defeat_approval as da
 from core.db import open_database
 from core.demo import generate
-from core.models import AuditLog, Defeat, FollowUp, Lead, Purchase, ReviewItem, TierOverride
-from tests.pii import unseal_rows
+from core.models import AuditLog, Customer, Defeat, FollowUp, Lead, Purchase, ReviewItem, TierOverride
 from tests.signin import sign_in
 
 APP = str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py")
@@ -386,9 +385,9 @@ def test_customer_360_search_by_last_four_digits_masked_and_own_only(db):
     data; an advisor finds only their own customers."""
     url, engine = db
     with engine.connect() as conn:
-        rows = unseal_rows(
-            conn.execute(sa.text("SELECT id, name, phone, advisor_id FROM customers ORDER BY id"))
-        )
+        rows = conn.execute(  # the model opens the sealed name and phone
+            sa.select(Customer.id, Customer.name, Customer.phone, Customer.advisor_id).order_by(Customer.id)
+        ).all()
     cid, name, phone, advisor = rows[0]
     last4 = phone[-4:]
     same = [r.id for r in rows if r.phone and r.phone.endswith(last4)]
