@@ -232,10 +232,15 @@ def configured_keys(
     return [], "none"
 
 
-def create_local_key(path: Path = LOCAL_KEY_PATH) -> None:
-    """Write a new key to the local key file (readable by its owner only) for a demo without a key."""
+def create_local_key(path: Path | None = None) -> None:
+    """Write a new key to the local key file (readable by its owner only) for a demo without a key; a file
+    another process made meanwhile is kept (O_EXCL: never two keys)."""
+    path = LOCAL_KEY_PATH if path is None else path
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
     with os.fdopen(fd, "w", encoding="ascii") as fh:
         fh.write(new_key_text() + "\n")
     log.warning(

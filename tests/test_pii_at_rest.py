@@ -6,6 +6,7 @@ nothing, rotation keeps every row readable, and a missing or wrong key is said i
 from __future__ import annotations
 
 import datetime as dt
+import subprocess
 from pathlib import Path
 
 import pandas as pd
@@ -315,3 +316,23 @@ def test_keys_come_from_the_environment_then_the_secrets_file(tmp_path):
     frame = pd.DataFrame({"phone": ["13800002468", None]})
     hashed = pii_crypto.with_index_columns(Customer.__table__, frame)
     assert pd.isna(hashed["phone_hash"].iloc[1]) and len(hashed["phone_last4_hash"].iloc[0]) == 32
+
+
+def test_a_demo_without_a_key_makes_a_local_key_file_and_says_so(tmp_path, monkeypatch, caplog):
+    key_file = tmp_path / "data" / ".data-key"
+    monkeypatch.delenv(ENV_VAR)
+    monkeypatch.setattr(pii_crypto, "LOCAL_KEY_PATH", key_file)
+    monkeypatch.setattr(pii_crypto, "SECRETS_PATH", tmp_path / "secrets.toml")
+    pii_crypto.reset_keyring()
+    engine = open_database(f"sqlite:///{tmp_path / 'demo.sqlite'}")
+    with caplog.at_level("WARNING", logger="core.pii_crypto"):
+        generate(engine, customers=50, seed=1, as_of=AS_OF, with_tiers=False)
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    assert any(str(key_file) in r.getMessage() for r in caplog.records)
+    assert pii_crypto.keyring().source == "file" and len(plain_customers(engine)) == 50
+    engine.dispose()
+    root = Path(__file__).resolve().parents[1]
+    ignored = subprocess.run(
+        ["git", "-C", str(root), "check-ignore", "-q", "data/.data-key"], check=False
+    ).returncode
+    assert ignored == 0  # the local key is never committed
