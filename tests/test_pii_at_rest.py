@@ -336,3 +336,13 @@ def test_a_demo_without_a_key_makes_a_local_key_file_and_says_so(tmp_path, monke
         ["git", "-C", str(root), "check-ignore", "-q", "data/.data-key"], check=False
     ).returncode
     assert ignored == 0  # the local key is never committed
+
+
+def test_the_demo_on_every_backend_stores_no_phone_or_name(engine):
+    generate(engine, customers=60, seed=2, as_of=AS_OF, with_tiers=False)
+    people = plain_customers(engine)
+    raw = " ".join(f"{n} {p}" for n, p in raw_customers(engine))
+    assert len(people) == 60 and not any(p in raw or n in raw for n, p in people)
+    with engine.connect() as conn:
+        found, _ = customer360.search(conn=conn, query=people[7][1], show_pii=True)
+    assert found["name"].tolist() == [people[7][0]]
