@@ -49,6 +49,8 @@ def get_engine() -> Engine:
         return _engine(s.database_url)
     except DatabaseError as exc:
         st.error(f"**{t('db.error.title')}**\n\n{t('db.error.' + exc.kind)}")
+        if exc.kind.startswith("key_"):  # the database answered; its data key is what to fix
+            st.stop()
         st.caption(t("db.error.tried", url=mask_url(s.database_url), source=t("db.source." + s.source)))
         st.caption(t("db.error.detail", detail=exc.detail[:500]))
         st.info(t("db.error.howto"))

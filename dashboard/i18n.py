@@ -44,6 +44,25 @@ TEXT: dict[str, tuple[str, str]] = {
         "数据库拒绝登录，请检查用户名和密码。",
         "The database refused the login; check the user name and password.",
     ),
+    "db.error.key_missing": (
+        "没有配置数据密钥，客户姓名和电话无法解密。请在环境变量 DEALER_DATA_KEY（或 .streamlit/secrets.toml 的 data_key）中"
+        "设置加密该数据库时使用的密钥后刷新页面。",
+        "No data key is configured, so customers' names and phones cannot be read: set DEALER_DATA_KEY (or data_key "
+        "in .streamlit/secrets.toml) to the key this database was encrypted with, then reload.",
+    ),
+    "db.error.key_invalid": (
+        "DEALER_DATA_KEY（或 .streamlit/secrets.toml 的 data_key）不是有效的数据密钥；`python -m core keys new` 可生成新密钥。",
+        "DEALER_DATA_KEY (or data_key in .streamlit/secrets.toml) is not a data key; `python -m core keys new` prints one.",
+    ),
+    "db.error.key_wrong": (
+        "配置的数据密钥打不开该数据库的姓名和电话。请设置加密时使用的密钥（更换密钥期间：新密钥在前、旧密钥在后，用逗号分隔）。",
+        "The configured data key does not open this database's names and phones: set the key it was encrypted with "
+        "(while rotating: the new key first, then the old, comma-separated).",
+    ),
+    "db.error.key_unsealed": (
+        "数据库中有未加密的姓名或电话，请运行 `python -m core db upgrade` 加密。",
+        "The database holds names or phones that are not encrypted; run `python -m core db upgrade`.",
+    ),
     "db.error.tried": ("尝试连接：{url}（来源：{source}）", "Tried: {url} (from: {source})"),
     "db.error.detail": ("数据库返回：{detail}", "The database said: {detail}"),
     "db.error.howto": (

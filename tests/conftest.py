@@ -8,6 +8,7 @@ passwordless admin users (``postgres`` and ``root``), as in CI; a server that do
 from __future__ import annotations
 
 import datetime as dt
+import os
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,9 +22,13 @@ from sqlalchemy.engine import Engine
 
 from core.demo.generator import DemoSummary, generate
 from core.storage.db import open_database
+from core.storage.pii_crypto import ENV_VAR, new_key_text
 from tests.served import served  # noqa: F401 (a fixture every test module may use)
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+# names and phones are encrypted at rest: the session has a key of its own, so no test reads or creates the
+# developer's local key file; subprocesses (the CLI, the served app) inherit it
+os.environ.setdefault(ENV_VAR, new_key_text())
 DEMO_AS_OF = dt.date(2026, 6, 30)
 
 

@@ -38,6 +38,7 @@ ACTIONS = (  # every action the app records; each has a label in both languages 
     "defeat.returned",
     "import",
     "export",
+    "keys.rotate",
 )
 
 

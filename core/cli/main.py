@@ -16,6 +16,7 @@ from pathlib import Path
 from core.cli import data_import as cli_import
 from core.cli import facts as cli_facts
 from core.cli import features as cli_features
+from core.cli import keys as cli_keys
 from core.cli import users as cli_users
 from core.storage.bulk import NotEmptyError
 from core.storage.db import (
@@ -93,6 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_users.add_commands(sub)
     cli_facts.add_commands(sub)
     cli_import.add_commands(sub)
+    cli_keys.add_commands(sub)
     return parser
 
 
@@ -193,6 +195,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cli_facts.run(url, args)
         if args.command == "import":
             return cli_import.run(url, args)
+        if args.command == "keys":
+            return cli_keys.run(url, args)
         return _cmd_db(url, args)
     except DatabaseError as exc:
         print(f"error: {exc}", file=sys.stderr)

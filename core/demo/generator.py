@@ -736,6 +736,11 @@ def generate(
     """
     progress = progress or _noop
     as_of = as_of or dt.date.today()
+    from core.storage.pii_crypto import keyring
+
+    keyring(
+        create_local=True
+    )  # names and phones are sealed: a demo without a configured key makes a local one
     frames = build_frames(customers, seed=seed, as_of=as_of, progress=progress)
     summary = DemoSummary(as_of=as_of, seed=seed)
 

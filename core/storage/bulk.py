@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from core.storage.db import write_transaction
 from core.storage.models import Base, Meta
+from core.storage.pii_crypto import EncryptedText, with_index_columns
 
 CHUNK = 200_000
 REBUILD_MIN_ROWS = 50_000
@@ -40,6 +41,9 @@ def _sqlite_datetimes(values: np.ndarray) -> np.ndarray:
 
 def _column_values(series: pd.Series, sql_type: sa.types.TypeEngine, sqlite: bool) -> list:
     """A column as a list of plain Python values (None for missing) the driver accepts."""
+    if sqlite and isinstance(sql_type, EncryptedText):
+        # the raw driver path skips SQLAlchemy's type processing: seal here (elsewhere the type does)
+        return sql_type.seal_many(series.astype(object).where(series.notna(), None).tolist())
     if isinstance(sql_type, sa.DateTime):
         arr = pd.to_datetime(series).to_numpy()
         if sqlite:
@@ -58,6 +62,7 @@ def _column_values(series: pd.Series, sql_type: sa.types.TypeEngine, sqlite: boo
 
 
 def _insert(conn: Connection, table: sa.Table, frame: pd.DataFrame) -> int:
+    frame = with_index_columns(table, frame)
     cols = [c for c in table.columns if c.name in frame.columns]
     with indexes_built_after(conn, table, len(frame)):
         return _insert_rows(conn, table, cols, frame, conn.dialect.name == "sqlite")

@@ -8,7 +8,6 @@ import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import ParamSpec, TypeVar
 
@@ -17,37 +16,10 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError, SQLAlchemyError
 
+from core.storage.errors import DatabaseError
 from core.storage.text_input import reject_nul_parameters
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
-
-
-@dataclass
-class DatabaseError(Exception):
-    """The database could not be used. ``kind`` says why, ``tried`` what was tried (password masked).
-
-    kinds: ``bad_url`` (not a database URL), ``driver_missing`` (no driver installed for it),
-    ``unreachable`` (server down, wrong host/port, file cannot be opened), ``denied`` (login refused).
-    """
-
-    kind: str
-    tried: str
-    detail: str
-
-    def __str__(self) -> str:
-        detail = " ".join(self.detail.split())  # one line: drivers' messages may span several
-        return f"{HINTS[self.kind]} Tried: {self.tried}. ({detail})"
-
-
-HINTS = {
-    "bad_url": "The database URL is not valid; use e.g. sqlite:///data/dashboard.sqlite or "
-    "postgresql+psycopg://user@host:5432/db.",
-    "driver_missing": "No driver is installed for this database; install the project (pip install -e .) "
-    "or use postgresql+psycopg:// or mysql+pymysql://.",
-    "unreachable": "Cannot connect to the database; check that the server runs and the host, port, "
-    "database name or file path are right.",
-    "denied": "The database refused the login; check the user name and password.",
-}
 
 
 def mask_url(url: str) -> str:
@@ -247,4 +219,8 @@ def open_database(url: str, *, auto_upgrade: bool = True) -> Engine:
     check_connection(engine)
     if auto_upgrade and schema_revision(engine) != head_revision():
         upgrade(engine)
+    if schema_revision(engine) == head_revision():
+        from core.storage.pii_crypto import verify_key
+
+        verify_key(engine)  # a missing or wrong data key is said here, not as a traceback on some page
     return engine

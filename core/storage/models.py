@@ -29,6 +29,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from core.storage.pii_crypto import EncryptedText, index_default
+
 PII = {"pii": True}
 
 NAMING = {
@@ -146,8 +148,16 @@ class Customer(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     external_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     kind: Mapped[str] = mapped_column(String(16))  # one of CUSTOMER_KINDS
-    name: Mapped[str] = mapped_column(String(128), info=PII)
-    phone: Mapped[str | None] = mapped_column(String(32), index=True, info=PII)
+    # sealed at rest (core.storage.pii_crypto): the columns hold base64 AES-GCM text, the model reads plain text
+    name: Mapped[str] = mapped_column(EncryptedText(1024, "customers.name"), info=PII)
+    phone: Mapped[str | None] = mapped_column(EncryptedText(256, "customers.phone"), info=PII)
+    # keyed hashes that find a customer without decrypting anyone: bulk writes derive them from the frame,
+    # any other insert from its parameters (an update of name or phone goes through importing's update_rows)
+    phone_hash: Mapped[str | None] = mapped_column(String(32), index=True, default=index_default("phone"))
+    phone_last4_hash: Mapped[str | None] = mapped_column(
+        String(32), index=True, default=index_default("phone_last4")
+    )
+    name_hash: Mapped[str | None] = mapped_column(String(32), index=True, default=index_default("name"))
     gender: Mapped[str | None] = mapped_column(String(1), info=PII)
     birth_date: Mapped[dt.date | None] = mapped_column(Date, info=PII)
     region_id: Mapped[int | None] = mapped_column(ForeignKey("regions.id"), index=True)

@@ -31,6 +31,7 @@ from core.storage.models import (
     Satisfaction,
     Store,
 )
+from core.storage.pii_crypto import INDEX_COLUMNS, keyring
 
 HIDDEN = "***"
 TIMELINE_COLUMNS = ["at", "event", "lead_id", "code", "amount", "detail"]
@@ -45,7 +46,7 @@ def profile(*, conn: Connection, customer_id: int, show_pii: bool = False) -> di
     """The customer's row with region, store, advisor and first channel names. ``LookupError`` if unknown."""
     q = (
         sa.select(
-            *Customer.__table__.columns,
+            *[c for c in Customer.__table__.columns if c.name not in INDEX_COLUMNS["customers"]],  # no hashes
             Region.name.label("region"),
             Region.name_en.label("region_en"),
             Store.name.label("store"),
@@ -252,8 +253,26 @@ def _phone_digits(text: str) -> str | None:
     return digits if re.fullmatch(r"\d+", digits) else None
 
 
-def _like_escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+NAME_SCAN_BATCH = 20_000
+
+
+def _names_containing(conn: Connection, part: str, wanted: int, advisor_id: int | None) -> list[int]:
+    """Ids of customers whose name contains ``part``, in id order, at most ``wanted``: names are encrypted,
+    so a part of one is found by opening them a batch at a time (the stored text, opened here without the
+    column type's per-row overhead), stopping as soon as enough matched."""
+    needle, found, last = part.casefold(), [], 0
+    ring = keyring()
+    sealed = sa.type_coerce(Customer.name, sa.String)
+    while len(found) < wanted:
+        q = sa.select(Customer.id, sealed).where(Customer.id > last)
+        if advisor_id is not None:
+            q = q.where(Customer.advisor_id == advisor_id)
+        batch = conn.execute(q.order_by(Customer.id).limit(NAME_SCAN_BATCH)).all()
+        if not batch:
+            break
+        found += [int(i) for i, token in batch if needle in ring.open(token, "customers.name").casefold()]
+        last = batch[-1][0]
+    return found[:wanted]
 
 
 def search(
@@ -266,7 +285,10 @@ def search(
     limit: int = SEARCH_LIMIT,
 ) -> tuple[pd.DataFrame, bool]:
     """Customers matching what a person typed: the customer number, the external id (exact), the phone
-    number (all digits, exact) or its last four digits, or a part of the name. Returns (at most ``limit``
+    number (all digits, exact) or its last four digits, or a part of the name. Names and phones are
+    encrypted at rest: the phone, its last four digits and the whole name are found by their keyed hashes
+    (indexed); a part of a name, when nothing else matched, by opening names in id order until enough
+    matched (about 3 s per million customers when none does). Returns (at most ``limit``
     rows, whether more matched). With ``own_only`` only ``advisor_id``'s customers (none when it is None).
 
     Exact matches (number, external id, full phone) come first, then by customer number. Name and phone are
@@ -287,27 +309,32 @@ def search(
     >>> found[["customer_id", "name", "phone", "matched"]].to_dict("list"), more
     ({'customer_id': [1, 2], 'name': ['王**', '李*'], 'phone': ['138****5678', '139****5678'], 'matched': ['phone_last4', 'phone_last4']}, False)
     >>> with e.connect() as conn:
-    ...     search(conn=conn, query="小明", show_pii=True)[0]["name"].tolist()
+    ...     search(conn=conn, query=" 王小明", show_pii=True)[0]["name"].tolist()
     ['王小明']
+    >>> with e.connect() as conn:
+    ...     search(conn=conn, query="+86 138-1234-5678", show_pii=True)[0][["name", "matched"]].values.tolist()
+    [['王小明', 'phone']]
     """
     text = (query or "").strip()[:128]
     empty = pd.DataFrame({c: pd.Series(dtype=object) for c in SEARCH_COLUMNS})
     if not text or (own_only and advisor_id is None):
         return empty, False
     digits = _phone_digits(text)
-    # exact ways use an index each (primary key, unique external id, phone); name parts and the last four
-    # digits of a phone cannot, so they scan in id order and stop at limit + 1 (an advisor's: by advisor_id)
+    # every way but a part of a name uses an index (primary key, unique external id, the keyed hashes);
+    # each stops at limit + 1 in id order (an advisor's: by advisor_id)
     exact: list[tuple[str, Any]] = [("external_id", Customer.external_id == text)]
     if text.isdigit() and len(text) <= 9:  # an INTEGER column; longer numbers are phones
         exact.append(("id", Customer.id == int(text)))
+    # names and phones are sealed: they are found by their keyed hashes (core.storage.pii_crypto), each indexed,
+    # hashed with every key of the ring so that rows not yet rotated to the newest key are found too
+    ring = keyring()
     if digits is not None and len(digits) >= 7:
-        exact.append(("phone", Customer.phone == digits))
+        exact.append(("phone", Customer.phone_hash.in_(ring.index_all_keys("phone", digits))))
     if digits is None:
-        scan = ("name", Customer.name.like("%" + _like_escape(text) + "%", escape="\\"))
-    elif len(digits) == 4:
-        scan = ("phone_last4", Customer.phone.like("%" + digits))
-    else:
-        scan = None
+        exact.append(("name", Customer.name_hash.in_(ring.index_all_keys("name", text))))
+    scan = None
+    if digits is not None and len(digits) == 4:
+        scan = ("phone_last4", Customer.phone_last4_hash.in_(ring.index_all_keys("phone_last4", digits)))
 
     def ids(way: str, cond: Any) -> list[tuple[int, str]]:
         q = sa.select(Customer.id).where(cond)
@@ -319,6 +346,9 @@ def search(
     for way, cond in exact + ([scan] if scan else []):
         for cid, how in ids(way, cond):
             hits.setdefault(cid, how)
+    if digits is None and not hits:  # a whole name was found by its hash; a part needs opening names
+        for cid in _names_containing(conn, text, limit + 1 - len(hits), advisor_id if own_only else None):
+            hits.setdefault(cid, "name")
     chosen = list(hits)[:limit]
     if not chosen:
         return empty, False

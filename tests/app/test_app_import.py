@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
 from core.storage.db import open_database
+from tests.pii import unseal_rows
 from tests.signin import sign_in
 
 APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py")
@@ -48,10 +49,9 @@ def customers(url: str) -> list[tuple]:
     engine = open_database(url)
     try:
         with engine.connect() as conn:
-            return [
-                tuple(r)
-                for r in conn.execute(sa.text("SELECT external_id, name, phone FROM customers ORDER BY id"))
-            ]
+            return unseal_rows(
+                conn.execute(sa.text("SELECT external_id, name, phone FROM customers ORDER BY id"))
+            )
     finally:
         engine.dispose()
 

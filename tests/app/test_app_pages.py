@@ -13,6 +13,7 @@ from core.analytics import followup
 from core.analytics import overview as ov
 from core.storage.db import open_database
 from core.storage.models import Base
+from tests.pii import unseal_rows
 from tests.signin import sign_in
 
 APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py")
@@ -129,7 +130,7 @@ def test_tiers_page_shows_phones_to_a_manager(demo_db):
     at.switch_page("../pages/tiers.py").run()
     members = at.dataframe[2].value
     with demo_db.engine.connect() as conn:
-        phones = dict(conn.execute(sa.text("SELECT id, phone FROM customers")).all())
+        phones = dict(unseal_rows(conn.execute(sa.text("SELECT id, phone FROM customers"))))
     assert members["手机号"].tolist() == [phones[i] for i in members["客户编号"]]
 
 

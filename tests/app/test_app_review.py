@@ -19,7 +19,7 @@ from core.access import auth
 from core.analytics import followup
 from core.demo.generator import generate
 from core.storage.db import open_database
-from core.storage.models import AuditLog, Defeat, FollowUp, Lead, Purchase, ReviewItem, TierOverride
+from core.storage.models import AuditLog, Customer, Defeat, FollowUp, Lead, Purchase, ReviewItem, TierOverride
 from core.workflow import customer360, overrides, review
 from core.workflow import defeat_approval as da
 from tests.signin import sign_in
@@ -387,7 +387,9 @@ def test_customer_360_search_by_last_four_digits_masked_and_own_only(db):
     data; an advisor finds only their own customers."""
     url, engine = db
     with engine.connect() as conn:
-        rows = conn.execute(sa.text("SELECT id, name, phone, advisor_id FROM customers ORDER BY id")).all()
+        rows = conn.execute(  # the model opens the sealed name and phone
+            sa.select(Customer.id, Customer.name, Customer.phone, Customer.advisor_id).order_by(Customer.id)
+        ).all()
     cid, name, phone, advisor = rows[0]
     last4 = phone[-4:]
     same = [r.id for r in rows if r.phone and r.phone.endswith(last4)]

@@ -1,5 +1,8 @@
 """Which customer each row means: by external id (the CRM's own key), else by normalised phone.
 
+Phones are encrypted at rest, so they are compared by their keyed hash (``core.storage.pii_crypto``): the stored
+``phone_hash`` against the hash of each row's phone, never by decrypting a million customers.
+
 A row whose customer is in the database gets that id; rows naming the same new customer (same external id,
 or same phone where no external id says otherwise) share one new id, so duplicates are merged, not doubled.
 """
@@ -11,11 +14,29 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from core.storage.models import Customer
+from core.storage.pii_crypto import keyring
 
 
 def existing_keys(conn: Connection) -> pd.DataFrame:
-    """id, external_id, phone of every customer."""
-    return pd.read_sql(sa.select(Customer.id, Customer.external_id, Customer.phone), conn)
+    """id, external_id and, as ``phone``, the keyed hash of the phone of every customer."""
+    q = sa.select(Customer.id, Customer.external_id, Customer.phone_hash.label("phone"))
+    return pd.read_sql(q, conn)
+
+
+def phone_keys(phone: pd.Series, existing: pd.DataFrame) -> pd.Series:
+    """Each row's phone as the key ``resolve_customers`` compares with ``existing``: its keyed hash under
+    the key that hashed the stored customer with that phone (rows not yet rotated to the newest key are
+    still found), else under the newest key; None without a phone."""
+    ring = keyring()
+    plain = phone.astype(object).where(phone.notna(), None)
+    unique = pd.unique(plain.dropna())
+    stored = set(existing["phone"].dropna())
+    chosen = pd.Series(ring.index("phone", unique), index=unique, dtype=object)
+    for key in ring.keys[1:]:
+        older = pd.Series(ring.index("phone", unique, key=key), index=unique, dtype=object)
+        use = older.isin(stored) & ~chosen.isin(stored)
+        chosen[use] = older[use]
+    return plain.map(chosen).astype(object).where(plain.notna(), None)
 
 
 def resolve_customers(

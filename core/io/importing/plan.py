@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from core.io.importing import rows as rb
-from core.io.importing.customers import existing_keys, resolve_customers
+from core.io.importing.customers import existing_keys, phone_keys, resolve_customers
 from core.io.importing.references import References
 from core.io.importing.store import (
     EVENT_DATE,
@@ -198,7 +198,8 @@ def _new_customers(attrs: pd.DataFrame, now: dt.datetime) -> pd.DataFrame:
 
 def _plan_customers(conn: Connection, v: pd.DataFrame, vid: dict, plan: Plan, now: dt.datetime) -> None:
     existing = existing_keys(conn)
-    cid, new, _ = resolve_customers(rb.col(v, "external_id"), rb.col(v, "phone"), existing)
+    row_phone = phone_keys(rb.col(v, "phone"), existing)  # keyed hashes: phones are encrypted at rest
+    cid, new, _ = resolve_customers(rb.col(v, "external_id"), row_phone, existing)
     attrs = _customer_attrs(v, vid)
     attrs["id"] = cid.to_numpy()
     if attrs["id"].is_unique:  # nothing to merge: skip the (slow) group-by of a million rows
@@ -209,10 +210,13 @@ def _plan_customers(conn: Connection, v: pd.DataFrame, vid: dict, plan: Plan, no
         # a stored customer whose current phone is on one of its rows keeps it: otherwise a row found by that
         # phone would look for another customer when the same file is imported again
         stored_phone = pd.Series(existing["phone"].to_numpy(), index=existing["id"].to_numpy())
-        on_a_row = (attrs["phone"] == attrs["id"].map(stored_phone)).fillna(False).astype(bool)
-        keep = grouped.index.intersection(pd.Index(attrs.loc[on_a_row, "id"].unique()))
+        on_a_row = (row_phone.to_numpy() == attrs["id"].map(stored_phone)).fillna(False).astype(bool)
+        kept = (
+            attrs.loc[on_a_row].groupby("id", sort=False)["phone"].first()
+        )  # that row's phone: the stored one
+        keep = grouped.index.intersection(kept.index)
         if len(keep):
-            grouped.loc[keep, "phone"] = stored_phone.reindex(keep).to_numpy()
+            grouped.loc[keep, "phone"] = kept.reindex(keep).to_numpy()
     res = plan.result
     res.merged = len(attrs) - len(grouped)
     new_ids = pd.Index(cid[new].unique())
@@ -343,7 +347,8 @@ def _plan_last_contact(body: pd.DataFrame, lead_of: pd.DataFrame, plan: Plan) ->
 def _event_customers(conn: Connection, v: pd.DataFrame, vid: dict, plan: Plan, now: dt.datetime) -> pd.Series:
     """Customer ids of event rows; customers not yet known are created (name, phone, id from the row)."""
     existing = existing_keys(conn)
-    cid, new, _ = resolve_customers(rb.col(v, "customer_external_id"), rb.col(v, "customer_phone"), existing)
+    row_phone = phone_keys(rb.col(v, "customer_phone"), existing)
+    cid, new, _ = resolve_customers(rb.col(v, "customer_external_id"), row_phone, existing)
     res = plan.result
     owner = None
     if res.kind == "purchases":

@@ -27,6 +27,7 @@ from core.io.importing.store import Plan, Progress
 from core.storage.bulk import CHUNK, _column_values, indexes_built_after
 from core.storage.db import begin_write
 from core.storage.models import Base
+from core.storage.pii_crypto import with_index_columns
 
 # Rows of these tables are never deleted, and apart from imports only a defeat request or decision changes one
 # in place (core.workflow.defeat_approval), each audited: so their highest ids and the newest of these audit entries
@@ -95,6 +96,7 @@ def staged(plan: Plan, progress: Progress) -> Iterator[Stage]:
 
 def stage_write(db: sqlite3.Connection, name: str, op: str, table: sa.Table, frame) -> StagedWrite:
     """One planned write into staging table ``name`` (an update's rows carry their ``id`` first)."""
+    frame = with_index_columns(table, frame)  # a name or phone comes with its keyed hashes, as bulk writes it
     if op == "insert":
         cols = [c for c in table.columns if c.name in frame.columns]
     else:

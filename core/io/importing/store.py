@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from core.storage.bulk import _column_values
+from core.storage.pii_crypto import with_index_columns
 
 TABLE = {
     "customers": "customers",
@@ -106,6 +107,7 @@ def diff(
 
 
 def update_rows(conn: Connection, table: sa.Table, frame: pd.DataFrame) -> None:
+    frame = with_index_columns(table, frame)  # a new phone or name gets its new keyed hashes
     cols = [c for c in frame.columns if c != "id"]
     if frame.empty or not cols:
         return

@@ -16,6 +16,7 @@ from core.analytics import channel_roi as cr
 from core.analytics.overview import Filters
 from core.storage.bulk import write_frames
 from core.storage.db import open_database
+from tests.pii import unseal_rows
 from tests.signin import sign_in
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -570,7 +571,7 @@ def test_page_drill_down_lists_the_customers_behind_a_figure(demo_db):
         "WHERE l.channel_id = 1 AND l.created_at >= '2026-05-01' AND l.created_at < '2026-06-01' ORDER BY l.id"
     )
     with demo_db.engine.connect() as conn:
-        rows = conn.execute(sa.text(sql)).all()
+        rows = unseal_rows(conn.execute(sa.text(sql)))
     people = at.dataframe[-1].value
     assert people["线索编号"].tolist() == [r[0] for r in rows]
     assert people["客户编号"].tolist() == [r[1] for r in rows]

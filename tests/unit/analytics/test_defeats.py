@@ -20,6 +20,7 @@ from core.io import exports
 from core.storage.bulk import write_frames
 from core.storage.db import open_database
 from core.storage.models import DEFEAT_REASONS, FUNNEL_STAGES, PRICE_SUB_REASONS
+from tests.pii import unseal_frame
 from tests.signin import sign_in
 
 PAGE = str(Path(__file__).resolve().parents[3] / "pages" / "defeats.py")
@@ -31,7 +32,7 @@ def raw(demo_db):
     with demo_db.engine.connect() as conn:
         d = pd.read_sql("SELECT * FROM defeats", conn)
         leads = pd.read_sql("SELECT id, store_id, channel_id, intended_model, advisor_id FROM leads", conn)
-        customers = pd.read_sql("SELECT id, region_id, name, phone FROM customers", conn)
+        customers = unseal_frame(pd.read_sql("SELECT id, region_id, name, phone FROM customers", conn))
         channels = pd.read_sql("SELECT id, name, name_en FROM channels", conn)
         advisors = pd.read_sql("SELECT id, name FROM advisors", conn)
         stores = pd.read_sql("SELECT id, name FROM stores", conn)

@@ -15,6 +15,7 @@ from core.analytics import drilldown
 from core.analytics import funnel as fu
 from core.analytics.overview import Filters
 from core.storage.models import FUNNEL_STAGES
+from tests.pii import unseal_frame
 from tests.signin import sign_in
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -126,6 +127,7 @@ def test_lead_customers_masks_and_keeps_the_order(demo_db):
                 ),
                 conn,
             )
+            .pipe(unseal_frame)
             .set_index("lead_id")
             .loc[ids]
         )

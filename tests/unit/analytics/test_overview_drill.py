@@ -23,6 +23,7 @@ from core.analytics import facts_figures as ff
 from core.analytics import overview as ov
 from core.demo.generator import generate
 from core.storage.db import open_database
+from tests.pii import unseal_rows
 from tests.signin import sign_in
 from tests.unit.analytics.test_facts import FILTER_SETS as FACTS_FILTER_SETS
 
@@ -172,11 +173,13 @@ def test_customers_by_id_against_plain_sql(demo_db, sqlite_file):
     ids = [ids[1], ids[0], *ids[2:], 10**9]  # any order is kept; an unknown id is left out
     truth = {
         r[0]: r[1:]
-        for r in sqlite_file.execute(
-            "SELECT c.id, c.name, c.phone, r.name_en, s.name_en, ch.name_en, a.name, c.intended_model FROM customers c "
-            "LEFT JOIN regions r ON r.id = c.region_id LEFT JOIN stores s ON s.id = c.store_id "
-            "LEFT JOIN channels ch ON ch.id = c.first_channel_id LEFT JOIN advisors a ON a.id = c.advisor_id "
-            f"WHERE c.id IN ({','.join(map(str, ids))})"
+        for r in unseal_rows(
+            sqlite_file.execute(
+                "SELECT c.id, c.name, c.phone, r.name_en, s.name_en, ch.name_en, a.name, c.intended_model FROM customers c "
+                "LEFT JOIN regions r ON r.id = c.region_id LEFT JOIN stores s ON s.id = c.store_id "
+                "LEFT JOIN channels ch ON ch.id = c.first_channel_id LEFT JOIN advisors a ON a.id = c.advisor_id "
+                f"WHERE c.id IN ({','.join(map(str, ids))})"
+            )
         )
     }
     with demo_db.engine.connect() as conn:
@@ -235,7 +238,7 @@ def test_every_figure_lists_its_customers_with_the_figure_as_count(demo_db, sqli
         figures = ov.lead_figures(conn=conn, filters=f)
         overdue = followup.overdue_follow_ups(conn=conn, filters=f, current=f.end >= AS_OF)
         tiers = ov.tier_counts(conn=conn, filters=f)
-    names = dict(sqlite_file.execute("SELECT id, name FROM customers").fetchall())
+    names = dict(unseal_rows(sqlite_file.execute("SELECT id, name FROM customers")))
     lead_customer = dict(sqlite_file.execute("SELECT id, customer_id FROM leads").fetchall())
     expected = {
         "leads": (figures["leads"], sql_lead_ids(sqlite_file, f, "created_at")),
@@ -282,7 +285,9 @@ def test_an_analyst_sees_masked_customers_and_downloads_them_masked(demo_db, sql
     at = page(demo_db.url, JUNE, role="analyst")
     at.selectbox(key="overview_drill.zh").set_value("overdue").run()
     assert not at.exception
-    customers = {r[0]: r[1:] for r in sqlite_file.execute("SELECT id, name, phone FROM customers")}
+    customers = {
+        r[0]: r[1:] for r in unseal_rows(sqlite_file.execute("SELECT id, name, phone FROM customers"))
+    }
     table = drill_table(at)
     assert len(table) == metric_value(at, "逾期未跟进") > 0
     assert table["姓名"].tolist() == [mask_name(customers[i][0]) for i in table["客户编号"]]
@@ -307,7 +312,7 @@ def test_an_analyst_allowed_personal_data_sees_it_and_staff_do_not_see_the_page(
     try:
         generate(engine, customers=80, seed=5, as_of=AS_OF)
         with engine.connect() as conn:
-            names = dict(conn.execute(sa.text("SELECT id, name FROM customers")).all())
+            names = dict(unseal_rows(conn.execute(sa.text("SELECT id, name FROM customers"))))
         wide = ov.Filters(dt.date(2025, 7, 1), AS_OF)
         at = page(url, wide, role="analyst")
         assert "*" in "".join(drill_table(at)["姓名"])

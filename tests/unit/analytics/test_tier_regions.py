@@ -21,6 +21,7 @@ from core.demo.generator import generate
 from core.storage.bulk import write_frames
 from core.storage.db import open_database
 from core.storage.models import ScoringScheme, TierAssignment
+from tests.pii import unseal_rows
 from tests.signin import sign_in
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -496,7 +497,7 @@ def test_page_drill_down_lists_the_customers_of_a_bar(history_db):
     assert not at.exception
     with engine.connect() as conn:
         expected = _sql_tiers(conn, JUNE, tr.end_of_day(day("2025-06-30")))
-        names = dict(conn.execute(sa.text("SELECT id, name FROM customers")).all())
+        names = dict(unseal_rows(conn.execute(sa.text("SELECT id, name FROM customers"))))
     ids = sorted(expected.loc[(expected["region_id"] == 2) & (expected["tier"] == "高价值"), "customer_id"])
     assert ids, "the case should have customers"
     people = at.dataframe[2].value

@@ -17,6 +17,8 @@ from core.io.importing.commit import write_plan
 from core.io.importing.mapping import Mapping, suggest_mapping
 from core.io.importing.reading import ReadError, read_table
 from core.storage.models import Base
+from core.storage.pii_crypto import keyring
+from tests.pii import unseal_frame, unseal_rows
 
 NOW = dt.datetime(2026, 6, 30, 12, 0)
 
@@ -231,7 +233,7 @@ def counts(engine) -> dict[str, int]:
 
 def rows(engine, sql: str) -> list[tuple]:
     with engine.connect() as conn:
-        return [tuple(r) for r in conn.execute(sa.text(sql))]
+        return unseal_rows(conn.execute(sa.text(sql)))
 
 
 CUSTOMERS = """客户编号,姓名,手机号,性别,区域,门店,客户类型,创建时间
@@ -330,7 +332,9 @@ def test_leads_create_their_customers_and_are_consistent(engine):
     assert rows(
         engine,
         "SELECT c.name, s.name, ch.name FROM customers c JOIN stores s ON s.id = c.store_id "
-        "JOIN channels ch ON ch.id = c.first_channel_id WHERE c.phone = '17700000000'",
+        "JOIN channels ch ON ch.id = c.first_channel_id WHERE c.phone_hash = '"
+        + keyring().index("phone", ["17700000000"])[0]
+        + "'",
     ) == [("赵六", "惠城店", "抖音")]
     again = imp.import_bytes(engine, csv(fixed), "leads", now=NOW)
     assert (again.inserted, again.updated, again.unchanged, again.customers_created) == (0, 0, 4, 0)
@@ -432,7 +436,7 @@ def test_report_lists_row_column_value_problem_and_fix(engine):
     from core.io.exports import csv_bytes
 
     with engine.connect() as conn:
-        frame = pd.read_sql(sa.text("SELECT external_id, name FROM customers"), conn)
+        frame = unseal_frame(pd.read_sql(sa.text("SELECT external_id, name FROM customers"), conn))
     text = csv_bytes(frame, show_pii=True).decode("utf-8-sig")
     assert "'=HYPERLINK" in text
     downloaded = imp.report_csv(

@@ -8,7 +8,6 @@ import pytest
 import sqlalchemy as sa
 
 from core.storage.db import (
-    HINTS,
     DatabaseError,
     check_connection,
     make_engine,
@@ -16,6 +15,7 @@ from core.storage.db import (
     open_database,
     schema_revision,
 )
+from core.storage.errors import HINTS
 
 SECRET = "S3cr3t-pw"
 
@@ -206,7 +206,12 @@ def test_database_error_text_names_kind_hint_and_detail():
     assert str(err) == (
         f"{HINTS['denied']} Tried: postgresql+psycopg://u:***@h/db. (password authentication failed)"
     )
-    assert set(HINTS) == {"bad_url", "driver_missing", "unreachable", "denied"}
+    assert set(HINTS) == {"bad_url", "driver_missing", "unreachable", "denied"} | {
+        "key_missing",
+        "key_invalid",
+        "key_wrong",
+        "key_unsealed",
+    }
 
 
 # a server that answers: an unknown user is a refused login, an unknown database is a wrong address

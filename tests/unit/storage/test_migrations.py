@@ -8,7 +8,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from core.storage.db import head_revision, make_engine, open_database, schema_revision, upgrade
-from core.storage.models import Base, Region
+from core.storage.models import Base, Customer, Region
 
 
 @pytest.fixture
@@ -23,7 +23,7 @@ def model_tables() -> set[str]:
 
 
 def test_head_is_single_known_revision():
-    assert head_revision() == "0007_published_unique"
+    assert head_revision() == "0008_pii_encrypted"
 
 
 def test_upgrade_from_the_first_version_keeps_data_and_gains_precision(empty_engine):
@@ -58,7 +58,9 @@ def test_upgrade_from_the_first_version_keeps_data_and_gains_precision(empty_eng
         )
     assert upgrade(empty_engine) == ("0001", head_revision())
     with empty_engine.begin() as conn:
-        assert conn.execute(sa.text("SELECT name FROM customers")).scalar_one() == "王小明"
+        # kept, and encrypted at rest since 0008 (the model opens it)
+        assert conn.execute(sa.select(Customer.name)).scalar_one() == "王小明"
+        assert conn.execute(sa.text("SELECT name FROM customers")).scalar_one() != "王小明"
         assert conn.execute(sa.text("SELECT tier FROM tier_assignments WHERE id = 1")).scalar_one() == "A"
         conn.execute(sa.text("UPDATE tier_assignments SET score = 33.333333333 WHERE id = 1"))
         assert conn.execute(
