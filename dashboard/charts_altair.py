@@ -32,47 +32,54 @@ def tier_small_multiples(
     tiers: list[str],
     colours: list[str],
     sides: list[str],
+    titles: tuple[str, str, str] = ("", "", ""),
     columns: int = 2,
     percent: bool = False,
 ) -> alt.FacetChart:
     """One small chart per region: each tier's bars a year before and now side by side, in the tier's colour
     (a year before lighter). ``frame`` is long: ``region_name, region_key, tier, tier_name, side,
-    side_name, <value>``; a click on a bar selects its ``region_key, side, tier`` (selection ``PICK``)."""
+    side_name, <value>``; ``titles`` name region, tier and side in the tooltip. A click on a bar selects its
+    ``region_key, side, tier`` (selection ``PICK``)."""
     pick = alt.selection_point(name=PICK, fields=["region_key", "side", "tier"], on="click")
     axis_format = ".0%" if percent else ",d"
     base = (
         alt.Chart(frame)
         .mark_bar()
         .encode(
-            x=alt.X("tier_name:N", sort=tiers, title=None, axis=alt.Axis(labelAngle=0, labelLimit=70)),
+            x=alt.X(
+                "tier_name:N",
+                sort=tiers,
+                title=None,
+                axis=alt.Axis(labelAngle=0, labelLimit=70, labelFontSize=10, labelOverlap=False),
+            ),
             xOffset=alt.XOffset("side_name:N", sort=sides),
             y=alt.Y(f"{value}:Q", title=value_title, axis=alt.Axis(format=axis_format, tickCount=4)),
             color=alt.Color(
                 "tier_name:N",
                 scale=alt.Scale(domain=tiers, range=colours),
-                legend=alt.Legend(title=None, orient="top"),
+                legend=alt.Legend(title=None, orient="top", columns=3),
             ),
             opacity=alt.Opacity(
                 "side_name:N",
                 scale=alt.Scale(domain=sides, range=[PARTIAL_OPACITY, 1.0]),
-                legend=alt.Legend(title=None, orient="top"),
+                legend=alt.Legend(title=None, orient="bottom"),
             ),
             tooltip=[
-                alt.Tooltip("region_name:N", title=" "),
-                alt.Tooltip("tier_name:N", title="  "),
-                alt.Tooltip("side_name:N", title="   "),
+                alt.Tooltip("region_name:N", title=titles[0]),
+                alt.Tooltip("tier_name:N", title=titles[1]),
+                alt.Tooltip("side_name:N", title=titles[2]),
                 alt.Tooltip(f"{value}:Q", title=value_title, format=".1%" if percent else ",d"),
             ],
         )
         .add_params(pick)
-        .properties(width=150, height=120)
+        .properties(width=125, height=120)
     )
     regions = list(dict.fromkeys(frame["region_name"]))
     chart = base.facet(
         facet=alt.Facet("region_name:N", sort=regions, title=None, header=alt.Header(labelFontSize=13)),
         columns=columns,
         spacing={"row": 14, "column": 10},
-    ).resolve_scale(x="independent")
+    ).resolve_scale(x="independent", xOffset="independent")  # tier names under every small chart
     return _font(chart)
 
 
@@ -92,11 +99,13 @@ def month_brush_bars(
     month's bar is lighter."""
     fmt = MONTH_FORMAT.get(lang, MONTH_FORMAT["zh"])
     brush = alt.selection_interval(name=BRUSH, encodings=["x"])
+    # a label at each month's first day, left-aligned: it reads as its bar's (no tick for the month after)
+    starts = sorted({int(pd.Timestamp(m, tz="UTC").timestamp() * 1000) for m in frame["month"]})
     month = alt.X(
         "month:T",
         timeUnit="utcyearmonth",
         title=month_title,
-        axis=alt.Axis(format=fmt, labelAngle=0, labelOverlap=True, tickCount="month"),
+        axis=alt.Axis(format=fmt, labelAngle=0, labelOverlap=True, values=starts, labelAlign="left"),
     )
     chart = (
         alt.Chart(frame)
@@ -108,7 +117,7 @@ def month_brush_bars(
                 f"{colour_field}:N",
                 sort=domain,
                 scale=alt.Scale(domain=domain, range=colours),
-                legend=alt.Legend(title=colour_title, orient="bottom", columns=4),
+                legend=alt.Legend(title=colour_title, orient="bottom", columns=3, labelLimit=200),
             ),
             order=alt.Order("colour_rank:Q"),
             opacity=alt.condition("datum.partial", alt.value(PARTIAL_OPACITY), alt.value(1.0)),
@@ -134,12 +143,13 @@ def ranked_bars(
     domain: list[str],
     colours: list[str],
 ) -> alt.Chart:
-    """Horizontal bars, largest first, one colour per label (``frame``: ``<label>, count, share``)."""
+    """Horizontal bars in the frame's order (largest first), one colour per label (``frame``: ``<label>, count,
+    share``)."""
     chart = (
         alt.Chart(frame)
         .mark_bar()
         .encode(
-            y=alt.Y(f"{label}:N", sort="-x", title=None, axis=alt.Axis(labelLimit=140)),
+            y=alt.Y(f"{label}:N", sort=list(frame[label]), title=None, axis=alt.Axis(labelLimit=140)),
             x=alt.X("count:Q", title=count_title, axis=alt.Axis(format=",d", tickCount=4)),
             color=alt.Color(f"{label}:N", scale=alt.Scale(domain=domain, range=colours), legend=None),
             tooltip=[

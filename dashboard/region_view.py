@@ -54,6 +54,7 @@ def yoy_chart(yoy: pd.DataFrame, tiers: list[str], colours: dict[str, str], meas
         tiers=[tname(x) for x in tiers],
         colours=[colours[x] for x in tiers],
         sides=[t(f"regions.short.{s}") for s in SIDES],
+        titles=(t("regions.col.region"), t("regions.col.tier"), t("regions.drill.side")),
         percent=measure == "share",
     )
 
