@@ -99,13 +99,20 @@ def month_brush_bars(
     month's bar is lighter."""
     fmt = MONTH_FORMAT.get(lang, MONTH_FORMAT["zh"])
     brush = alt.selection_interval(name=BRUSH, encodings=["x"])
-    # a label at each month's first day, left-aligned: it reads as its bar's (no tick for the month after)
-    starts = sorted({int(pd.Timestamp(m, tz="UTC").timestamp() * 1000) for m in frame["month"]})
+    # a label at each month's first day, left-aligned so it reads as its bar's; none at the end of the last bar
+    last = max(int(pd.Timestamp(m, tz="UTC").timestamp() * 1000) for m in frame["month"]) if len(frame) else 0
     month = alt.X(
         "month:T",
         timeUnit="utcyearmonth",
         title=month_title,
-        axis=alt.Axis(format=fmt, labelAngle=0, labelOverlap=True, values=starts, labelAlign="left"),
+        axis=alt.Axis(
+            format=fmt,
+            labelAngle=0,
+            labelOverlap=True,
+            tickCount="month",
+            labelAlign="left",
+            labelExpr=f"datum.value > {last} ? '' : datum.label",
+        ),
     )
     chart = (
         alt.Chart(frame)
@@ -178,8 +185,9 @@ def _instant(value: object) -> pd.Timestamp | None:
 
 
 def brushed_months(event: object, months: list[dt.date]) -> tuple[dt.date, dt.date] | None:
-    """The first and last of ``months`` (first days) whose calendar month the brush of a selection event
-    touches; None when nothing is brushed (the brush cleared) or it touches none of them."""
+    """The first and last of ``months`` (first days) that the brush of a selection event covers: those whose
+    middle (the 15th) it spans, else, for a brush narrower than that, those it touches. None when nothing is
+    brushed (the brush cleared) or it is off the months."""
     try:
         brush = event["selection"][BRUSH]  # type: ignore[index]
     except (KeyError, TypeError):
@@ -191,12 +199,13 @@ def brushed_months(event: object, months: list[dt.date]) -> tuple[dt.date, dt.da
     if lo is None or hi is None:
         return None
     lo, hi = min(lo, hi), max(lo, hi)
-    touched = []
-    for m in months:
-        start = pd.Timestamp(m, tz="UTC")
-        if start <= hi and start + pd.offsets.MonthBegin(1) > lo:
-            touched.append(m)
-    return (touched[0], touched[-1]) if touched else None
+    starts = [pd.Timestamp(m, tz="UTC") for m in months]
+    covered = [m for m, s in zip(months, starts, strict=True) if lo <= s + pd.Timedelta(days=14) <= hi]
+    touched = [
+        m for m, s in zip(months, starts, strict=True) if s <= hi and s + pd.offsets.MonthBegin(1) > lo
+    ]
+    chosen = covered or touched
+    return (chosen[0], chosen[-1]) if chosen else None
 
 
 def picked(event: object) -> dict | None:

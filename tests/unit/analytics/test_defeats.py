@@ -549,7 +549,7 @@ def test_page_brush_chart_draws_the_core_monthly_trend(demo_db):
     [
         (("2026-02-10", "2026-04-20"), dt.date(2026, 2, 1), dt.date(2026, 4, 30)),
         (("2026-05-20", "2026-05-03"), dt.date(2026, 5, 1), dt.date(2026, 5, 31)),  # dragged right to left
-        (("2025-01-01", "2025-08-02"), dt.date(2025, 7, 1), dt.date(2025, 8, 31)),  # cut to the period
+        (("2025-01-01", "2025-08-02"), dt.date(2025, 7, 1), dt.date(2025, 7, 31)),  # cut to the period
     ],
 )
 def test_page_brushed_months_filter_the_reasons_to_the_core_pareto_of_those_months(
