@@ -18,6 +18,7 @@ from dashboard.charts import FONT, MONTH_FORMAT
 BRUSH = "brush"  # the interval selection's name: its months come back under this key
 PICK = "pick"  # a point selection's name (a click on a bar)
 PARTIAL_OPACITY = 0.45
+WIDTH = 148  # one small multiple: two side by side fit a 390 px phone
 
 
 def _font(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
@@ -50,7 +51,13 @@ def tier_small_multiples(
                 "tier_name:N",
                 sort=tiers,
                 title=None,
-                axis=alt.Axis(labelAngle=0, labelLimit=70, labelFontSize=10, labelOverlap=False),
+                # every tier named under every chart, cut short ("High v…") where its band is too narrow
+                axis=alt.Axis(
+                    labelAngle=0,
+                    labelLimit=WIDTH // max(len(tiers), 1) - 3,
+                    labelFontSize=10,
+                    labelOverlap=False,
+                ),
             ),
             xOffset=alt.XOffset("side_name:N", sort=sides),
             y=alt.Y(f"{value}:Q", title=value_title, axis=alt.Axis(format=axis_format, tickCount=4)),
@@ -72,7 +79,7 @@ def tier_small_multiples(
             ],
         )
         .add_params(pick)
-        .properties(width=125, height=120)
+        .properties(width=WIDTH, height=120)
     )
     regions = list(dict.fromkeys(frame["region_name"]))
     chart = base.facet(
