@@ -107,6 +107,29 @@ def chart_and_table(
     return event
 
 
+def altair_and_table(
+    chart,
+    frame: pd.DataFrame,
+    *,
+    name: str,
+    key: str,
+    percent: tuple[str, ...] = (),
+    money: tuple[str, ...] = (),
+    clickable: bool = False,
+):
+    """As :func:`chart_and_table` for an Altair chart; returns its selection event when ``clickable``."""
+    chart_tab, table_tab = st.tabs([t("views.chart"), t("views.table")])
+    with chart_tab:
+        if clickable:
+            event = st.altair_chart(chart, key=f"{key}_chart", on_select="rerun")
+        else:
+            event = st.altair_chart(chart, key=f"{key}_chart")
+    with table_tab:
+        table(frame, f"{key}_table", percent, money)
+    downloads(frame, name, key, percent=percent, money=money)
+    return event
+
+
 def clicked_points(event) -> list[dict]:
     """The points of a plotly chart's selection event (empty without a selection)."""
     try:

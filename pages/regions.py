@@ -3,30 +3,27 @@
 import dataclasses
 import functools
 
-import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
 from core.analytics import tier_report as tr
-from dashboard import access, db, filters
+from dashboard import access, charts_altair, db, filters
 from dashboard import analysis_data as data
 from dashboard import facts as dfacts
+from dashboard import region_view as rv
 from dashboard.analysis_views import (
+    altair_and_table,
     apply_click,
     chart_and_table,
-    clicked_points,
     customer_list,
     lang_key,
     tier_colours,
 )
 from dashboard.analysis_views import tier_name as tname
 from dashboard.i18n import coded, language, t
-from dashboard.safe_text import chart_text, plain
+from dashboard.safe_text import plain
 
 DRILL_LIMIT = 500
 SIDES = ("now", "before")
-PERCENT = ("share_before", "share", "concentration_before", "concentration")
-POINTS = ("share_change", "concentration_change")
 
 st.title(t("regions.title"))
 engine, version, f = filters.analysis_page(demo_key="demo_regions")
@@ -50,10 +47,7 @@ order = [x for x in dict.fromkeys(x for s in owner_schemes for x in s) if x in l
 yoy = tr.region_tiers_from_frames(now, before, data.regions(engine, version), order)
 tiers = tr.tier_order(order, now, before)
 colours = tier_colours(tiers, owner_schemes)
-yoy = yoy.assign(
-    region_key=yoy["region_id"].map(lambda r: -1 if r is None else int(r)),
-    region_name=yoy["region_en" if en else "region"],
-)
+yoy = rv.with_names(yoy, en)
 # format_func must pickle (serializable session state): a dict's bound .get does, a function of this page not
 region_names = dict(zip(yoy["region_key"].astype(int), yoy["region_name"], strict=False))
 scope_names = {0: t("regions.migration.all"), **{k: v for k, v in region_names.items() if k != -1}}
@@ -61,10 +55,6 @@ scope_names = {0: t("regions.migration.all"), **{k: v for k, v in region_names.i
 
 def region_option(key: int) -> str:
     return region_names.get(key, "—")
-
-
-def pp(v: float) -> float:
-    return v * 100
 
 
 # ---- year over year -------------------------------------------------------------------------------------------
@@ -76,88 +66,33 @@ measure = st.radio(
     horizontal=True,
     key=lang_key("regions_measure"),
 )
-xs = [[], []]
-for _, r in yoy.drop_duplicates("region_key").iterrows():
-    for side in ("before", "now"):
-        xs[0].append(r["region_name"])
-        xs[1].append(t(f"regions.short.{side}"))
-traces = []
-for tier in tiers:
-    part = yoy[yoy["tier"] == tier]
-    ys, custom = [], []
-    for _, r in part.iterrows():
-        for side, suffix in (("before", "_before"), ("now", "")):
-            ys.append(r[("customers" if measure == "customers" else "share") + suffix])
-            custom.append([int(r["region_key"]), side, tier])
-    traces.append(
-        go.Bar(
-            name=tname(tier), x=xs, y=ys, customdata=custom, marker_color=colours[tier], hovertemplate="%{y}"
-        )
-    )
-fig = go.Figure(traces).update_layout(
-    barmode="stack", xaxis_title=t("regions.col.region"), legend_traceorder="normal"
-)
-fig.update_yaxes(title=t(f"regions.measure.{measure}"), tickformat=".0%" if measure == "share" else None)
-shown = pd.DataFrame(
-    {
-        t("regions.col.region"): yoy["region_name"],
-        t("regions.col.tier"): yoy["tier"].map(tname),
-        t("regions.col.customers_before"): yoy["customers_before"],
-        t("regions.col.customers"): yoy["customers"],
-        t("regions.col.change"): yoy["change"],
-        t("regions.col.share_before"): yoy["share_before"],
-        t("regions.col.share"): yoy["share"],
-        t("regions.col.share_change"): yoy["share_change"].map(pp).round(1),
-        t("regions.col.concentration_before"): yoy["concentration_before"],
-        t("regions.col.concentration"): yoy["concentration"],
-        t("regions.col.concentration_change"): yoy["concentration_change"].map(pp).round(1),
-    }
-)
-event = chart_and_table(
-    fig,
-    shown,
+event = altair_and_table(
+    rv.yoy_chart(yoy, tiers, colours, measure),
+    rv.yoy_table(yoy),
     name="tiers_by_region_yoy",
     key="regions_yoy",
-    percent=tuple(t(f"regions.col.{c}") for c in PERCENT),
+    percent=rv.percent_columns(),
     clickable=True,
 )
-points = [p for p in clicked_points(event) if isinstance(p.get("customdata"), list | tuple)]
-if points:
-    key, side, tier = points[0]["customdata"][:3]
+pick = charts_altair.picked(event)  # a click on a bar lists its customers below
+if pick and {"region_key", "side", "tier"} <= set(pick):
     click = {
-        lang_key("regions_drill_region"): int(key),
-        lang_key("regions_drill_side"): side,
-        lang_key("regions_drill_tier"): tier,
+        lang_key("regions_drill_region"): int(pick["region_key"]),
+        lang_key("regions_drill_side"): str(pick["side"]),
+        lang_key("regions_drill_tier"): str(pick["tier"]),
     }
     apply_click(event, "regions_yoy_click", click)
 
 # ---- concentration ---------------------------------------------------------------------------------------------
 st.subheader(t("regions.concentration"), help=t("regions.concentration.help"))
-conc = yoy.pivot_table(index="region_name", columns="tier", values="concentration", sort=False, dropna=False)
-# the tiers customers have at the period's end (an earlier version's tiers would be empty columns)
-conc = conc.reindex(columns=[x for x in tiers if x in set(now["tier"].unique())] or tiers)
-heat = go.Figure(
-    go.Heatmap(
-        z=conc.to_numpy(),
-        x=[tname(x) for x in conc.columns],
-        y=conc.index.tolist(),
-        colorscale="Blues",
-        zmin=0,
-        zmax=1,
-        text=[["—" if pd.isna(v) else f"{v:.1%}" for v in row] for row in conc.to_numpy()],
-        texttemplate="%{text}",
-        hovertemplate="%{y} · %{x}: %{text}<extra></extra>",
-        colorbar=dict(tickformat=".0%"),
-    )
-).update_yaxes(autorange="reversed")
-conc_shown = conc.rename(columns=tname).reset_index().rename(columns={"region_name": t("regions.col.region")})
+heat, conc_shown = rv.concentration(yoy, tiers, now)
 chart_and_table(
     heat,
     conc_shown,
     name="tier_concentration",
     key="regions_conc",
-    percent=tuple(tname(x) for x in conc.columns),
-    height=60 + 45 * len(conc),
+    percent=tuple(conc_shown.columns[1:]),
+    height=60 + 45 * len(conc_shown),
 )
 
 # ---- customers behind a bar -----------------------------------------------------------------------------------
@@ -184,20 +119,7 @@ people = data.customers(engine, version, tuple(sorted(ids)[:DRILL_LIMIT]), DRILL
 st.caption(t("regions.drill.count", region=plain(region_option(region_key)), side=side_label[side], tier=plain(tname(tier)),
              n=f"{len(ids):,}"))  # fmt: skip
 
-
-def people_table(people: pd.DataFrame) -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            t("regions.col.customer_id"): people["customer_id"],
-            t("regions.col.name"): people["name"],
-            t("regions.col.phone"): people["phone"],
-            t("regions.col.region"): people["region_en" if en else "region"],
-            t("regions.col.store"): people["store_en" if en else "store"],
-        }
-    )
-
-
-customer_list(people_table(people), len(ids), name="customers_of_region_tier", key="regions_people",
+customer_list(rv.people_table(people, en), len(ids), name="customers_of_region_tier", key="regions_people",
               limit=DRILL_LIMIT)  # fmt: skip
 
 # ---- migration ------------------------------------------------------------------------------------------------
@@ -271,54 +193,22 @@ if side_a.empty and side_b.empty:
     st.info(t("regions.migration.nothing"))
     st.stop()
 moves = tr.transition_from_frames(side_a, side_b, labels_a, labels_b)
-rows = list(dict.fromkeys(moves["from_tier"]))
-cols = list(dict.fromkeys(moves["to_tier"]))
-matrix = moves.pivot(index="from_tier", columns="to_tier", values="customers").reindex(
-    index=rows, columns=cols
-)
-matrix = matrix.fillna(0).astype(
-    int
-)  # untiered → untiered: customers without a tier on either side, not counted
+matrix, rows, cols = rv.migration_matrix(moves)
 st.caption(t("regions.migration.caption", a=plain(name_a), b=plain(name_b), n=f"{int(moves['customers'].sum()):,}",
              stay=f"{int(sum(matrix.loc[x, x] for x in rows if x in cols and x != tr.UNTIERED)):,}"))  # fmt: skip
 
 tab_matrix, tab_sankey = st.tabs([t("regions.migration.matrix"), t("regions.migration.sankey")])
-matrix_shown = matrix.rename(index=tname, columns=tname).reset_index()
-matrix_shown = matrix_shown.rename(
-    columns={"from_tier": f"{t('regions.migration.from')} \\ {t('regions.migration.to')}"}
-)
+matrix_shown = rv.matrix_table(matrix)
 with tab_matrix:
-    mfig = go.Figure(
-        go.Heatmap(
-            z=matrix.to_numpy(),
-            x=[tname(c) for c in cols],
-            y=[tname(r) for r in rows],
-            colorscale="Blues",
-            text=matrix.to_numpy(),
-            texttemplate="%{text}",
-            hovertemplate=f"{t('regions.migration.from')} %{{y}} → %{{x}}: %{{z}}<extra></extra>",
-        )
-    )
-    mfig.update_yaxes(autorange="reversed", title=f"{t('regions.migration.from')}: {chart_text(name_a)}")
-    mfig.update_xaxes(title=f"{t('regions.migration.to')}: {chart_text(name_b)}", side="top")
     chart_and_table(
-        mfig, matrix_shown, name="tier_migration", key="regions_matrix", height=120 + 50 * len(rows)
+        rv.matrix_figure(matrix, name_a, name_b),
+        matrix_shown,
+        name="tier_migration",
+        key="regions_matrix",
+        height=120 + 50 * len(rows),
     )
 with tab_sankey:
-    ca, cb = tier_colours(rows, [labels_a, *owner_schemes]), tier_colours(cols, [labels_b, *owner_schemes])
-    flows = moves[moves["customers"] > 0]
-    nodes = [f"{tname(r)} ({short_a})" for r in rows] + [f"{tname(c)} ({short_b})" for c in cols]
-    sankey = go.Figure(
-        go.Sankey(
-            node=dict(label=nodes, color=[ca[r] for r in rows] + [cb[c] for c in cols], pad=18),
-            link=dict(
-                source=[rows.index(x) for x in flows["from_tier"]],
-                target=[len(rows) + cols.index(y) for y in flows["to_tier"]],
-                value=flows["customers"].tolist(),
-                color=[ca[x] + "66" for x in flows["from_tier"]],  # the source tier's colour, translucent
-            ),
-        )
-    )
+    sankey = rv.sankey_figure(moves, rows, cols, (short_a, short_b), (labels_a, labels_b), owner_schemes)
     chart_and_table(sankey, matrix_shown, name="tier_migration_sankey", key="regions_sankey", height=460)
 
 biggest = moves.loc[moves["customers"].idxmax()]  # the drill-down starts at the largest flow
@@ -338,5 +228,5 @@ st.caption(
     t("regions.migration.members", a=plain(tname(from_tier)), b=plain(tname(to_tier)), n=f"{len(ids):,}")
 )
 movers = data.customers(engine, version, tuple(sorted(ids)[:DRILL_LIMIT]), DRILL_LIMIT, viewer.show_pii)
-customer_list(people_table(movers), len(ids),
+customer_list(rv.people_table(movers, en), len(ids),
               name="customers_of_migration", key="regions_movers", limit=DRILL_LIMIT)  # fmt: skip

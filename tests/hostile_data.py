@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from core.access import auth
 from core.demo.generator import generate
 from core.io.importing import import_bytes
+from core.io.importing.store import update_rows
 from core.storage.models import (
     Advisor,
     AuditLog,
@@ -174,9 +176,14 @@ def build(engine: Engine, *, customers: int = 300, seed: int = 11) -> dict[str, 
                     .where(model.id == rid)
                     .values({c: hostile(f"{model.__tablename__[:2]}{rid}{c[-2:]}") for c in columns})
                 )
+        # names are sealed at rest: written as values through the importer's update path (which also writes
+        # their keyed hashes), not as a SQL expression
+        ids = [cid for (cid,) in conn.execute(sa.select(Customer.id)).all()]
+        update_rows(
+            conn, Customer.__table__, pd.DataFrame({"id": ids, "name": [f"{hostile('客')}{i}" for i in ids]})
+        )
         conn.execute(
             sa.update(Customer).values(
-                name=sa.literal(hostile("客")) + sa.cast(Customer.id, sa.String),
                 intended_model=hostile("车"),
                 budget_range=hostile("预"),
                 purpose=hostile("用"),

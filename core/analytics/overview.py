@@ -87,6 +87,26 @@ class Filters:
             chosen_ids(channels, options["channels"]),
         )
 
+    def within_months(self, first: dt.date, last: dt.date) -> Filters | None:
+        """These filters over the calendar months ``first`` to ``last`` (any day of each), cut to this
+        period: what a brush over a monthly trend selects. Same stores, regions and channels; None when
+        those months hold no day of the period.
+
+        Examples
+        --------
+        >>> f = Filters(dt.date(2026, 1, 10), dt.date(2026, 6, 30), channel_ids=(2,))
+        >>> f.within_months(dt.date(2025, 12, 1), dt.date(2026, 2, 14))
+        Filters(start=datetime.date(2026, 1, 10), end=datetime.date(2026, 2, 28), store_ids=(), region_ids=(), channel_ids=(2,))
+        >>> f.within_months(dt.date(2026, 8, 1), dt.date(2026, 9, 1)) is None
+        True
+        """
+        start = max(self.start, first.replace(day=1))
+        following = (last.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+        end = min(self.end, following - dt.timedelta(days=1))
+        if start > end:
+            return None
+        return Filters(start, end, self.store_ids, self.region_ids, self.channel_ids)
+
     @property
     def start_dt(self) -> dt.datetime:
         return dt.datetime.combine(self.start, dt.time.min)

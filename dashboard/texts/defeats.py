@@ -34,6 +34,22 @@ TEXT: dict[str, tuple[str, str]] = {
     "defeats.price": ("价格战败细分", "Price defeats by sub-reason"),
     "defeats.price.none": ("期间内没有价格原因的战败。", "No defeats for price in the period."),
     "defeats.trend": ("月度趋势", "Monthly trend"),
+    "defeats.brush": ("按月份看战败原因", "Reasons in the months you choose"),
+    "defeats.brush.help": (
+        "左图每月的战败数按原因堆叠；在图上横向拖选几个月，右图只统计这些月份（与所选期间的交集）的战败原因，"
+        "数字与上面的帕累托图同一口径。双击左图清除选择，右图回到整个期间。浅色柱为部分月份。",
+        "Defeats per month, stacked by reason. Drag across some months: the reasons on the right then count only "
+        "those months (within the period), by the same definition as the Pareto above. Double-click the chart to "
+        "clear the choice and see the whole period again. Lighter bars are partial months.",
+    ),
+    "defeats.brush.months": (
+        "所选月份 {start} 至 {end}：{n} 条战败",
+        "Chosen months, {start} to {end}: {n} defeats",
+    ),
+    "defeats.brush.all": (
+        "整个期间 {start} 至 {end}：{n} 条战败。在左图拖选月份可只看这些月份。",
+        "The whole period, {start} to {end}: {n} defeats. Drag across months on the left to see only those.",
+    ),
     "defeats.winback": ("战败客户挽回", "Winning defeated customers back"),
     "defeats.winback.help": (
         "再次购车：战败后（期间内首次战败日之后）有新车购买记录的客户。",

@@ -21,13 +21,13 @@ TEXT: dict[str, tuple[str, str]] = {
     "regions.side.before": ("{day}（一年前）", "{day} (a year before)"),
     "regions.yoy": ("各区域客户分级：同比", "Customers per region and tier, year over year"),
     "regions.yoy.help": (
-        "每个区域两根柱：一年前和所选期末日终生效的级别。占比 = 该级别客户数 ÷ 该区域已分级客户数；"
-        "集中度 = 该区域的该级别客户数 ÷ 全部该级别客户数；变化 = 本期 − 一年前（占比以百分点计）。"
-        "点击柱子的某一段，下方列出这些客户。",
-        "Two bars per region: the tiers in force one year before and at the end of the period. Share = the "
-        "tier's customers ÷ the region's tiered customers; concentration = the region's customers of the tier ÷ "
-        "all customers of that tier; change = now − a year before (shares in percentage points). Click a segment "
-        "of a bar to list its customers below.",
+        "每个区域一张小图：每个级别两根柱，浅色为一年前、深色为所选期末日终生效的级别，颜色按级别。"
+        "占比 = 该级别客户数 ÷ 该区域已分级客户数；集中度 = 该区域的该级别客户数 ÷ 全部该级别客户数；"
+        "变化 = 本期 − 一年前（占比以百分点计）。点击一根柱子，下方列出这些客户。",
+        "One small chart per region: two bars per tier, the lighter one year before, the darker at the end of "
+        "the period, coloured by tier. Share = the tier's customers ÷ the region's tiered customers; "
+        "concentration = the region's customers of the tier ÷ all customers of that tier; change = now − a year "
+        "before (shares in percentage points). Click a bar to list its customers below.",
     ),
     "regions.measure": ("显示", "Show"),
     "regions.measure.customers": ("客户数", "Customers"),

@@ -102,9 +102,10 @@ def test_manager_explores_regions_and_channels(
     assert_no_error(page)
     screenshot(page, artifacts_dir / "regions-zh.png")
 
-    # click the first bar segment: the top tier (高价值) of the first region at the period's end is the 2nd point
-    # of the first trace (points go region by region, a year before then now)
-    click_bar(page, 0, 1)
+    # click a bar of the small multiples (Altair, issue 14): the top tier (高价值) of 惠城区 at the period's end
+    chart = page.get_by_test_id("stVegaLiteChart").first
+    chart.locator('[aria-label*="惠城区"][aria-label*="期末"][aria-label*="高价值"]').first.click(force=True)
+    wait_idle(page)
     main = page.get_by_test_id("stMain")
     expect(main.get_by_text(re.compile(r"惠城区 · 2026-06-30 · 高价值：\d+ 位客户"))).to_be_visible()
     people = main.get_by_test_id("stDataFrame").nth(2)

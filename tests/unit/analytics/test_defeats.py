@@ -499,3 +499,114 @@ def test_every_text_has_both_languages():
     assert {f"defeats.sub.{s}" for s in PRICE_SUB_REASONS} <= set(TEXT)
     assert {f"defeats.stage.{s}" for s in FUNNEL_STAGES} <= set(TEXT)
     assert {f"defeats.by.{b}" for b in cd.BREAKDOWNS} <= set(TEXT)
+
+
+# ---- the brush: months chosen on the monthly bars filter the reasons beside them ---------------------------------
+
+
+def vega(at: AppTest, key_start: str) -> tuple[dict, pd.DataFrame]:
+    """The spec and data of the page's Altair chart of that key (the brushed bars, whose key starts with
+    ``defeats_brush``, or the reasons beside them, drawn next and without a selection)."""
+    import json
+
+    import pyarrow as pa
+
+    brush, reasons = at.get("vega_lite_chart")
+    el = reasons if key_start == "defeats_brushed_reasons" else brush
+    assert key_start in el.proto.id or el is reasons
+    data = el.proto.datasets[0].data.data
+    return json.loads(el.proto.spec), pa.ipc.open_stream(data).read_all().to_pandas()
+
+
+def brushed(ms: tuple[str, str]) -> dict:
+    """A selection event as the browser sends it: the brush's ends in milliseconds since the epoch (UTC)."""
+    ends = [int(pd.Timestamp(x, tz="UTC").timestamp() * 1000) for x in ms]
+    return {"selection": {"brush": {"utcyearmonth_month": ends}}}
+
+
+YEAR = Filters(dt.date(2025, 7, 1), AS_OF)
+
+
+def test_page_brush_chart_draws_the_core_monthly_trend(demo_db):
+    at = page(demo_db.url, YEAR)
+    assert not at.exception
+    spec, data = vega(at, "defeats_brush.zh")
+    assert spec["params"][0]["name"] == "brush" and spec["params"][0]["select"]["encodings"] == ["x"]
+    assert spec["encoding"]["x"]["axis"]["format"] == "%Y年%-m月"
+    with demo_db.engine.connect() as conn:
+        trend = cd.monthly_trend(conn=conn, filters=YEAR)
+    got = data.assign(month=data["month"].str[:7]).groupby("month")["count"].sum()
+    assert got.to_dict() == trend.groupby("month")["count"].sum().to_dict()
+    # no brush: the reasons beside it are the page's Pareto, for the whole period
+    _, reasons = vega(at, "defeats_brushed_reasons")
+    with demo_db.engine.connect() as conn:
+        expected = cd.pareto(conn=conn, filters=YEAR)
+    assert reasons["reason"].tolist() == [ZH_REASONS.get(r, "未填写原因") for r in expected["reason"]]
+    assert reasons["count"].tolist() == expected["count"].tolist()
+
+
+@pytest.mark.parametrize(
+    ("ends", "first", "last"),
+    [
+        (("2026-02-10", "2026-04-20"), dt.date(2026, 2, 1), dt.date(2026, 4, 30)),
+        (("2026-05-20", "2026-05-03"), dt.date(2026, 5, 1), dt.date(2026, 5, 31)),  # dragged right to left
+        (("2025-01-01", "2025-08-02"), dt.date(2025, 7, 1), dt.date(2025, 7, 31)),  # cut to the period
+    ],
+)
+def test_page_brushed_months_filter_the_reasons_to_the_core_pareto_of_those_months(
+    demo_db, ends, first, last
+):
+    at = page(demo_db.url, YEAR)
+    at.session_state["defeats_brush.zh." + "-".join(map(str, (YEAR.start, YEAR.end, (), (), ())))] = brushed(
+        ends
+    )
+    at.run()
+    assert not at.exception
+    with demo_db.engine.connect() as conn:
+        expected = cd.pareto(conn=conn, filters=Filters(first, last))
+        by_month = cd.monthly_trend(conn=conn, filters=YEAR)
+    _, reasons = vega(at, "defeats_brushed_reasons")
+    assert reasons["reason"].tolist() == [ZH_REASONS.get(r, "未填写原因") for r in expected["reason"]]
+    assert reasons["count"].tolist() == expected["count"].tolist()
+    # the same defeats as the trend's bars of those months
+    months = by_month[(by_month["month"] >= f"{first:%Y-%m}") & (by_month["month"] <= f"{last:%Y-%m}")]
+    assert int(reasons["count"].sum()) == int(months["count"].sum())
+    n = f"{int(expected['count'].sum()):,}"
+    assert f"所选月份 {first} 至 {last}：{n} 条战败" in [c.value for c in at.caption]
+    # the rest of the page keeps the period's figures
+    assert at.dataframe[0].value["战败数"].sum() == cd_total(demo_db)
+
+
+def cd_total(demo_db) -> int:
+    with demo_db.engine.connect() as conn:
+        return int(cd.pareto(conn=conn, filters=YEAR)["count"].sum())
+
+
+def test_page_a_held_brush_survives_a_language_switch_and_a_filter_change(demo_db):
+    """The brush belongs to the chart it was drawn on: after a language switch or a filter change the chart is
+    new, without a brush, and the reasons are the whole period's again (never a crash, never a stale filter).
+    (AppTest cannot switch the language of a page with translated select widgets; the browser test does.)"""
+    held = {
+        "defeats_brush.zh." + "-".join(map(str, (YEAR.start, YEAR.end, (), (), ()))): brushed(
+            ("2026-02-10", "2026-02-20")
+        )
+    }
+    at = page(demo_db.url, YEAR)
+    at.session_state[next(iter(held))] = held[next(iter(held))]
+    at.run()
+    assert any(c.value.startswith("所选月份 2026-02-01 至 2026-02-28") for c in at.caption)
+    at.session_state["filters"] = Filters(YEAR.start, YEAR.end, region_ids=(1,))
+    at.run()
+    assert not at.exception
+    assert any(c.value.startswith("整个期间 2025-07-01 至 2026-06-30") for c in at.caption)
+    # the same brush held from the Chinese page, now in English
+    at = AppTest.from_file(PAGE, default_timeout=120)  # one run: AppTest formats options in Chinese
+    at.secrets["database_url"] = demo_db.url
+    at.session_state["filters"], at.session_state["lang"] = YEAR, "en"
+    for k, v in held.items():
+        at.session_state[k] = v
+    sign_in(at, demo_db.url, "analyst").run()
+    assert not at.exception
+    assert any(c.value.startswith("The whole period, 2025-07-01 to 2026-06-30") for c in at.caption)
+    spec, _ = vega(at, "defeats_brush.en")
+    assert spec["encoding"]["x"]["axis"]["format"] == "%b %Y"

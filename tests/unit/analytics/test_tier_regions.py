@@ -21,6 +21,7 @@ from core.demo.generator import generate
 from core.storage.bulk import write_frames
 from core.storage.db import open_database
 from core.storage.models import ScoringScheme, TierAssignment
+from dashboard.charts import TIER_COLOURS
 from tests.pii import unseal_rows
 from tests.signin import sign_in
 
@@ -484,7 +485,8 @@ def test_page_shows_year_over_year(history_db):
         np.testing.assert_allclose(
             conc.set_index("区域")[tier].to_numpy(float), expected[conc["区域"]].to_numpy()
         )
-    assert len(at.get("plotly_chart")) == 4
+    assert len(at.get("plotly_chart")) == 3  # year over year: an Altair chart (issue 14)
+    assert len(at.get("vega_lite_chart")) == 1
     assert len(at.get("download_button")) == 12
 
 
@@ -589,3 +591,60 @@ def test_page_survives_filters_that_remove_the_drill_down_choice(history_db):
     at.run()
     assert not at.exception
     assert at.selectbox(key="regions_drill_region.zh").value == 2
+
+
+def vega_charts(at: AppTest) -> list:
+    """The Altair (Vega-Lite) charts of the page: (spec, data of its first dataset)."""
+    import json
+
+    import pyarrow as pa
+
+    out = []
+    for el in at.get("vega_lite_chart"):
+        data = el.proto.datasets[0].data.data if el.proto.datasets else el.proto.data.data
+        frame = pa.ipc.open_stream(data).read_all().to_pandas() if data else pd.DataFrame()
+        out.append((json.loads(el.proto.spec), frame))
+    return out
+
+
+@pytest.mark.parametrize(("lang", "measure"), [("zh", "customers"), ("en", "share")])
+def test_page_draws_tiers_by_region_as_small_multiples(history_db, lang, measure):
+    """One small chart per region (Altair facet), a year before and now per tier, in the tier's colour: its data
+    are the core's year-over-year figures for the filters."""
+    url, engine = history_db
+    at = make_page(url, JUNE, lang)
+    at.session_state[f"regions_measure.{lang}"] = measure
+    at.run()
+    assert not at.exception
+    (spec, data), *_ = vega_charts(at)
+    assert spec["facet"]["field"] == "region_name" and spec["params"][0]["name"] == "pick"
+    with engine.connect() as conn:
+        yoy = tr.region_tiers_yoy(conn=conn, filters=JUNE)
+    region = "region_en" if lang == "en" else "region"
+    expected = {}
+    for _, r in yoy.iterrows():
+        expected[(r[region], r["tier"], "before")] = r[f"{measure}_before"]
+        expected[(r[region], r["tier"], "now")] = r[measure]
+    got = {(r["region_name"], r["tier"], r["side"]): r[measure] for _, r in data.iterrows()}
+    assert got.keys() == expected.keys()
+    np.testing.assert_allclose([got[k] for k in expected], [expected[k] for k in expected])
+    assert spec["facet"]["sort"] == list(dict.fromkeys(yoy[region]))
+    # one colour per tier, the same in every small chart: the top tier of each scheme version green
+    scale = spec["spec"]["encoding"]["color"]["scale"]
+    colour = dict(zip(scale["domain"], scale["range"], strict=True))
+    top = "Prime" if lang == "en" else "优质"
+    assert colour[top] == TIER_COLOURS[0]
+
+
+def test_page_a_click_on_a_small_multiple_lists_its_customers(history_db):
+    """A click on a bar of the small multiples (its point selection) chooses region, time and tier below."""
+    url, engine = history_db
+    at = make_page(url, JUNE)
+    at.session_state["regions_yoy_chart"] = {
+        "selection": {"pick": [{"region_key": 2, "side": "before", "tier": "高价值"}]}
+    }
+    at.run()
+    assert not at.exception
+    assert at.selectbox(key="regions_drill_region.zh").value == 2
+    assert at.selectbox(key="regions_drill_side.zh").value == "before"
+    assert at.selectbox(key="regions_drill_tier.zh").value == "高价值"
