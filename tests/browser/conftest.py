@@ -22,8 +22,6 @@ from pathlib import Path
 import pytest
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = PROJECT_ROOT / "tests" / "artifacts"
-DOCS = PROJECT_ROOT / "docs"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",
@@ -177,10 +175,11 @@ def page(chromium_browser, app_url: str):
 
 
 @pytest.fixture(scope="session")
-def artifacts_dir() -> Path:
-    """tests/artifacts (git-ignored): screenshots for people to look at."""
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    return ARTIFACTS
+def artifacts_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Screenshots for people to look at, in pytest's temporary folder (``--basetemp=DIR`` to choose it; pytest
+    keeps the last three runs'): tests never write into the checkout. ``python scripts/screenshots.py``
+    refreshes the README's."""
+    return tmp_path_factory.mktemp("artifacts", numbered=False)
 
 
 DEMO_PASSWORDS = {

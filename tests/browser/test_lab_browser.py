@@ -1,7 +1,7 @@
 """The analyst's journey through the scoring lab in a real browser (chromium): move weights with the keyboard,
 see who moves, publish after confirming. Runs its own app on its own demo database, since it publishes.
 
-Screenshots in tests/artifacts/: lab-zh-movers.png (the preview with movers), lab-zh-dialog.png (the confirmation),
+Screenshots in artifacts_dir: lab-zh-movers.png (the preview with movers), lab-zh-dialog.png (the confirmation),
 lab-zh.png (after publishing: the dialog closed, the success message shown).
 """
 

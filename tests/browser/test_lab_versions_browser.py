@@ -1,7 +1,7 @@
 """A manager loads an analyst's draft into the lab's sliders and publishes it: the publish asks for a
 confirmation that shows the change first. Runs its own app on its own demo database, since it publishes.
 
-Screenshot: tests/artifacts/lab-versions-dialog-zh.png (the confirmation of the draft's publish).
+Screenshot in artifacts_dir: lab-versions-dialog-zh.png (the confirmation of the draft's publish).
 """
 
 from __future__ import annotations

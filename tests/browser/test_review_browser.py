@@ -2,7 +2,7 @@
 with a reason, see the override in that customer's 360 page, export the meeting to Excel (opened with
 openpyxl), and the print view. Runs its own app on its own demo database, since it writes.
 
-Screenshots in tests/artifacts/: review-zh.png (the agenda after the override), customer360-zh.png,
+Screenshots in artifacts_dir: review-zh.png (the agenda after the override), customer360-zh.png,
 review-print.png (print media), followup-zh.png.
 """
 
