@@ -75,8 +75,24 @@ def _stop(proc: subprocess.Popen) -> None:
 
 @contextlib.contextmanager
 def streamlit_app(database_url: str, log_dir: Path) -> Iterator[str]:
-    """Run ``streamlit run dashboard/app.py`` on a free port with DATABASE_URL set; yield its base URL."""
-    port = free_port()
+    """Run ``streamlit run dashboard/app.py`` on a free port with DATABASE_URL set; yield its base URL.
+
+    Another process (a parallel test worker, another checkout's tests) may take the port between
+    :func:`free_port` and streamlit's bind: then streamlit exits saying so, and it is started again on another.
+    """
+    for attempt in range(3):
+        port = free_port()
+        proc, out_path, err_path = _launch(database_url, port, log_dir)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            if _wait_healthy(proc, base, out_path, err_path, retry_busy_port=attempt < 2):
+                yield base
+                return
+        finally:
+            _stop(proc)
+
+
+def _launch(database_url: str, port: int, log_dir: Path) -> tuple[subprocess.Popen, Path, Path]:
     cmd = [
         sys.executable, "-m", "streamlit", "run", "dashboard/app.py",
         "--server.headless", "true",
@@ -99,33 +115,38 @@ def streamlit_app(database_url: str, log_dir: Path) -> Iterator[str]:
         proc = subprocess.Popen(
             cmd, cwd=PROJECT_ROOT, env=env, stdout=out, stderr=err, start_new_session=True
         )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + STARTUP_TIMEOUT
-        last = "no answer yet"
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(
-                    f"streamlit exited with code {proc.returncode} before answering on {base}/_stcore/health\n"
-                    f"stderr:\n{err_path.read_text(errors='replace')}\nstdout:\n{out_path.read_text(errors='replace')}"
-                )
-            try:
-                status, body = _get(f"{base}/_stcore/health")
-                if status == 200 and body.strip() == "ok":
-                    break
-                last = f"HTTP {status}: {body[:200]!r}"
-            except (urllib.error.URLError, ConnectionError, TimeoutError, OSError) as exc:
-                last = repr(exc)
-            if time.monotonic() > deadline:
-                pytest.fail(
-                    f"streamlit did not answer 'ok' on {base}/_stcore/health within {STARTUP_TIMEOUT:.0f} s "
-                    f"(last: {last})\nstderr:\n{err_path.read_text(errors='replace')}\n"
-                    f"stdout:\n{out_path.read_text(errors='replace')}"
-                )
-            time.sleep(0.25)
-        yield base
-    finally:
-        _stop(proc)
+    return proc, out_path, err_path
+
+
+def _wait_healthy(
+    proc: subprocess.Popen, base: str, out_path: Path, err_path: Path, *, retry_busy_port: bool
+) -> bool:
+    """True once /_stcore/health says "ok"; False if the port was taken (and a retry is allowed); else fails."""
+    deadline = time.monotonic() + STARTUP_TIMEOUT
+    last = "no answer yet"
+    while True:
+        if proc.poll() is not None:
+            output = err_path.read_text(errors="replace") + out_path.read_text(errors="replace")
+            if retry_busy_port and ("is not available" in output or "already in use" in output):
+                return False
+            pytest.fail(
+                f"streamlit exited with code {proc.returncode} before answering on {base}/_stcore/health\n"
+                f"stderr:\n{err_path.read_text(errors='replace')}\nstdout:\n{out_path.read_text(errors='replace')}"
+            )
+        try:
+            status, body = _get(f"{base}/_stcore/health")
+            if status == 200 and body.strip() == "ok" and proc.poll() is None:
+                return True
+            last = f"HTTP {status}: {body[:200]!r}"
+        except (urllib.error.URLError, ConnectionError, TimeoutError, OSError) as exc:
+            last = repr(exc)
+        if time.monotonic() > deadline:
+            pytest.fail(
+                f"streamlit did not answer 'ok' on {base}/_stcore/health within {STARTUP_TIMEOUT:.0f} s "
+                f"(last: {last})\nstderr:\n{err_path.read_text(errors='replace')}\n"
+                f"stdout:\n{out_path.read_text(errors='replace')}"
+            )
+        time.sleep(0.25)
 
 
 @pytest.fixture(scope="session")
