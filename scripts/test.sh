@@ -13,4 +13,22 @@ if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/sbin/nginx ] || ! fc-list 2>/dev/nu
   fi
 fi
 python -m pip install -q -e ".[test]"
-exec python -m pytest "$@"
+
+# Tests never write into the checkout (issue 14): the tracked files and the list of untracked, not ignored files
+# must be the same after the run as before it (a developer's own edits are allowed: they are in both).
+tree_state() {
+  git status --porcelain --untracked-files=all && git diff HEAD --no-ext-diff --binary | sha256sum
+}
+in_git=0
+if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then in_git=1; before=$(tree_state); fi
+status=0
+python -m pytest "$@" || status=$?
+if [ "$in_git" = 1 ]; then
+  after=$(tree_state)
+  if [ "$after" != "$before" ]; then
+    echo "ERROR: the tests changed the checkout (they must write to tmp_path). git status before and after:" >&2
+    diff <(echo "$before") <(echo "$after") >&2 || true
+    exit 1
+  fi
+fi
+exit "$status"
