@@ -144,19 +144,37 @@ class DemoDatabase:
     engine: Engine
     as_of: dt.date
     summary: DemoSummary
+    pristine: Path  # a copy made right after generating, that no test opens: copy it with copy_sqlite()
+
+
+def copy_sqlite(src: str | Path, dst: Path) -> str:
+    """Copy a SQLite database (a path or a sqlite:/// URL) to ``dst`` with SQLite's backup API (the demo is in
+    WAL mode: copying the file alone could miss pages); returns the copy's URL."""
+    import sqlite3
+    from contextlib import closing
+
+    src_path = str(src).removeprefix("sqlite:///")
+    with closing(sqlite3.connect(src_path)) as source, closing(sqlite3.connect(dst)) as target:
+        source.backup(target)
+    return f"sqlite:///{dst}"
 
 
 @pytest.fixture(scope="session")
 def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoDatabase]:
     """A small SQLite demo database (300 customers, seed 7, as of 2026-06-30), generated once per session.
 
-    Treat it as read-only: other tests share it.
+    Treat it as read-only: other tests share it. A test or fixture that writes (signs in, publishes, opens a
+    meeting) works on a copy of ``demo_db.pristine`` (``demo_copy``, or ``copy_sqlite`` in a module fixture)
+    instead of generating the same demo again.
     """
-    path = tmp_path_factory.mktemp("demo") / "demo.sqlite"
+    folder = tmp_path_factory.mktemp("demo")
+    path = folder / "demo.sqlite"
     url = f"sqlite:///{path}"
     eng = open_database(url)
     summary = generate(eng, customers=300, seed=7, as_of=DEMO_AS_OF)
-    yield DemoDatabase(url=url, engine=eng, as_of=DEMO_AS_OF, summary=summary)
+    pristine = folder / "pristine.sqlite"
+    copy_sqlite(path, pristine)
+    yield DemoDatabase(url=url, engine=eng, as_of=DEMO_AS_OF, summary=summary, pristine=pristine)
     eng.dispose()
 
 
@@ -239,14 +257,6 @@ settings.load_profile("project")
 
 @pytest.fixture
 def demo_copy(demo_db, tmp_path):
-    """A private copy of the demo database, for tests that sign in, lock accounts, change users or import."""
-    import sqlite3
-    from contextlib import closing
-
-    dst = tmp_path / "demo.sqlite"
-    with (
-        closing(sqlite3.connect(demo_db.url.removeprefix("sqlite:///"))) as src,
-        closing(sqlite3.connect(dst)) as d,
-    ):
-        src.backup(d)
-    return f"sqlite:///{dst}"
+    """A private copy of the demo database as generated, for tests that sign in, lock accounts, change users or
+    import."""
+    return copy_sqlite(demo_db.pristine, tmp_path / "demo.sqlite")
