@@ -23,8 +23,8 @@ from core.scheme import Scorer, preset
 
 
 @pytest.fixture
-def dealer(db_url):
-    engine = open_database(db_url)
+def dealer(head_db_url):
+    engine = open_database(head_db_url)
     fx.build(engine)
     yield engine
     engine.dispose()
