@@ -21,6 +21,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import copy_sqlite
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -156,11 +158,18 @@ def start_app() -> Callable[[str, Path], contextlib.AbstractContextManager[str]]
 
 
 @pytest.fixture(scope="session")
-def browser_db_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A demo SQLite database (1,500 customers, seed 11, as of 2026-06-30: stable screenshots), made by the CLI."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('browser-db') / 'b.sqlite'}"
-    run_demo(url, "--customers", "1500", "--seed", "11", "--as-of", "2026-06-30")
-    return url
+def browser_demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The browser tests' demo database file (1,500 customers, seed 11, as of 2026-06-30: stable screenshots),
+    made by the CLI once per session and never served: each database below is a copy (``copy_sqlite``)."""
+    path = tmp_path_factory.mktemp("browser-demo") / "demo.sqlite"
+    run_demo(f"sqlite:///{path}", "--customers", "1500", "--seed", "11", "--as-of", "2026-06-30")
+    return path
+
+
+@pytest.fixture(scope="session")
+def browser_db_url(browser_demo: Path, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A copy of the browser demo database, served by ``app_url`` to the tests that only read."""
+    return copy_sqlite(browser_demo, tmp_path_factory.mktemp("browser-db") / "b.sqlite")
 
 
 @pytest.fixture(scope="session")

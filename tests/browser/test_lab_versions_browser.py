@@ -17,7 +17,7 @@ from core.db import open_database
 from core.publishing import save_draft
 from core.scheme import preset
 
-from .conftest import VIEWPORT, WAIT_MS, run_demo, sign_in, streamlit_app
+from .conftest import VIEWPORT, WAIT_MS, copy_sqlite, sign_in, streamlit_app
 from .test_lab_browser import moved, scheme_rows, slider
 from .test_overview_browser import assert_no_error, heading, wait_idle
 
@@ -27,10 +27,9 @@ DRAFT = "分析师的草稿"
 
 
 @pytest.fixture(scope="module")
-def versions_db_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+def versions_db_url(browser_demo, tmp_path_factory: pytest.TempPathFactory) -> str:
     """1,500 demo customers (seed 11, as of 2026-06-30) and an analyst's owners draft (version 3)."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('lab-versions-db') / 'lab.sqlite'}"
-    run_demo(url, "--customers", "1500", "--seed", "11", "--as-of", "2026-06-30")
+    url = copy_sqlite(browser_demo, tmp_path_factory.mktemp("lab-versions-db") / "lab.sqlite")
     spec = preset("value_3")
     for dim, weight in (("amount_12m", 10), ("purchases_12m", 50), ("repurchase_rate", 40)):
         spec["dimensions"][dim]["weight"] = weight
