@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # Install what the tests need and run them all: bash scripts/test.sh [pytest args]
+# One pytest-xdist worker per core (TEST_WORKERS=N to choose, 0 for none), each test file whole on one worker:
+# files share module fixtures (demo databases, app servers), so splitting a file would build them twice.
 # Browser tests need Debian's chromium (+ CJK fonts for readable screenshots), the deployment test nginx;
 # installed here when missing.
 set -euo pipefail
@@ -22,7 +24,7 @@ tree_state() {
 in_git=0
 if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then in_git=1; before=$(tree_state); fi
 status=0
-python -m pytest "$@" || status=$?
+python -m pytest -n "${TEST_WORKERS:-auto}" --dist loadfile "$@" || status=$?
 if [ "$in_git" = 1 ]; then
   after=$(tree_state)
   if [ "$after" != "$before" ]; then
