@@ -140,15 +140,16 @@ def test_tiers_page_from_the_sidebar(page: Page, app_url: str, artifacts_dir) ->
     screenshot(page, artifacts_dir / "tiers-zh.png")
 
 
-def test_the_readme_screenshots_command_takes_both_pictures(app_url: str, tmp_path) -> None:
-    """``python scripts/screenshots.py`` (the README's pictures) walks the same pages: here into tmp_path."""
+def test_the_readme_screenshots_command_takes_both_pictures(page: Page, app_url: str, tmp_path) -> None:
+    """``python scripts/screenshots.py`` (the README's pictures) walks the same pages: here into tmp_path, with
+    the session's browser (Playwright's sync API runs once per process)."""
     import struct
     import sys
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
     from screenshots import take
 
-    for path in take(app_url, tmp_path):
+    for path in take(page, app_url, tmp_path):
         head = path.read_bytes()[:24]
         assert head[:8] == b"\x89PNG\r\n\x1a\n", path
         assert struct.unpack(">I", head[16:20])[0] == VIEWPORT["width"], path  # the whole page, 1400 px wide
