@@ -133,10 +133,93 @@ def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'test.sqlite'}"
 
 
+class _HeadTemplates:
+    """One database per backend migrated to head, made on first use and copied into fresh databases.
+
+    Running the migrations took most of a server test's time (1-4 s on MariaDB and PostgreSQL, against a few
+    tenths for the copy); the migrations themselves are tested on empty databases (test_migrations.py).
+    """
+
+    def __init__(self, admins: _AdminEngines, tmp_path_factory: pytest.TempPathFactory) -> None:
+        self.admins = admins
+        self.tmp_path_factory = tmp_path_factory
+        self.sqlite_path: Path | None = None
+        self.names: dict[str, str] = {}
+
+    def _server_template(self, backend: str) -> str:
+        if backend not in self.names:
+            server, admin = SERVERS[backend], self.admins.get(backend)
+            name = f"t_head_{uuid.uuid4().hex[:8]}"
+            with admin.connect() as conn:
+                conn.execute(sa.text(server.create_sql.format(name=name)))
+            self.names[backend] = name  # dropped at the end even if the migration fails
+            open_database(server.url_template.format(name=name)).dispose()
+        return self.names[backend]
+
+    def fill(self, db_url: str) -> None:
+        """Give the fresh, empty database at ``db_url`` (made by ``db_url``) the schema at head."""
+        backend = sa.engine.make_url(db_url).get_backend_name()
+        if backend == "sqlite":
+            if self.sqlite_path is None:
+                path = self.tmp_path_factory.mktemp("head-template") / "head.sqlite"
+                open_database(f"sqlite:///{path}").dispose()
+                self.sqlite_path = path
+            copy_sqlite(self.sqlite_path, Path(sa.engine.make_url(db_url).database))
+            return
+        backend = "postgresql" if backend == "postgresql" else "mariadb"
+        template, admin = self._server_template(backend), self.admins.get(backend)
+        name = sa.engine.make_url(db_url).database
+        with admin.connect() as conn:
+            if (
+                backend == "postgresql"
+            ):  # a database is copied whole from its template, when nobody is on either
+                conn.execute(sa.text(SERVERS[backend].drop_sql.format(name=name)))
+                conn.execute(sa.text(f"CREATE DATABASE {name} TEMPLATE {template}"))
+                return
+            # MariaDB has no template databases: the same tables (SHOW CREATE TABLE: columns, keys, foreign
+            # keys, options) and their rows (the alembic version)
+            tables = conn.execute(
+                sa.text(f"SHOW FULL TABLES FROM {template} WHERE Table_type = 'BASE TABLE'")
+            )
+            tables = [row[0] for row in tables]
+            conn.execute(sa.text("SET FOREIGN_KEY_CHECKS = 0"))
+            try:
+                conn.execute(sa.text(f"USE {name}"))
+                for table in tables:
+                    ddl = conn.execute(sa.text(f"SHOW CREATE TABLE {template}.`{table}`")).one()[1]
+                    conn.execute(sa.text(ddl))
+                    conn.execute(sa.text(f"INSERT INTO `{table}` SELECT * FROM {template}.`{table}`"))
+            finally:
+                conn.execute(sa.text("SET FOREIGN_KEY_CHECKS = 1"))
+                conn.execute(sa.text("USE test"))
+
+    def dispose(self) -> None:
+        for backend, name in self.names.items():
+            with self.admins.get(backend).connect() as conn:
+                conn.execute(sa.text(SERVERS[backend].drop_sql.format(name=name)))
+
+
+@pytest.fixture(scope="session")
+def head_templates(
+    admin_engines: _AdminEngines, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[_HeadTemplates]:
+    templates = _HeadTemplates(admin_engines, tmp_path_factory)
+    yield templates
+    templates.dispose()
+
+
 @pytest.fixture
-def engine(db_url: str) -> Iterator[Engine]:
-    """An engine on ``db_url`` with the schema upgraded to head; disposed before the database is dropped."""
-    eng = open_database(db_url)
+def head_db_url(db_url: str, head_templates: _HeadTemplates) -> str:
+    """``db_url`` (a fresh database on each backend) with the schema at head: a copy of a session template."""
+    head_templates.fill(db_url)
+    return db_url
+
+
+@pytest.fixture
+def engine(head_db_url: str) -> Iterator[Engine]:
+    """An engine on ``db_url`` with the schema at head (``head_db_url``); disposed before the database is
+    dropped. ``open_database`` still runs on it, as in the app: it finds the schema current."""
+    eng = open_database(head_db_url)
     yield eng
     eng.dispose()
 
@@ -149,24 +232,46 @@ class DemoDatabase:
     engine: Engine
     as_of: dt.date
     summary: DemoSummary
+    pristine: Path  # a copy made right after generating, that no test opens: copy it with copy_sqlite()
+
+
+def copy_sqlite(src: str | Path, dst: Path) -> str:
+    """Copy a SQLite database (a path or a sqlite:/// URL) to ``dst`` with SQLite's backup API (the demo is in
+    WAL mode: copying the file alone could miss pages); returns the copy's URL."""
+    import sqlite3
+    from contextlib import closing
+
+    src_path = str(src).removeprefix("sqlite:///")
+    with closing(sqlite3.connect(src_path)) as source, closing(sqlite3.connect(dst)) as target:
+        source.backup(target)
+    return f"sqlite:///{dst}"
 
 
 @pytest.fixture(scope="session")
 def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoDatabase]:
     """A small SQLite demo database (300 customers, seed 7, as of 2026-06-30), generated once per session.
 
-    Treat it as read-only: other tests share it.
+    Treat it as read-only: other tests share it. A test or fixture that writes (signs in, publishes, opens a
+    meeting) works on a copy of ``demo_db.pristine`` (``demo_copy``, or ``copy_sqlite`` in a module fixture)
+    instead of generating the same demo again.
     """
-    path = tmp_path_factory.mktemp("demo") / "demo.sqlite"
+    folder = tmp_path_factory.mktemp("demo")
+    path = folder / "demo.sqlite"
     url = f"sqlite:///{path}"
     eng = open_database(url)
     summary = generate(eng, customers=300, seed=7, as_of=DEMO_AS_OF)
-    yield DemoDatabase(url=url, engine=eng, as_of=DEMO_AS_OF, summary=summary)
+    pristine = folder / "pristine.sqlite"
+    copy_sqlite(path, pristine)
+    yield DemoDatabase(url=url, engine=eng, as_of=DEMO_AS_OF, summary=summary, pristine=pristine)
     eng.dispose()
 
 
-# ../shared next to the checkout; a git worktree one level deeper (e.g. wt/<name>) finds it further up
-REAL_DATA = next(
+# Real data sets. Maven's CRM pipeline (public domain) ships in tests/data; the others' licences are unverified,
+# so they are not in the repository: tests on them read ../shared/data/real beside the checkout (a git worktree
+# one level deeper, e.g. wt/<name>, finds it further up) and skip with the reason on a clone without it.
+SHIPPED_DATA = PROJECT_ROOT / "tests" / "data"
+MAVEN = SHIPPED_DATA / "maven-crm-sales-opportunities"
+SHARED_REAL_DATA = next(
     (
         p / "shared" / "data" / "real"
         for p in PROJECT_ROOT.parents
@@ -174,6 +279,22 @@ REAL_DATA = next(
     ),
     PROJECT_ROOT.parent / "shared" / "data" / "real",
 )
+
+
+def real_file(source: str) -> Path:
+    """A real data set's file, ``<data set>/<file>``: the shipped copy, else ../shared's (skips when absent there)."""
+    dataset = source.split("/", 1)[0]
+    if (SHIPPED_DATA / dataset).is_dir():
+        return SHIPPED_DATA / source  # shipped: a missing file is an error, never a skip
+    path = SHARED_REAL_DATA / source
+    if not path.exists():
+        pytest.skip(
+            f"real data set {dataset} is not in the repository (licence unverified) and not at {path}: "
+            "put its folder in ../shared/data/real/ beside the checkout to run this test"
+        )
+    return path
+
+
 MAPPINGS = PROJECT_ROOT / "core" / "io" / "importing" / "mappings"
 
 
@@ -181,9 +302,7 @@ def import_real(engine: Engine, kind: str, source: str, mapping: str):
     """Import one real data set's file with its shipped mapping; fails the test unless all of it went in."""
     from core.io.importing import import_bytes, load_mapping, report_frame
 
-    path = REAL_DATA / source
-    if not path.exists():
-        pytest.skip(f"real data set missing: {path}")
+    path = real_file(source)
     res = import_bytes(
         engine, path.read_bytes(), kind, filename=path.name, mapping=load_mapping(MAPPINGS / mapping, kind)
     )
@@ -203,7 +322,9 @@ class RealDatabase:
 
 @pytest.fixture(scope="session")
 def real_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealDatabase]:
-    """Maven's CRM opportunities imported through core.io.importing with the shipped mappings. Read-only."""
+    """Maven's CRM opportunities (shipped in tests/data) imported through core.io.importing with the shipped mappings.
+
+    Read-only."""
 
     path = tmp_path_factory.mktemp("real") / "maven.sqlite"
     url = f"sqlite:///{path}"
@@ -212,7 +333,7 @@ def real_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealDatabase]:
         eng, "customers", "maven-crm-sales-opportunities/accounts.csv", "maven-accounts.customers.json"
     )
     import_real(eng, "leads", "maven-crm-sales-opportunities/sales_pipeline.csv", "maven-pipeline.leads.json")
-    pipeline = pd.read_csv(REAL_DATA / "maven-crm-sales-opportunities" / "sales_pipeline.csv")
+    pipeline = pd.read_csv(MAVEN / "sales_pipeline.csv")
     yield RealDatabase(url=url, engine=eng, pipeline=pipeline)
     eng.dispose()
 
@@ -224,17 +345,9 @@ settings.load_profile("project")
 
 @pytest.fixture
 def demo_copy(demo_db, tmp_path):
-    """A private copy of the demo database, for tests that sign in, lock accounts, change users or import."""
-    import sqlite3
-    from contextlib import closing
-
-    dst = tmp_path / "demo.sqlite"
-    with (
-        closing(sqlite3.connect(demo_db.url.removeprefix("sqlite:///"))) as src,
-        closing(sqlite3.connect(dst)) as d,
-    ):
-        src.backup(d)
-    return f"sqlite:///{dst}"
+    """A private copy of the demo database as generated, for tests that sign in, lock accounts, change users or
+    import."""
+    return copy_sqlite(demo_db.pristine, tmp_path / "demo.sqlite")
 
 
 _FOLDER_MARKS = {"browser": "browser", "app": "app"}

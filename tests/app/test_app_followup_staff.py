@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from conftest import copy_sqlite
 from streamlit.testing.v1 import AppTest
 
 from core.analytics import followup
-from core.demo.generator import generate
 from core.storage.db import open_database
 from core.storage.models import Advisor
 from tests.signin import sign_in
@@ -28,10 +28,9 @@ def _no_env_url(monkeypatch):
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    url = f"sqlite:///{tmp_path_factory.mktemp('fu-staff') / 'demo.sqlite'}"
+def demo(demo_db, tmp_path_factory):
+    url = copy_sqlite(demo_db.pristine, tmp_path_factory.mktemp("fu-staff") / "demo.sqlite")
     engine = open_database(url)
-    generate(engine, customers=300, seed=7, as_of=dt.date(2026, 6, 30))
     yield url, engine
     engine.dispose()
 

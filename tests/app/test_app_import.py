@@ -211,11 +211,9 @@ def test_defeats_page_on_the_imported_maven_pipeline(real_db):
 
 def test_a_shipped_mapping_file_drives_the_page(tmp_path):
     """Maven's pipeline with its mapping JSON uploaded on the page: the columns, value maps and defaults apply."""
-    from conftest import MAPPINGS, REAL_DATA
+    from conftest import MAPPINGS, MAVEN
 
-    src = REAL_DATA / "maven-crm-sales-opportunities" / "sales_pipeline.csv"
-    if not src.exists():
-        pytest.skip(f"real data set missing: {src}")
+    src = MAVEN / "sales_pipeline.csv"
     url = f"sqlite:///{tmp_path / 'i.sqlite'}"
     at = open_page(url)
     at.selectbox(key="import_kind").set_value("leads").run()

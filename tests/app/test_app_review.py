@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 import review_fixtures as fx
 import sqlalchemy as sa
+from conftest import copy_sqlite
 from streamlit.testing.v1 import AppTest
 
 from core.access import auth
 from core.analytics import followup
-from core.demo.generator import generate
 from core.storage.db import open_database
 from core.storage.models import AuditLog, Customer, Defeat, FollowUp, Lead, Purchase, ReviewItem, TierOverride
 from core.workflow import customer360, overrides, review
@@ -52,11 +52,10 @@ def _fresh_caches():
 
 
 @pytest.fixture(scope="module")
-def template(tmp_path_factory):
+def template(demo_db, tmp_path_factory):
     """The demo (300 customers, seed 7) with owners v2 published: made once, copied for every test."""
     path = tmp_path_factory.mktemp("review-app") / "template.sqlite"
-    engine = open_database(f"sqlite:///{path}")
-    generate(engine, customers=300, seed=7, as_of=dt.date(2026, 6, 30))
+    engine = open_database(copy_sqlite(demo_db.pristine, path))
     fx.publish_second_version(engine)
     engine.dispose()
     return path

@@ -21,9 +21,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import copy_sqlite
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = PROJECT_ROOT / "tests" / "artifacts"
-DOCS = PROJECT_ROOT / "docs"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",
@@ -77,8 +77,24 @@ def _stop(proc: subprocess.Popen) -> None:
 
 @contextlib.contextmanager
 def streamlit_app(database_url: str, log_dir: Path) -> Iterator[str]:
-    """Run ``streamlit run dashboard/app.py`` on a free port with DATABASE_URL set; yield its base URL."""
-    port = free_port()
+    """Run ``streamlit run dashboard/app.py`` on a free port with DATABASE_URL set; yield its base URL.
+
+    Another process (a parallel test worker, another checkout's tests) may take the port between
+    :func:`free_port` and streamlit's bind: then streamlit exits saying so, and it is started again on another.
+    """
+    for attempt in range(3):
+        port = free_port()
+        proc, out_path, err_path = _launch(database_url, port, log_dir)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            if _wait_healthy(proc, base, out_path, err_path, retry_busy_port=attempt < 2):
+                yield base
+                return
+        finally:
+            _stop(proc)
+
+
+def _launch(database_url: str, port: int, log_dir: Path) -> tuple[subprocess.Popen, Path, Path]:
     cmd = [
         sys.executable, "-m", "streamlit", "run", "dashboard/app.py",
         "--server.headless", "true",
@@ -101,33 +117,38 @@ def streamlit_app(database_url: str, log_dir: Path) -> Iterator[str]:
         proc = subprocess.Popen(
             cmd, cwd=PROJECT_ROOT, env=env, stdout=out, stderr=err, start_new_session=True
         )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + STARTUP_TIMEOUT
-        last = "no answer yet"
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(
-                    f"streamlit exited with code {proc.returncode} before answering on {base}/_stcore/health\n"
-                    f"stderr:\n{err_path.read_text(errors='replace')}\nstdout:\n{out_path.read_text(errors='replace')}"
-                )
-            try:
-                status, body = _get(f"{base}/_stcore/health")
-                if status == 200 and body.strip() == "ok":
-                    break
-                last = f"HTTP {status}: {body[:200]!r}"
-            except (urllib.error.URLError, ConnectionError, TimeoutError, OSError) as exc:
-                last = repr(exc)
-            if time.monotonic() > deadline:
-                pytest.fail(
-                    f"streamlit did not answer 'ok' on {base}/_stcore/health within {STARTUP_TIMEOUT:.0f} s "
-                    f"(last: {last})\nstderr:\n{err_path.read_text(errors='replace')}\n"
-                    f"stdout:\n{out_path.read_text(errors='replace')}"
-                )
-            time.sleep(0.25)
-        yield base
-    finally:
-        _stop(proc)
+    return proc, out_path, err_path
+
+
+def _wait_healthy(
+    proc: subprocess.Popen, base: str, out_path: Path, err_path: Path, *, retry_busy_port: bool
+) -> bool:
+    """True once /_stcore/health says "ok"; False if the port was taken (and a retry is allowed); else fails."""
+    deadline = time.monotonic() + STARTUP_TIMEOUT
+    last = "no answer yet"
+    while True:
+        if proc.poll() is not None:
+            output = err_path.read_text(errors="replace") + out_path.read_text(errors="replace")
+            if retry_busy_port and ("is not available" in output or "already in use" in output):
+                return False
+            pytest.fail(
+                f"streamlit exited with code {proc.returncode} before answering on {base}/_stcore/health\n"
+                f"stderr:\n{err_path.read_text(errors='replace')}\nstdout:\n{out_path.read_text(errors='replace')}"
+            )
+        try:
+            status, body = _get(f"{base}/_stcore/health")
+            if status == 200 and body.strip() == "ok" and proc.poll() is None:
+                return True
+            last = f"HTTP {status}: {body[:200]!r}"
+        except (urllib.error.URLError, ConnectionError, TimeoutError, OSError) as exc:
+            last = repr(exc)
+        if time.monotonic() > deadline:
+            pytest.fail(
+                f"streamlit did not answer 'ok' on {base}/_stcore/health within {STARTUP_TIMEOUT:.0f} s "
+                f"(last: {last})\nstderr:\n{err_path.read_text(errors='replace')}\n"
+                f"stdout:\n{out_path.read_text(errors='replace')}"
+            )
+        time.sleep(0.25)
 
 
 @pytest.fixture(scope="session")
@@ -137,11 +158,18 @@ def start_app() -> Callable[[str, Path], contextlib.AbstractContextManager[str]]
 
 
 @pytest.fixture(scope="session")
-def browser_db_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A demo SQLite database (1,500 customers, seed 11, as of 2026-06-30: stable screenshots), made by the CLI."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('browser-db') / 'b.sqlite'}"
-    run_demo(url, "--customers", "1500", "--seed", "11", "--as-of", "2026-06-30")
-    return url
+def browser_demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The browser tests' demo database file (1,500 customers, seed 11, as of 2026-06-30: stable screenshots),
+    made by the CLI once per session and never served: each database below is a copy (``copy_sqlite``)."""
+    path = tmp_path_factory.mktemp("browser-demo") / "demo.sqlite"
+    run_demo(f"sqlite:///{path}", "--customers", "1500", "--seed", "11", "--as-of", "2026-06-30")
+    return path
+
+
+@pytest.fixture(scope="session")
+def browser_db_url(browser_demo: Path, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A copy of the browser demo database, served by ``app_url`` to the tests that only read."""
+    return copy_sqlite(browser_demo, tmp_path_factory.mktemp("browser-db") / "b.sqlite")
 
 
 @pytest.fixture(scope="session")
@@ -177,10 +205,11 @@ def page(chromium_browser, app_url: str):
 
 
 @pytest.fixture(scope="session")
-def artifacts_dir() -> Path:
-    """tests/artifacts (git-ignored): screenshots for people to look at."""
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    return ARTIFACTS
+def artifacts_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Screenshots for people to look at, in pytest's temporary folder (``--basetemp=DIR`` to choose it; pytest
+    keeps the last three runs'): tests never write into the checkout. ``python scripts/screenshots.py``
+    refreshes the README's."""
+    return tmp_path_factory.mktemp("artifacts", numbered=False)
 
 
 DEMO_PASSWORDS = {

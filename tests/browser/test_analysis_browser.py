@@ -1,6 +1,6 @@
 """A manager's journey over 区域分级分布 and 渠道投入产出 in a real browser (chromium): widen the period, click a
 bar to see the customers behind it, compare two scheme versions, find the missing spend month, switch to
-English. Screenshots in tests/artifacts/."""
+English. Screenshots in artifacts_dir."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """An advisor finds a customer by the last four digits of the phone, chooses the result, and the customer's
-360 opens in the same session. Screenshot: tests/artifacts/customer-search-zh.png."""
+360 opens in the same session. Screenshot in artifacts_dir: customer-search-zh.png."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """The import journey in a real browser (chromium): upload a GBK CSV with one bad row, see the validation report,
 import only the valid rows, see the success message with counts. Runs its own app on an empty database.
 
-Screenshots in tests/artifacts/: import-zh-report.png (the check: figures, report, the two choices) and
+Screenshots in artifacts_dir: import-zh-report.png (the check: figures, report, the two choices) and
 import-zh-done.png (after importing the valid rows).
 """
 

@@ -1,7 +1,7 @@
 """The analyst's journey through the scoring lab in a real browser (chromium): move weights with the keyboard,
 see who moves, publish after confirming. Runs its own app on its own demo database, since it publishes.
 
-Screenshots in tests/artifacts/: lab-zh-movers.png (the preview with movers), lab-zh-dialog.png (the confirmation),
+Screenshots in artifacts_dir: lab-zh-movers.png (the preview with movers), lab-zh-dialog.png (the confirmation),
 lab-zh.png (after publishing: the dialog closed, the success message shown).
 """
 
@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import Page, expect
 
-from .conftest import VIEWPORT, WAIT_MS, run_demo, sign_in, streamlit_app
+from .conftest import VIEWPORT, WAIT_MS, copy_sqlite, sign_in, streamlit_app
 from .test_overview_browser import assert_no_error, heading, screenshot, wait_charts, wait_idle
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(400)]
@@ -23,11 +23,10 @@ MOVED = re.compile(r"升级 ([\d,]+) 人，降级 ([\d,]+) 人，不变 ([\d,]+)
 
 
 @pytest.fixture(scope="module")
-def lab_db_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A demo database of its own (the journey publishes): 1,500 customers, seed 11, as of 2026-06-30."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('lab-db') / 'lab.sqlite'}"
-    run_demo(url, "--customers", "1500", "--seed", "11", "--as-of", "2026-06-30")
-    return url
+def lab_db_url(browser_demo, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A demo database of its own (the journey publishes): a copy of the browser demo (1,500 customers, seed 11,
+    as of 2026-06-30)."""
+    return copy_sqlite(browser_demo, tmp_path_factory.mktemp("lab-db") / "lab.sqlite")
 
 
 @pytest.fixture(scope="module")

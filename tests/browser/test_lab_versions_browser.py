@@ -1,7 +1,7 @@
 """A manager loads an analyst's draft into the lab's sliders and publishes it: the publish asks for a
 confirmation that shows the change first. Runs its own app on its own demo database, since it publishes.
 
-Screenshot: tests/artifacts/lab-versions-dialog-zh.png (the confirmation of the draft's publish).
+Screenshot in artifacts_dir: lab-versions-dialog-zh.png (the confirmation of the draft's publish).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from core.scoring.publishing import save_draft
 from core.scoring.scheme import preset
 from core.storage.db import open_database
 
-from .conftest import VIEWPORT, WAIT_MS, run_demo, sign_in, streamlit_app
+from .conftest import VIEWPORT, WAIT_MS, copy_sqlite, sign_in, streamlit_app
 from .test_lab_browser import moved, scheme_rows, slider
 from .test_overview_browser import assert_no_error, heading, wait_idle
 
@@ -27,10 +27,9 @@ DRAFT = "分析师的草稿"
 
 
 @pytest.fixture(scope="module")
-def versions_db_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+def versions_db_url(browser_demo, tmp_path_factory: pytest.TempPathFactory) -> str:
     """1,500 demo customers (seed 11, as of 2026-06-30) and an analyst's owners draft (version 3)."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('lab-versions-db') / 'lab.sqlite'}"
-    run_demo(url, "--customers", "1500", "--seed", "11", "--as-of", "2026-06-30")
+    url = copy_sqlite(browser_demo, tmp_path_factory.mktemp("lab-versions-db") / "lab.sqlite")
     spec = preset("value_3")
     for dim, weight in (("amount_12m", 10), ("purchases_12m", 50), ("repurchase_rate", 40)):
         spec["dimensions"][dim]["weight"] = weight

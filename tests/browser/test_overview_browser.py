@@ -1,19 +1,18 @@
 """The overview and tiers pages in a real browser (chromium): Chinese first, the language switch, screenshots.
 
-Screenshots land in tests/artifacts/ (git-ignored); the overview's also refresh docs/screenshot.png and
-docs/screenshot-en.png for the README.
+Screenshots land in the session's temporary folder (``artifacts_dir``); the README's two come from the same
+pages through ``python scripts/screenshots.py``, never from the tests.
 """
 
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from .conftest import DOCS, VIEWPORT, WAIT_MS, sign_in
+from .conftest import VIEWPORT, WAIT_MS, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
@@ -98,10 +97,7 @@ def test_overview_in_chinese_then_english(page: Page, app_url: str, artifacts_di
         assert value.strip() not in ("", "—"), f"a KPI shows no figure: {metric_labels(page)}"
     assert_no_error(page)
 
-    zh = artifacts_dir / "overview-zh.png"
-    screenshot(page, zh)
-    DOCS.mkdir(exist_ok=True)
-    shutil.copyfile(zh, DOCS / "screenshot.png")
+    screenshot(page, artifacts_dir / "overview-zh.png")
 
     sidebar = page.get_by_test_id("stSidebar")
     switch = sidebar.get_by_role("radiogroup", name="语言")  # st.segmented_control: radio buttons
@@ -120,9 +116,7 @@ def test_overview_in_chinese_then_english(page: Page, app_url: str, artifacts_di
     wait_charts(page)
     assert_no_error(page)
 
-    en = artifacts_dir / "overview-en.png"
-    screenshot(page, en)
-    shutil.copyfile(en, DOCS / "screenshot-en.png")
+    screenshot(page, artifacts_dir / "overview-en.png")
 
 
 def test_tiers_page_from_the_sidebar(page: Page, app_url: str, artifacts_dir) -> None:
@@ -144,3 +138,18 @@ def test_tiers_page_from_the_sidebar(page: Page, app_url: str, artifacts_dir) ->
     expect(heading(page, "总览")).to_have_count(0)
     assert_no_error(page)
     screenshot(page, artifacts_dir / "tiers-zh.png")
+
+
+def test_the_readme_screenshots_command_takes_both_pictures(page: Page, app_url: str, tmp_path) -> None:
+    """``python scripts/screenshots.py`` (the README's pictures) walks the same pages: here into tmp_path, with
+    the session's browser (Playwright's sync API runs once per process)."""
+    import struct
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
+    from screenshots import take
+
+    for path in take(page, app_url, tmp_path):
+        head = path.read_bytes()[:24]
+        assert head[:8] == b"\x89PNG\r\n\x1a\n", path
+        assert struct.unpack(">I", head[16:20])[0] == VIEWPORT["width"], path  # the whole page, 1400 px wide

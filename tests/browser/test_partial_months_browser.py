@@ -1,6 +1,6 @@
 """Partial months in a real browser (chromium): on a demo whose data ends on 5 December, the channel ROI trend and
 the defeat trend write their month ticks in Chinese (2026年12月: plotly's "%-m" drawn, not only specified) and label
-the 5-day December. Screenshots in tests/artifacts/."""
+the 5-day December. Screenshots in artifacts_dir."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 with a reason, see the override in that customer's 360 page, export the meeting to Excel (opened with
 openpyxl), and the print view. Runs its own app on its own demo database, since it writes.
 
-Screenshots in tests/artifacts/: review-zh.png (the agenda after the override), customer360-zh.png,
+Screenshots in artifacts_dir: review-zh.png (the agenda after the override), customer360-zh.png,
 review-print.png (print media), followup-zh.png.
 """
 
@@ -18,7 +18,7 @@ from playwright.sync_api import Page, expect
 
 from core.storage.db import open_database
 
-from .conftest import VIEWPORT, WAIT_MS, run_demo, sign_in, streamlit_app
+from .conftest import VIEWPORT, WAIT_MS, copy_sqlite, sign_in, streamlit_app
 from .test_overview_browser import assert_no_error, heading, screenshot, wait_charts, wait_idle
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(400)]
@@ -29,7 +29,7 @@ REASON = "转介绍了三位朋友，周会同意上调"
 
 
 @pytest.fixture(scope="module")
-def review_db_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+def review_db_url(browser_demo, tmp_path_factory: pytest.TempPathFactory) -> str:
     """1,500 demo customers (seed 11, as of 2026-06-30) and owners version 2 published, so there are changes."""
     import sys
     from pathlib import Path
@@ -37,8 +37,7 @@ def review_db_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     import review_fixtures
 
-    url = f"sqlite:///{tmp_path_factory.mktemp('review-db') / 'review.sqlite'}"
-    run_demo(url, "--customers", "1500", "--seed", "11", "--as-of", "2026-06-30")
+    url = copy_sqlite(browser_demo, tmp_path_factory.mktemp("review-db") / "review.sqlite")
     engine = open_database(url)
     review_fixtures.publish_second_version(engine)
     from core.access import auth

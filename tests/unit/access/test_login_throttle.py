@@ -24,11 +24,11 @@ ENGINES = 8
 
 
 @pytest.fixture
-def accounts(db_url):
-    engine = open_database(db_url)
+def accounts(head_db_url):
+    engine = open_database(head_db_url)
     for name, role in (("boss", "admin"), ("wang", "manager")):
         auth.create_user(engine, name=name, role=role, password=f"{name}-password", actor="test", now=T0)
-    yield db_url, engine
+    yield head_db_url, engine
     engine.dispose()
 
 

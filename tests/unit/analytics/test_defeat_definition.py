@@ -6,8 +6,6 @@ count the same leads, equal to a plain pandas reading of the source (Maven's CSV
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
-from contextlib import closing
 
 import pandas as pd
 import pytest
@@ -17,7 +15,6 @@ from core.analytics import defeats as cd
 from core.analytics import facts_figures as ff
 from core.analytics.facts import facts_key, read_event_facts
 from core.analytics.overview import Filters, lead_figures
-from core.demo.generator import generate
 from core.storage.db import open_database
 from core.storage.models import Lead
 from core.workflow import defeat_approval as da
@@ -80,17 +77,9 @@ def test_maven_defeat_page_shows_reason_not_recorded(real_db):
 
 
 @pytest.fixture
-def demo(tmp_path_factory, tmp_path):
-    template = tmp_path_factory.getbasetemp() / "defeat-definition.sqlite"
-    if not template.exists():
-        engine = open_database(f"sqlite:///{template}")
-        generate(engine, customers=300, seed=7, as_of=dt.date(2026, 6, 30))
-        engine.dispose()
-    dst = tmp_path / "demo.sqlite"
-    with closing(sqlite3.connect(template)) as src, closing(sqlite3.connect(dst)) as out:
-        src.backup(out)
-    engine = open_database(f"sqlite:///{dst}")
-    yield f"sqlite:///{dst}", engine
+def demo(demo_copy):
+    engine = open_database(demo_copy)
+    yield demo_copy, engine
     engine.dispose()
 
 

@@ -17,8 +17,8 @@ from core.storage.db import open_database
 
 
 @pytest.fixture
-def dealer(db_url):
-    engine = open_database(db_url)
+def dealer(head_db_url):
+    engine = open_database(head_db_url)
     fx.build(engine)
     fx.build_leads(engine)
     yield engine

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import REAL_DATA
+from conftest import MAVEN
 from streamlit.testing.v1 import AppTest
 
 from core.analytics import channel_roi as cr
@@ -141,7 +141,7 @@ def test_channel_roi_marks_the_month_the_data_cuts_short(mid_demo):
 
 def test_channel_roi_of_maven_marks_its_first_month(real_db):
     """Maven's opportunities start on 20 October 2016 (engage_date): October 2016 holds 12 of its 31 days."""
-    src = pd.read_csv(REAL_DATA / "maven-crm-sales-opportunities" / "sales_pipeline.csv")
+    src = pd.read_csv(MAVEN / "sales_pipeline.csv")
     created = pd.to_datetime(src["engage_date"]).fillna(pd.Timestamp("2017-12-31"))  # the mapping's default
     first, last = created.min().date(), created.max().date()
     with real_db.engine.connect() as conn:

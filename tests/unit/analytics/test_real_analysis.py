@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import REAL_DATA, import_real
+from conftest import import_real, real_file
 from streamlit.testing.v1 import AppTest
 from tier_history import publish_second_version
 
@@ -101,7 +101,7 @@ def test_tiers_by_region_on_the_imported_car_sales(car_db):
         [t("regions.col.customers_before"), t("regions.col.customers")]
     ]
     got = got.sum()
-    src = pd.read_csv(REAL_DATA / "car-sales-report" / "car_data.csv")
+    src = pd.read_csv(real_file("car-sales-report/car_data.csv"))
     src["Date"] = pd.to_datetime(src["Date"], format="%m/%d/%Y")
     region = src.drop_duplicates("Phone", keep="first").set_index("Phone")["Dealer_Region"]
     first_sale = src.groupby("Phone")["Date"].min()

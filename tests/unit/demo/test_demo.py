@@ -381,15 +381,14 @@ def test_fast_first_contact_converts_more(big_frames):
     assert fast.mean() - slow.mean() >= 0.05
 
 
-def test_the_demo_staff_account_has_customers_on_the_first_meeting(sqlite_url):
+def test_the_demo_staff_account_has_customers_on_the_first_meeting(demo_copy):
     """The staff account stands for an advisor whose customers the first weekly meeting lists."""
     from core.storage.db import open_database
     from core.storage.models import User
     from core.workflow import review
 
-    engine = open_database(sqlite_url)
+    engine = open_database(demo_copy)  # the demo as generated (300 customers, seed 7, as of 2026-06-30)
     try:
-        generate(engine, customers=300, seed=7, as_of=dt.date(2026, 6, 30))
         with engine.connect() as conn:
             mine = conn.execute(sa.select(User.advisor_id).where(User.name == "staff")).scalar_one()
         mid = review.open_meeting(engine, population="owners", week=dt.date.today(), actor="manager")

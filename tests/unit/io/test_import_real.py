@@ -1,12 +1,14 @@
-"""The real data sets in ../shared/data/real imported with the shipped mappings, every figure checked against an
-independent pandas reading of the same CSV; importing a file a second time changes nothing."""
+"""The real data sets imported with the shipped mappings, every figure checked against an independent pandas
+reading of the same CSV; importing a file a second time changes nothing. Maven's CRM pipeline ships in tests/data;
+the car sales report and X Education's leads (licences unverified) are read from ../shared/data/real and their
+tests skip without it."""
 
 from __future__ import annotations
 
 import pandas as pd
 import pytest
 import sqlalchemy as sa
-from conftest import MAPPINGS, REAL_DATA, import_real
+from conftest import MAPPINGS, MAVEN, import_real, real_file
 
 from core.storage.db import open_database
 from core.storage.models import Base
@@ -33,8 +35,8 @@ def sqlite_engine(tmp_path):
 
 
 def test_car_sales_customers_and_purchases(sqlite_engine):
-    src = pd.read_csv(REAL_DATA / "car-sales-report" / "car_data.csv", dtype={"Phone": str})
-    csv = "car-sales-report/car_data.csv"
+    src = csv = "car-sales-report/car_data.csv"
+    src = pd.read_csv(real_file(csv), dtype={"Phone": str})
     cust = import_real(sqlite_engine, "customers", csv, "car-sales.customers.json")
     # one customer per phone (the file has no customer key): rows sharing a phone are merged
     assert cust.inserted == src["Phone"].nunique() == 23_804
@@ -117,8 +119,8 @@ def test_maven_pipeline(real_db):
 
 
 def test_x_education_leads(sqlite_engine):
-    src = pd.read_csv(REAL_DATA / "x-education-leads" / "Leads.csv").drop(columns=["Unnamed: 37"])
     csv = "x-education-leads/Leads.csv"
+    src = pd.read_csv(real_file(csv)).drop(columns=["Unnamed: 37"])
     cust = import_real(sqlite_engine, "customers", csv, "x-education.customers.json")
     assert cust.inserted == len(src) == 9240
     no_region = q(sqlite_engine, "SELECT COUNT(*) AS n FROM customers WHERE region_id IS NULL").iloc[0, 0]
@@ -163,10 +165,7 @@ def test_maven_pipeline_without_its_opportunity_id_keeps_equal_opportunities(sql
 
     from core.io import importing as imp
 
-    path = REAL_DATA / "maven-crm-sales-opportunities" / "sales_pipeline.csv"
-    if not path.exists():
-        pytest.skip(f"real data set missing: {path}")
-    src = pd.read_csv(path, dtype=str)
+    src = pd.read_csv(MAVEN / "sales_pipeline.csv", dtype=str)
     with_account = src[src["account"].notna()]
     exported = ["account", "sales_agent", "product", "deal_stage", "engage_date", "close_date"]
     assert with_account[exported].duplicated().sum() == 6
@@ -189,3 +188,20 @@ def test_maven_pipeline_without_its_opportunity_id_keeps_equal_opportunities(sql
     again = imp.import_bytes(sqlite_engine, data, "leads", mapping=mapping)
     assert (again.inserted, again.updated, again.unchanged) == (0, 0, len(with_account))
     assert counts(sqlite_engine) == before
+
+
+def test_the_shipped_maven_data_set_is_the_one_its_source_describes():
+    """tests/data holds Maven's files byte-for-byte: every CSV is listed in its SOURCE.md with that sha256 and
+    row count, and nothing else is shipped beside them."""
+    import hashlib
+    import re
+
+    table = re.findall(
+        r"^\| (\S+\.csv) \| ([\d,]+) \| ([0-9a-f]{64}) \|", (MAVEN / "SOURCE.md").read_text(), re.MULTILINE
+    )
+    assert {name for name, _, _ in table} == {p.name for p in MAVEN.glob("*.csv")} and len(table) == 5
+    assert {p.name for p in MAVEN.iterdir()} == {name for name, _, _ in table} | {"SOURCE.md"}
+    for name, rows, sha256 in table:
+        data = (MAVEN / name).read_bytes()
+        assert hashlib.sha256(data).hexdigest() == sha256, name
+        assert data.count(b"\n") - 1 == int(rows.replace(",", "")), name

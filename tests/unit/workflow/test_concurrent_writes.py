@@ -40,14 +40,14 @@ def _run_together(target, n: int) -> list[BaseException]:
 
 
 @pytest.fixture
-def dealer(db_url):
-    engine = open_database(db_url)
+def dealer(head_db_url):
+    engine = open_database(head_db_url)
     fx.build(engine)
     if engine.dialect.name == "postgresql":  # the fixture wrote scheme 1 with its id: move the sequence on
         with engine.begin() as conn:
             conn.execute(sa.text("SELECT setval(pg_get_serial_sequence('scoring_schemes', 'id'), 1)"))
     engine.dispose()
-    return db_url
+    return head_db_url
 
 
 def _assignments(tier: str) -> pd.DataFrame:
@@ -176,8 +176,8 @@ SAVERS = 20
 
 
 @pytest.fixture
-def big_meeting(db_url):
-    engine = open_database(db_url)
+def big_meeting(head_db_url):
+    engine = open_database(head_db_url)
     fx.build(engine)
     ids = list(range(1000, 1000 + EXTRA))
     with engine.begin() as conn:
@@ -204,7 +204,7 @@ def big_meeting(db_url):
     with engine.connect() as conn:
         agenda = review.items(conn=conn, meeting_id=mid)
     engine.dispose()
-    return db_url, [int(i) for i in agenda["id"]]
+    return head_db_url, [int(i) for i in agenda["id"]]
 
 
 def test_saves_of_different_customers_at_once_all_succeed(big_meeting):

@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 import review_fixtures as fx
 import sqlalchemy as sa
+from conftest import copy_sqlite
 
-from core.demo.generator import generate
 from core.scoring import publishing
 from core.scoring.feature_inputs import load_feature_inputs
 from core.scoring.features import compute_features
@@ -24,8 +24,8 @@ from core.workflow import review
 
 
 @pytest.fixture
-def dealer(db_url):
-    engine = open_database(db_url)
+def dealer(head_db_url):
+    engine = open_database(head_db_url)
     fx.build(engine)
     yield engine
     engine.dispose()
@@ -285,11 +285,10 @@ def test_expired_overrides_no_longer_apply(dealer):
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    """A demo database of its own (these tests write), with a second owners version published a day later."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('review-demo') / 'd.sqlite'}"
+def demo(demo_db, tmp_path_factory):
+    """A copy of the demo database (these tests write), with a second owners version published a day later."""
+    url = copy_sqlite(demo_db.pristine, tmp_path_factory.mktemp("review-demo") / "d.sqlite")
     engine = open_database(url)
-    generate(engine, customers=300, seed=7, as_of=dt.date(2026, 6, 30))
     spec = fx.publish_second_version(engine)
     with engine.connect() as conn:
         features = compute_features(

@@ -24,8 +24,8 @@ PROJECT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture
-def meeting(db_url):
-    engine = open_database(db_url)
+def meeting(head_db_url):
+    engine = open_database(head_db_url)
     fx.build(engine)
     mid = review.open_meeting(
         engine, population="owners", week=fx.MEETING.date(), actor="主持人", now=fx.MEETING, explain=False
@@ -33,7 +33,7 @@ def meeting(db_url):
     with engine.connect() as conn:
         item_ids = [int(x) for x in review.items(conn=conn, meeting_id=mid)["id"]]
     engine.dispose()  # every writer gets its own engine, as separate app processes would
-    yield db_url, mid, item_ids
+    yield head_db_url, mid, item_ids
 
 
 def _run_together(target, n: int) -> None:
