@@ -14,6 +14,7 @@ import altair as alt
 import pandas as pd
 
 from dashboard.charts import FONT, MONTH_FORMAT
+from dashboard.safe_text import vega_text
 
 BRUSH = "brush"  # the interval selection's name: its months come back under this key
 PICK = "pick"  # a point selection's name (a click on a bar)
@@ -41,6 +42,11 @@ def tier_small_multiples(
     (a year before lighter). ``frame`` is long: ``region_name, region_key, tier, tier_name, side,
     side_name, <value>``; ``titles`` name region, tier and side in the tooltip. A click on a bar selects its
     ``region_key, side, tier`` (selection ``PICK``)."""
+    # names from data as Vega shows them (the selection works on keys, so clicks are unaffected)
+    frame = frame.assign(
+        region_name=frame["region_name"].map(vega_text), tier_name=frame["tier_name"].map(vega_text)
+    )
+    tiers = [vega_text(x) for x in tiers]
     pick = alt.selection_point(name=PICK, fields=["region_key", "side", "tier"], on="click")
     axis_format = ".0%" if percent else ",d"
     base = (
@@ -51,10 +57,13 @@ def tier_small_multiples(
                 "tier_name:N",
                 sort=tiers,
                 title=None,
-                # every tier named under every chart, cut short ("High v…") where its band is too narrow
+                # every tier named in full under every chart (a name cut short could hide what it says),
+                # slanted when one is too long for its band
                 axis=alt.Axis(
-                    labelAngle=0,
-                    labelLimit=WIDTH // max(len(tiers), 1) - 3,
+                    labelAngle=0
+                    if max(map(len, tiers), default=0) * 11 <= WIDTH // max(len(tiers), 1)
+                    else -35,
+                    labelLimit=0,
                     labelFontSize=10,
                     labelOverlap=False,
                 ),
@@ -64,7 +73,7 @@ def tier_small_multiples(
             color=alt.Color(
                 "tier_name:N",
                 scale=alt.Scale(domain=tiers, range=colours),
-                legend=alt.Legend(title=None, orient="top", columns=3),
+                legend=alt.Legend(title=None, orient="top", columns=3, labelLimit=0),  # names in full
             ),
             opacity=alt.Opacity(
                 "side_name:N",

@@ -63,6 +63,18 @@ def chart_text(text: object) -> str:
     return html.escape("".join(_visible(ch) if ch in BIDI_CONTROLS else ch for ch in str(text)), quote=False)
 
 
+def vega_text(text: object) -> str:
+    """Data shown in an Altair (Vega-Lite) chart: Vega draws text as text, so only direction overrides need
+    showing, as their code points (a hidden one would reorder what the viewer reads).
+
+    Examples
+    --------
+    >>> print(vega_text("惠城区\u202e <b>"))
+    惠城区<U+202E> <b>
+    """
+    return "".join(_visible(ch) if ch in BIDI_CONTROLS else ch for ch in str(text))
+
+
 # trace properties whose strings Plotly draws (ticks, legend, bar and slice labels, hover): category values and
 # names come from data; ``text`` and ``hovertemplate`` are the page's own (numbers, <br>) and escape their data
 # where they are built, with chart_text

@@ -50,6 +50,7 @@ def test_tables_show_words_not_none_or_codes(demo_copy, role, page):
 
 
 def test_lab_versions_table_with_a_draft_shows_no_none_and_names_people(demo_copy):
+    from core.access import auth
     from core.scoring.publishing import published, save_draft
     from core.storage.db import open_database
 
@@ -57,6 +58,9 @@ def test_lab_versions_table_with_a_draft_shows_no_none_and_names_people(demo_cop
     with engine.connect() as conn:
         spec = published(conn=conn, population="owners").params
     save_draft(engine, spec, name="分析师的草稿", actor="analyst")  # a draft: never published
+    auth.ensure_demo_accounts(
+        engine
+    )  # the demo's people: 'analyst' is 李分析 (a fresh copy has no accounts yet)
     engine.dispose()
     at = AppTest.from_file(APP, default_timeout=180)
     at.secrets["database_url"] = demo_copy

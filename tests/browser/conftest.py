@@ -240,4 +240,7 @@ def sign_in(page, name: str = "manager", password: str | None = None) -> None:
     main.get_by_role("textbox", name="用户名").fill(name)
     main.get_by_role("textbox", name="密码").fill(password or DEMO_PASSWORDS[name])
     main.get_by_role("button", name="登录").click()
-    expect(main.get_by_role("textbox", name="密码")).to_have_count(0, timeout=WAIT_MS)
+    # signed in = the sidebar names the user (the users page itself has password boxes, so their absence
+    # cannot be the sign)
+    expect(signed_in).to_be_visible(timeout=WAIT_MS)
+    expect(main.get_by_role("button", name="登录")).to_have_count(0, timeout=WAIT_MS)

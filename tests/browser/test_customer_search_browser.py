@@ -11,6 +11,7 @@ from playwright.sync_api import Page, expect
 
 from core.storage.db import open_database
 from core.workflow.customer360 import search
+from tests.pii import unseal
 
 from .conftest import WAIT_MS, sign_in
 from .test_overview_browser import assert_no_error, heading, screenshot, wait_idle
@@ -31,6 +32,7 @@ def test_find_a_customer_by_the_last_four_digits_and_open_the_360(
                 ),
                 {"a": advisor},
             ).first()[0]
+            phone = unseal(phone)  # sealed at rest
             expected, _ = search(
                 conn=conn, query=phone[-4:], own_only=True, advisor_id=advisor, show_pii=True
             )

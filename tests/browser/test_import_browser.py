@@ -13,6 +13,8 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import Page, expect
 
+from tests.pii import unseal_rows
+
 from .conftest import VIEWPORT, WAIT_MS, sign_in, streamlit_app
 from .test_overview_browser import assert_no_error, heading, screenshot, wait_idle
 
@@ -58,10 +60,10 @@ def customers(url: str) -> list[tuple]:
     engine = sa.create_engine(url)
     try:
         with engine.connect() as conn:
-            return [
-                tuple(r)
-                for r in conn.execute(sa.text("SELECT external_id, name, phone FROM customers ORDER BY id"))
-            ]
+            # names and phones are sealed at rest: opened with the session's key
+            return unseal_rows(
+                conn.execute(sa.text("SELECT external_id, name, phone FROM customers ORDER BY id"))
+            )
     finally:
         engine.dispose()
 
