@@ -164,7 +164,9 @@ def _zip_of(files: dict[str, bytes]) -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
         for name, content in files.items():
-            z.writestr(name, content)
+            # a fixed date: the bytes (and so the test's id) are the same in every process, as pytest-xdist's
+            # workers must collect the same ids
+            z.writestr(zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0)), content)
     return buf.getvalue()
 
 
