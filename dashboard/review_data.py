@@ -258,7 +258,9 @@ def reasons_column(frame: pd.DataFrame) -> list[str]:
 
 
 @st.cache_data(show_spinner=False, ttl=60)
-def _display_names(_engine: Engine) -> dict[str, str]:
+def _display_names(_engine: Engine, url: str) -> dict[str, str]:
+    """Display names by login name of the database at ``url`` (the key: the engine itself is not hashed, so
+    without it every database in one server process shared the first one's names)."""
     from core.access import auth
 
     with _engine.connect() as conn:
@@ -271,4 +273,5 @@ def person(name: object) -> str:
     the name is not an account, e.g. a script)."""
     if name is None or (isinstance(name, float) and pd.isna(name)):
         return ""
-    return _display_names(db.get_engine()).get(str(name), str(name))
+    engine = db.get_engine()
+    return _display_names(engine, engine.url.render_as_string()).get(str(name), str(name))
