@@ -60,7 +60,7 @@ def chart_text(text: object) -> str:
     >>> print(chart_text("<a href='https://evil.example'>点我</a> & \u202e"))
     &lt;a href='https://evil.example'&gt;点我&lt;/a&gt; &amp; &lt;U+202E&gt;
     """
-    return html.escape("".join(_visible(ch) if ch in BIDI_CONTROLS else ch for ch in str(text)), quote=False)
+    return html.escape(vega_text(text), quote=False)  # what Vega needs, and HTML escaped for Plotly
 
 
 def vega_text(text: object) -> str:
